@@ -1,0 +1,155 @@
+"""``binderops``: run the local stack, query the warehouse, backfill archives."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError, Settings
+from .warehouse import open_warehouse
+
+log = logging.getLogger("binderops")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def format_rows(rows: Sequence[dict], fmt: str) -> str:
+    """Rows as an aligned ``table``, a ``json`` array of objects, or ``csv`` with a header."""
+    if fmt == "json":
+        return json.dumps(list(rows), default=_json_default, ensure_ascii=False)
+    columns = list(rows[0]) if rows else []
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_text(r[c]) for c in columns] for r in rows])
+        return out.getvalue().rstrip("\n")
+    if not rows:
+        return "(no rows)"
+    cells = [[_text(r[c]) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    from .sql import QueryError
+
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    try:
+        rows = warehouse.query(args.sql)
+    except QueryError as e:
+        print(f"binderops query: {e}", file=sys.stderr)
+        return 2
+    finally:
+        warehouse.close()
+    print(format_rows(rows, args.format))
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from .backfill import backfill
+
+    missing = [p for p in args.paths if not p.is_file()]
+    if missing:
+        print(f"binderops backfill: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    total = sum(p.stat().st_size for p in args.paths if p.suffix != ".gz") or None
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    try:
+        with tqdm(total=total, unit="B", unit_scale=True, desc="backfill", disable=args.quiet or None) as bar:
+            result = backfill(args.paths, warehouse, settings.default_origin, progress=bar.update)
+    finally:
+        warehouse.close()
+    print(
+        f"{result.lines} events read from {len(result.files)} file(s): {result.loaded} new rows in launches, "
+        f"{result.lines - result.loaded - result.rejected} already there, {result.rejected} rejected "
+        f"(see launch_errors) — {warehouse.url}"
+    )
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse.setup()
+    warehouse.close()
+    print(f"tables and views from schemas/catalog.json are in place in {warehouse.url}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from .stack import run_stack
+
+    return run_stack(settings, launches=args.launches, once=args.once, use_emulator=not args.no_emulator)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="binderops",
+        description="Operations backbone for a BinderHub federation. With no BINDEROPS_* "
+        "variables set, everything runs on this machine (DuckDB warehouse in ./.binderops).",
+        epilog="Configuration is read from BINDEROPS_* environment variables: see the README.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="start the local stack and feed it a sample day of launches")
+    run.add_argument("--once", action="store_true", help="stop after the sample is stored and summarised")
+    run.add_argument("--launches", type=int, default=2000, metavar="N", help="valid launches in the sample (default 2000)")
+    run.add_argument("--no-emulator", action="store_true", help="post CloudEvents straight to the function")
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run BigQuery SQL on the configured warehouse")
+    query.add_argument("sql", metavar="SQL", help='e.g. "SELECT provider, COUNT(*) n FROM launches GROUP BY 1"')
+    query.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format (default table)")
+    query.set_defaults(func=cmd_query)
+
+    backfill = sub.add_parser("backfill", help="load archive files (events-YYYY-MM-DD.jsonl[.gz]); re-runs add nothing")
+    backfill.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    backfill.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    backfill.set_defaults(func=cmd_backfill)
+
+    setup = sub.add_parser("setup", help="create the warehouse tables and views that are missing")
+    setup.set_defaults(func=cmd_setup)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return args.func(args, settings)
+    except ConfigError as e:
+        print(f"binderops: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""BinderHub launch events: decode, validate against their own schema version, normalise.
+
+A launch becomes one row of ``launches``; anything that cannot become one becomes one row
+of ``launch_errors`` with a reason. Nothing outside the event's schema is ever stored,
+and the timestamp is truncated to the minute.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from fastjsonschema import JsonSchemaValueException
+
+from . import schemas
+from .specs import split_spec
+
+log = logging.getLogger(__name__)
+
+LAUNCH_SCHEMA = "binderhub.jupyter.org/launch"
+ERROR_PAYLOAD_BYTES = 64 * 1024
+# Clock skew we tolerate before calling a timestamp bogus.
+FUTURE_SKEW = timedelta(days=1)
+
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV6 = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![0-9A-Za-z:])")
+
+
+class InvalidEvent(ValueError):
+    """The message cannot become a launch row; the text says why."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Pub/Sub message as delivered: base64 ``data``, attributes and id."""
+
+    data: str
+    attributes: Mapping[str, str]
+    message_id: str
+
+    @property
+    def event_id(self) -> str:
+        """The publisher's ``event_id`` attribute, else the Pub/Sub message id.
+
+        Never derived from the content: two launches of one repo in one minute are
+        identical after truncation, and both must count.
+        """
+        return self.attributes.get("event_id") or self.message_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ingesting one message did: ``stored`` or ``rejected`` (with the reason)."""
+
+    status: str
+    event_id: str
+    reason: str = ""
+
+
+_validators: dict[int, Any] = {}
+
+
+def _validator(version: Any):
+    """The compiled validator of a schema version, or None for an unknown version.
+
+    Compiled once per instance, on first use. Formats are not checked by the validator
+    because the schema's one format, the timestamp's date-time, is parsed strictly below.
+    """
+    if not _validators:
+        import fastjsonschema
+
+        for v, schema in schemas.launch_event_schemas().items():
+            _validators[v] = fastjsonschema.compile(schema, use_formats=False)
+    return _validators.get(version) if type(version) is int else None
+
+
+@lru_cache(maxsize=4096)
+def _minute(timestamp: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(timestamp)
+    except ValueError:
+        raise InvalidEvent(f"timestamp {timestamp[:64]!r} is not an RFC 3339 date-time") from None
+    if when.tzinfo is None:
+        raise InvalidEvent(f"timestamp {timestamp[:64]!r} has no time zone")
+    return when.astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+
+def to_row(event: Mapping[str, Any], event_id: str, ingested_at: datetime, default_origin: str) -> tuple:
+    """Validate a launch event against its own schema version and return its ``launches`` row.
+
+    The row follows the column order of ``schemas/bigquery/launches.json``; only fields
+    the event's version defines are read. Raises ``InvalidEvent`` with the reason.
+    """
+    version = event.get("version")
+    validate = _validator(version)
+    if validate is None:
+        raise InvalidEvent(f"unknown launch schema version {str(version)[:32]!r}")
+    try:
+        validate(event)
+    except JsonSchemaValueException as e:
+        raise InvalidEvent(f"invalid v{version} launch event: {e.message[:300]}") from None
+    when = _minute(event["timestamp"])
+    if when - ingested_at > FUTURE_SKEW:
+        raise InvalidEvent(f"timestamp {event['timestamp']!r} is in the future")
+    get = event.get
+    provider = get("provider")
+    spec = get("spec")
+    repo, ref = split_spec(provider, spec)
+    return (
+        event_id,
+        when,
+        version,
+        provider,
+        spec,
+        repo,
+        ref,
+        get("ref", "") if version >= 4 else "",
+        get("status"),
+        get("origin") if version >= 3 else default_origin,
+        get("build_token") if version >= 5 else None,
+        get("request_origin") if version >= 6 else None,
+        ingested_at,
+    )
+
+
+def _json_object(text: str | bytes, what: str) -> dict:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise InvalidEvent(f"{what} is not valid JSON: {str(e)[:200]}") from None
+    if not isinstance(value, dict):
+        raise InvalidEvent(f"{what} is JSON but not an object")
+    return value
+
+
+def _is_launch(value: Any) -> bool:
+    return isinstance(value, dict) and ("version" in value or value.get("schema") == LAUNCH_SCHEMA)
+
+
+def unwrap(document: dict) -> dict:
+    """Return the launch event in a bare event or a Cloud Logging LogEntry.
+
+    A log sink delivers the event in ``jsonPayload`` (possibly nested under ``message``
+    or ``event``, as an object or as JSON text) or as JSON text in ``textPayload``.
+    """
+    if "jsonPayload" not in document and "textPayload" not in document:
+        return document
+    payload = document.get("jsonPayload")
+    if isinstance(payload, dict):
+        for candidate in (payload, payload.get("message"), payload.get("event")):
+            if isinstance(candidate, str) and candidate.lstrip().startswith("{"):
+                candidate = _json_object(candidate, "the log entry's jsonPayload message")
+            if _is_launch(candidate):
+                return candidate
+        raise InvalidEvent("the log entry's jsonPayload carries no launch event")
+    text = document.get("textPayload")
+    if isinstance(text, str):
+        return _json_object(text, "the log entry's textPayload")
+    raise InvalidEvent("the log entry has neither a jsonPayload object nor a textPayload string")
+
+
+def decode(data: str, max_bytes: int) -> dict:
+    """Decode a Pub/Sub message's base64 ``data`` into a launch event (not yet validated)."""
+    if len(data) > (max_bytes * 4) // 3 + 4:
+        raise InvalidEvent(f"payload exceeds the {max_bytes}-byte limit")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidEvent("message data is not valid base64") from None
+    if len(raw) > max_bytes:
+        raise InvalidEvent(f"payload of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
+    return unwrap(_json_object(raw, "message data"))
+
+
+def mask_addresses(text: str) -> str:
+    """Mask anything that looks like an IPv4 or IPv6 address."""
+    return _IPV6.sub("[address]", _IPV4.sub("[address]", text))
+
+
+def error_payload(data: str) -> str:
+    """What ``launch_errors`` keeps of a rejected message: the event part if one can be
+    found (never a LogEntry's request or resource metadata), addresses masked, capped."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raw = data.encode("utf-8", "replace")
+    text = raw[: ERROR_PAYLOAD_BYTES * 2].decode("utf-8", "replace")
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        document = None
+    if isinstance(document, dict) and ("jsonPayload" in document or "textPayload" in document):
+        kept = {k: document[k] for k in ("jsonPayload", "textPayload") if k in document}
+        text = json.dumps(kept, ensure_ascii=False)
+    return truncate_utf8(mask_addresses(text), ERROR_PAYLOAD_BYTES)
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, on a character boundary."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", "ignore")
+
+
+def ingest(message: Message, warehouse, default_origin: str, max_bytes: int, now: datetime | None = None) -> Outcome:
+    """Store one Pub/Sub message: a ``launches`` row, or a ``launch_errors`` row with the reason.
+
+    Idempotent on ``event_id``. A warehouse failure propagates, so Pub/Sub redelivers.
+    """
+    now = now or datetime.now(timezone.utc)
+    event_id = message.event_id
+    try:
+        row = to_row(decode(message.data, max_bytes), event_id, now, default_origin)
+    except InvalidEvent as e:
+        warehouse.insert("launch_errors", [(event_id, now, str(e), error_payload(message.data))])
+        log.warning("rejected launch event %s: %s", event_id, e)
+        return Outcome("rejected", event_id, str(e))
+    warehouse.insert("launches", [row])
+    log.info("stored launch event %s", event_id)
+    return Outcome("stored", event_id)

@@ -1,0 +1,27 @@
+"""Pub/Sub messages as Cloud Functions deliver them (the data of a CloudEvent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .launches import Message
+
+
+def message_from_event(data: Any, event_id: str) -> Message:
+    """The Pub/Sub message inside a ``messagePublished`` CloudEvent's data.
+
+    A delivery without the expected shape still yields a Message (with empty data, which
+    fails decoding with a clear reason) so it is recorded rather than retried forever.
+    """
+    message = data.get("message") if isinstance(data, dict) else None
+    if not isinstance(message, dict):
+        return Message(data="", attributes={}, message_id=event_id)
+    attributes = message.get("attributes")
+    if not isinstance(attributes, dict):
+        attributes = {}
+    payload = message.get("data")
+    return Message(
+        data=payload if isinstance(payload, str) else "",
+        attributes={str(k): str(v) for k, v in attributes.items()},
+        message_id=str(message.get("messageId") or message.get("message_id") or event_id),
+    )

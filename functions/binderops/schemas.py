@@ -1,0 +1,113 @@
+"""Read ``schemas/``: the event JSON Schemas, table schemas and SQL that everything shares.
+
+The folder sits beside ``functions/`` in the repository and beside ``binderops/`` in a
+deployed function's source (the deploy copies it in); ``BINDEROPS_SCHEMAS_DIR`` overrides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+
+@cache
+def schemas_dir() -> Path:
+    """The ``schemas/`` folder in use."""
+    override = os.environ.get("BINDEROPS_SCHEMAS_DIR")
+    here = Path(__file__).resolve().parent
+    candidates = [Path(override)] if override else [here.parent / "schemas", here.parent.parent / "schemas"]
+    for candidate in candidates:
+        if (candidate / "catalog.json").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "cannot find schemas/catalog.json (looked in "
+        + ", ".join(str(c) for c in candidates)
+        + "); set BINDEROPS_SCHEMAS_DIR or install with `pip install -e .` from the repository"
+    )
+
+
+def read_json(relative: str) -> Any:
+    with open(schemas_dir() / relative, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    mode: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    dataset: str
+    columns: tuple[Column, ...]
+    key: str
+    partition_field: str | None
+    clustering: tuple[str, ...]
+    description: str
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def key_index(self) -> int:
+        return self.column_names.index(self.key)
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    dataset: str
+    sql_template: str
+    description: str
+
+    def render(self, datasets: dict[str, str]) -> str:
+        """The view's SQL with ``${raw}`` and ``${public}`` replaced by real dataset names."""
+        return Template(self.sql_template).substitute(datasets)
+
+
+@cache
+def catalog() -> tuple[dict[str, Table], dict[str, View]]:
+    """Tables and views from ``schemas/catalog.json``, in creation order."""
+    doc = read_json("catalog.json")
+    tables = {}
+    for name, meta in doc["tables"].items():
+        columns = tuple(
+            Column(f["name"], f["type"], f.get("mode", "NULLABLE"), f.get("description", ""))
+            for f in read_json(meta["schema"])
+        )
+        partitioning = meta.get("time_partitioning") or {}
+        tables[name] = Table(
+            name=name,
+            dataset=meta["dataset"],
+            columns=columns,
+            key=meta["key"],
+            partition_field=partitioning.get("field"),
+            clustering=tuple(meta.get("clustering", [])),
+            description=meta.get("description", ""),
+        )
+    views = {}
+    for name, meta in doc["views"].items():
+        sql = (schemas_dir() / meta["query"]).read_text(encoding="utf-8")
+        views[name] = View(name, meta["dataset"], sql, meta.get("description", ""))
+    return tables, views
+
+
+def table(name: str) -> Table:
+    return catalog()[0][name]
+
+
+@cache
+def launch_event_schemas() -> dict[int, dict]:
+    """JSON Schema of each version of ``binderhub.jupyter.org/launch``, keyed by version."""
+    folder = schemas_dir() / "events" / "launch"
+    return {int(p.stem[1:]): json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("v*.json"))}

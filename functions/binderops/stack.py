@@ -1,0 +1,125 @@
+"""``binderops run``: the whole launch-analytics flow on this machine.
+
+Pub/Sub emulator → push subscription → functions-framework serving ``ingest_launch`` →
+DuckDB. Without the emulator, CloudEvents are posted straight to the function.
+"""
+
+from __future__ import annotations
+
+import base64
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from . import local, sample
+from .config import Settings
+from .warehouse import open_warehouse
+
+WAIT_SECONDS = 180
+
+
+def post_cloudevent(function_url: str, data: bytes, attributes: dict[str, str], project: str, topic: str) -> None:
+    """Deliver one Pub/Sub message to a function as Eventarc does: a binary-mode CloudEvent."""
+    from cloudevents.http import CloudEvent, to_binary
+
+    message_id = str(uuid.uuid4().int % 10**16)
+    event = CloudEvent(
+        {
+            "id": message_id,
+            "type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "source": f"//pubsub.googleapis.com/projects/{project}/topics/{topic}",
+        },
+        {"message": {"data": base64.b64encode(data).decode(), "attributes": attributes, "messageId": message_id}},
+    )
+    headers, body = to_binary(event)
+    response = requests.post(function_url, data=body, headers=headers, timeout=30)
+    response.raise_for_status()
+
+
+def _accounted(warehouse, event_ids: list[str]) -> int:
+    ids = ", ".join("'" + i.replace("'", "") + "'" for i in event_ids)
+    rows = warehouse.query(
+        f"SELECT (SELECT COUNT(*) FROM raw.launches WHERE event_id IN ({ids}))"
+        f" + (SELECT COUNT(*) FROM raw.launch_errors WHERE event_id IN ({ids})) AS n"
+    )
+    warehouse.close()  # let the function have the file back
+    return rows[0]["n"]
+
+
+def _summary(warehouse) -> str:
+    from .cli import format_rows
+
+    totals = warehouse.query(
+        "SELECT (SELECT COUNT(*) FROM launches) AS launches, (SELECT COUNT(*) FROM raw.launch_errors) AS rejected"
+    )[0]
+    providers = warehouse.query("SELECT provider, COUNT(*) AS launches FROM launches GROUP BY provider ORDER BY launches DESC, provider")
+    origins = warehouse.query("SELECT origin, COUNT(*) AS launches FROM launches GROUP BY origin ORDER BY launches DESC, origin")
+    warehouse.close()
+    return "\n\n".join(
+        [
+            f"warehouse: {warehouse.url}\nlaunches stored: {totals['launches']}   rejected (raw.launch_errors): {totals['rejected']}",
+            format_rows(providers, "table"),
+            format_rows(origins, "table"),
+        ]
+    )
+
+
+def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True) -> int:
+    state = Path(settings.state_dir)
+    logs = state / "logs"
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse.setup()
+    warehouse.close()
+    services: list[local.Service] = []
+    try:
+        emulator = None
+        if use_emulator:
+            try:
+                emulator = local.start_emulator(settings.project, logs)
+                services.append(emulator)
+                print(f"Pub/Sub emulator on {emulator.url}")
+            except local.ToolMissing as e:
+                print(f"Pub/Sub emulator not available ({e}); posting CloudEvents straight to the function instead.")
+        env = {"BINDEROPS_WAREHOUSE": warehouse.url, "BINDEROPS_DEFAULT_ORIGIN": settings.default_origin}
+        function = local.start_function("ingest_launch", env, logs)
+        services.append(function)
+        print(f"ingest_launch (functions-framework) on {function.url}; logs in {logs}")
+
+        messages = sample.sample_day(launches=launches)
+        payload = [(m.data, m.attributes) for m in messages]
+        if emulator:
+            wiring = local.PubSubWiring(settings.project, settings.launch_topic, function.url)
+            wiring.create(emulator.url)
+            wiring.publish(payload)
+            print(f"published {len(messages)} sample messages to {wiring.project}/{wiring.topic} (push into ingest_launch)")
+        else:
+            for data, attributes in payload:
+                post_cloudevent(function.url, data, attributes, settings.project, settings.launch_topic)
+            print(f"posted {len(messages)} sample messages to ingest_launch")
+
+        event_ids = [m.attributes["event_id"] for m in messages]
+        deadline = time.monotonic() + WAIT_SECONDS
+        while (done := _accounted(warehouse, event_ids)) < len(messages):
+            if time.monotonic() > deadline:
+                print(f"only {done} of {len(messages)} messages arrived within {WAIT_SECONDS} s; see {function.log_path}")
+                return 1
+            time.sleep(0.5)
+        print(_summary(warehouse))
+        print('\nTry: binderops query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"')
+        if once:
+            return 0
+        print("\nThe stack is running; press Ctrl-C to stop it.")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        return 0
+    finally:
+        for service in reversed(services):
+            service.stop()

@@ -1,0 +1,190 @@
+"""The embedded warehouse: one DuckDB file, raw tables in schema ``raw``, public views in ``main``.
+
+DuckDB lets one process at a time open the file, so an idle connection is released
+quickly: the local function and the ``binderops`` CLI take turns on one file.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .. import schemas, sql
+from . import WarehouseUnavailable
+
+DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "INT64": "BIGINT",
+    "INTEGER": "BIGINT",
+    "BOOL": "BOOLEAN",
+    "BOOLEAN": "BOOLEAN",
+    "FLOAT64": "DOUBLE",
+    "FLOAT": "DOUBLE",
+    "NUMERIC": "DECIMAL(38, 9)",
+    "DATE": "DATE",
+}
+DATASETS = {"raw": "raw", "public": "main"}
+# How long to wait for another process to release the file before calling it transient.
+LOCK_WAIT_SECONDS = 10.0
+# How long an unused connection stays open before the file is released to other processes.
+IDLE_SECONDS = 0.25
+
+
+class DuckDBWarehouse:
+    def __init__(self, path: str) -> None:
+        self.path = Path(path).expanduser()
+        self.url = f"duckdb://{self.path.resolve()}"
+        self._lock = threading.RLock()
+        self._connection = None
+        self._depth = 0
+        self._last_used = 0.0
+        self._timer: threading.Timer | None = None
+        self._ready = False
+
+    def _connect(self):
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as e:
+                if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                    raise WarehouseUnavailable(f"cannot open {self.path}: {e}") from e
+                time.sleep(0.05)
+        con.execute("SET TimeZone = 'UTC'")
+        if not self._ready:
+            atexit.register(self.close)  # checkpoint and release the file at exit
+            self._create(con)
+            self._ready = True
+        return con
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        """The open connection, opened if needed, for a run of operations.
+
+        Opening costs about as much as a dozen inserts, so the connection stays open while
+        work keeps coming and is released once idle for ``IDLE_SECONDS``: another process
+        (the CLI beside the local function) can then take its turn on the file.
+        """
+        with self._lock:
+            if self._connection is None:
+                self._connection = self._connect()
+            self._depth += 1
+            try:
+                yield self._connection
+            finally:
+                self._depth -= 1
+                self._last_used = time.monotonic()
+                if self._timer is None:
+                    self._release_later(IDLE_SECONDS)
+
+    def _release_later(self, delay: float) -> None:
+        self._timer = threading.Timer(delay, self._release_if_idle)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _release_if_idle(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._connection is None or self._depth:
+                return
+            idle = time.monotonic() - self._last_used
+            if idle < IDLE_SECONDS:
+                self._release_later(IDLE_SECONDS - idle)
+                return
+            self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        """Release the file now (the CLI calls this before it exits)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _create(self, con) -> None:
+        tables, views = schemas.catalog()
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        for table in tables.values():
+            columns = ", ".join(
+                f'"{c.name}" {DUCKDB_TYPES[c.type]}{" NOT NULL" if c.mode == "REQUIRED" else ""}'
+                for c in table.columns
+            )
+            con.execute(
+                f'CREATE TABLE IF NOT EXISTS {DATASETS[table.dataset]}."{table.name}" '
+                f'({columns}, PRIMARY KEY ("{table.key}"))'
+            )
+        for view in views.values():
+            body = sql.to_duckdb(view.render(DATASETS))
+            con.execute(f'CREATE OR REPLACE VIEW {DATASETS[view.dataset]}."{view.name}" AS {body}')
+
+    def setup(self) -> None:
+        with self.session():
+            pass
+
+    def insert(self, table: str, rows: Sequence[tuple]) -> None:
+        self.load(table, rows)
+
+    def load(self, table: str, rows: Sequence[tuple]) -> int:
+        if not rows:
+            return 0
+        spec = schemas.table(table)
+        target = f'{DATASETS[spec.dataset]}."{table}"'
+        with self.session() as con:
+            before = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+            if len(rows) < 64:
+                marks = ", ".join("?" * len(spec.columns))
+                con.executemany(f"INSERT OR IGNORE INTO {target} VALUES ({marks})", list(rows))
+            else:
+                con.register("_batch", _arrow_batch(spec, rows))
+                try:
+                    self._insert_new(con, target)
+                finally:
+                    con.unregister("_batch")
+            return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0] - before
+
+    @staticmethod
+    def _insert_new(con, target: str) -> None:
+        """Insert ``_batch``, skipping keys already stored.
+
+        A plain insert is twice as fast as INSERT OR IGNORE and is all-or-nothing, so try
+        it first and fall back only when the batch repeats stored keys (a re-run).
+        """
+        import duckdb
+
+        try:
+            con.execute(f"INSERT INTO {target} SELECT * FROM _batch")
+        except duckdb.ConstraintException:
+            con.execute(f"INSERT OR IGNORE INTO {target} SELECT * FROM _batch")
+
+    def query(self, text: str) -> list[dict[str, Any]]:
+        with self.session() as con:
+            cursor = con.execute(sql.to_duckdb(text))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):
+    """Rows as an Arrow table DuckDB scans in bulk: tuples convert in C as one struct array."""
+    import pyarrow as pa
+
+    types = {
+        "STRING": pa.string(),
+        "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+        "INT64": pa.int64(),
+        "BOOL": pa.bool_(),
+    }
+    row_type = pa.struct([(c.name, types[c.type]) for c in spec.columns])
+    return pa.Table.from_struct_array(pa.array(rows, type=row_type))
