@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import logging
 import re
@@ -31,8 +32,8 @@ ERROR_PAYLOAD_BYTES = 64 * 1024
 # Clock skew we tolerate before calling a timestamp bogus.
 FUTURE_SKEW = timedelta(days=1)
 
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-_IPV6 = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![0-9A-Za-z:])")
+# Runs of characters an IP address is made of; ipaddress decides which runs are addresses.
+_ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f:.]{3,}")
 
 
 class InvalidEvent(ValueError):
@@ -181,9 +182,20 @@ def decode(data: str, max_bytes: int) -> dict:
     return unwrap(_json_object(raw, "message data"))
 
 
+def _mask(match: re.Match) -> str:
+    token = match.group(0)
+    for candidate in (token, token.rsplit(":", 1)[0], token.strip(".:")):  # whole, ipv4:port, punctuated
+        try:
+            ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        return "[address]"
+    return token
+
+
 def mask_addresses(text: str) -> str:
-    """Mask anything that looks like an IPv4 or IPv6 address."""
-    return _IPV6.sub("[address]", _IPV4.sub("[address]", text))
+    """Mask every IPv4 and IPv6 address in ``text``."""
+    return _ADDRESS_LIKE.sub(_mask, text)
 
 
 def error_payload(data: str) -> str:

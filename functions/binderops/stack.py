@@ -24,7 +24,8 @@ WAIT_SECONDS = 180
 
 def post_cloudevent(function_url: str, data: bytes, attributes: dict[str, str], project: str, topic: str) -> None:
     """Deliver one Pub/Sub message to a function as Eventarc does: a binary-mode CloudEvent."""
-    from cloudevents.http import CloudEvent, to_binary
+    from cloudevents.conversion import to_binary
+    from cloudevents.http import CloudEvent
 
     message_id = str(uuid.uuid4().int % 10**16)
     event = CloudEvent(

@@ -18,6 +18,9 @@ from .. import schemas
 from . import WarehouseUnavailable
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# A function should fail fast and let Pub/Sub redeliver rather than retry for minutes.
+STREAM_RETRY_SECONDS = 20.0
+REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 def _json_value(value: Any) -> Any:
@@ -100,13 +103,18 @@ class BigQueryWarehouse:
 
     def insert(self, table: str, rows: Sequence[tuple]) -> None:
         from google.api_core import exceptions
+        from google.cloud import bigquery
 
         spec = schemas.table(table)
         names = spec.column_names
         payload = [{n: _json_value(v) for n, v in zip(names, row)} for row in rows]
         try:
             errors = self.client.insert_rows_json(
-                self._table_id(spec), payload, row_ids=[row[spec.key_index] for row in rows]
+                self._table_id(spec),
+                payload,
+                row_ids=[row[spec.key_index] for row in rows],
+                retry=bigquery.DEFAULT_RETRY.with_timeout(STREAM_RETRY_SECONDS),
+                timeout=REQUEST_TIMEOUT_SECONDS,
             )
         except (exceptions.ServerError, exceptions.TooManyRequests, ConnectionError) as e:
             raise WarehouseUnavailable(f"BigQuery insert into {table} failed: {e}") from e

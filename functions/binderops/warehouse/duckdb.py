@@ -34,24 +34,30 @@ DATASETS = {"raw": "raw", "public": "main"}
 LOCK_WAIT_SECONDS = 10.0
 # How long an unused connection stays open before the file is released to other processes.
 IDLE_SECONDS = 0.25
+# Under steady load, hold the file at most this long, then leave it free for a moment.
+MAX_HOLD_SECONDS = 1.0
+YIELD_SECONDS = 0.15
 
 
 class DuckDBWarehouse:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
         self.path = Path(path).expanduser()
+        self.lock_wait = lock_wait
         self.url = f"duckdb://{self.path.resolve()}"
         self._lock = threading.RLock()
         self._connection = None
         self._depth = 0
         self._last_used = 0.0
         self._timer: threading.Timer | None = None
+        self._opened_at = 0.0
+        self._yield_until = 0.0
         self._ready = False
 
     def _connect(self):
         import duckdb
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + self.lock_wait
         while True:
             try:
                 con = duckdb.connect(str(self.path))
@@ -72,19 +78,27 @@ class DuckDBWarehouse:
         """The open connection, opened if needed, for a run of operations.
 
         Opening costs about as much as a dozen inserts, so the connection stays open while
-        work keeps coming and is released once idle for ``IDLE_SECONDS``: another process
-        (the CLI beside the local function) can then take its turn on the file.
+        work keeps coming and is released once idle for ``IDLE_SECONDS``, or after
+        ``MAX_HOLD_SECONDS`` of steady work: another process (the CLI beside the local
+        function) can then take its turn on the file.
         """
         with self._lock:
             if self._connection is None:
+                time.sleep(max(0.0, self._yield_until - time.monotonic()))
                 self._connection = self._connect()
+                self._opened_at = time.monotonic()
             self._depth += 1
             try:
                 yield self._connection
             finally:
                 self._depth -= 1
                 self._last_used = time.monotonic()
-                if self._timer is None:
+                if self._depth == 0 and self._last_used - self._opened_at > MAX_HOLD_SECONDS:
+                    # Busy for a while: step aside briefly so a waiting process gets a turn.
+                    self._connection.close()
+                    self._connection = None
+                    self._yield_until = self._last_used + YIELD_SECONDS
+                elif self._timer is None:
                     self._release_later(IDLE_SECONDS)
 
     def _release_later(self, delay: float) -> None:
@@ -170,10 +184,16 @@ class DuckDBWarehouse:
             con.execute(f"INSERT OR IGNORE INTO {target} SELECT * FROM _batch")
 
     def query(self, text: str) -> list[dict[str, Any]]:
+        import duckdb
+
+        translated = sql.to_duckdb(text)
         with self.session() as con:
-            cursor = con.execute(sql.to_duckdb(text))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            try:
+                cursor = con.execute(translated)
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row)) for row in cursor.fetchall()]
+            except (duckdb.ParserException, duckdb.CatalogException, duckdb.BinderException, duckdb.ConversionException) as e:
+                raise sql.QueryError(f"{e} (as DuckDB SQL: {translated})") from None
 
 
 def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):

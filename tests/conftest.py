@@ -1,0 +1,44 @@
+"""Shared fixtures: a DuckDB warehouse per test, and the real Pub/Sub emulator per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))  # the fakes package
+
+from binderops import local  # noqa: E402
+from binderops.warehouse import open_warehouse  # noqa: E402
+
+REQUIRE_TOOLS = os.environ.get("BINDEROPS_REQUIRE_TOOLS") == "1"
+
+
+def need_tool(reason: str) -> None:
+    """Skip (or, where BINDEROPS_REQUIRE_TOOLS=1 as in CI, fail) when a tool is missing."""
+    if REQUIRE_TOOLS:
+        pytest.fail(f"{reason} (BINDEROPS_REQUIRE_TOOLS=1: missing tools fail instead of skipping)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    w = open_warehouse(f"duckdb://{tmp_path / 'warehouse.duckdb'}")
+    w.setup()
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The official Pub/Sub emulator on 127.0.0.1, shared by the session."""
+    try:
+        service = local.start_emulator("binderops-test", tmp_path_factory.mktemp("emulator"))
+    except local.ToolMissing as e:
+        need_tool(f"the Pub/Sub emulator is not available: {e}")
+    os.environ["PUBSUB_EMULATOR_HOST"] = service.url.removeprefix("http://")
+    yield service
+    service.stop()

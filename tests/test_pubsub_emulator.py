@@ -1,0 +1,141 @@
+"""The Pub/Sub path end to end: the official emulator pushing into functions-framework."""
+
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from binderops import local, sample
+from binderops.binderhub import PubSubHandler
+from binderops.warehouse import open_warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.emulator
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def count(warehouse, sql: str) -> int:
+    try:
+        return warehouse.query(sql)[0]["n"]
+    finally:
+        warehouse.close()  # give the function the file back
+
+
+@pytest.fixture
+def stack(emulator, tmp_path, request):
+    """A warehouse, ``ingest_launch`` from ``source`` and a push subscription into it."""
+    services = []
+
+    def start(source: Path, topic: str):
+        url = f"duckdb://{tmp_path / 'w.duckdb'}"
+        function = local.start_function("ingest_launch", {"BINDEROPS_WAREHOUSE": url}, tmp_path / "logs", source=source)
+        services.append(function)
+        wiring = local.PubSubWiring("binderops-test", topic, function.url)
+        wiring.create(emulator.url)
+        return open_warehouse(url), wiring, function
+
+    yield start
+    for service in services:
+        service.stop()
+
+
+def test_every_event_is_stored_exactly_once_despite_redelivery_and_write_failures(stack):
+    """2,000+ events, each published up to three times with one event_id, while one in five
+    warehouse writes fails (before or after writing): one row per event, nothing lost."""
+    warehouse, wiring, function = stack(ROOT / "tests" / "faulty_main.py", "launch-faults")
+    messages = sample.sample_day(launches=2100, seed=7)
+    rng = random.Random(3)
+    deliveries = [(m.data, m.attributes) for m in messages for _ in range(rng.randint(1, 3))]
+    rng.shuffle(deliveries)
+    assert wiring.publish(deliveries) == len(deliveries)
+
+    valid = sum(m.valid for m in messages)
+    wait_until(
+        lambda: count(warehouse, "SELECT (SELECT COUNT(*) FROM raw.launches) + (SELECT COUNT(*) FROM raw.launch_errors) AS n")
+        >= len(messages),
+        timeout=240,
+        what="every message to be stored",
+    )
+    time.sleep(2)  # let late redeliveries arrive: they must not add rows
+    rows = warehouse.query(
+        "SELECT (SELECT COUNT(*) FROM raw.launches) AS launches, (SELECT COUNT(DISTINCT event_id) FROM raw.launches) AS ids,"
+        " (SELECT COUNT(*) FROM launches) AS public, (SELECT COUNT(*) FROM raw.launch_errors) AS errors"
+    )
+    warehouse.close()
+    assert rows == [{"launches": valid, "ids": valid, "public": valid, "errors": len(messages) - valid}]
+    stored_ids = {r["event_id"] for r in warehouse.query("SELECT event_id FROM raw.launches")}
+    warehouse.close()
+    assert stored_ids == {m.attributes["event_id"] for m in messages if m.valid}
+    log = function.log_path.read_text()
+    assert "injected failure before write" in log and "injected failure after write" in log
+
+
+def test_binderhub_handler_publishes_launches_that_reach_the_warehouse(stack):
+    warehouse, wiring, _ = stack(ROOT / "functions" / "main.py", "launch-binderhub")
+    logger = logging.getLogger("binderhub.events.test")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = PubSubHandler("binderops-test", "launch-binderhub")
+    logger.addHandler(handler)
+    event = {
+        "timestamp": "2026-03-01T10:00:00.123456Z",
+        "schema": "binderhub.jupyter.org/launch",
+        "version": 6,
+        "provider": "Zenodo",
+        "spec": "10.5281/zenodo.3242074",
+        "ref": "3242074",
+        "status": "success",
+        "origin": "gke.mybinder.org",
+        "build_token": False,
+        "request_origin": "",
+    }
+    for _ in range(3):  # three real launches of one record in one minute
+        logger.info(event)
+    handler.close()
+    logger.removeHandler(handler)
+
+    wait_until(lambda: count(warehouse, "SELECT COUNT(*) AS n FROM launches") >= 3, 60, "three launches")
+    rows = warehouse.query("SELECT event_id, repo, ref, resolved_ref, timestamp FROM launches")
+    warehouse.close()
+    assert len({r["event_id"] for r in rows}) == 3  # one unique event_id per publish
+    assert {(r["repo"], r["ref"], r["resolved_ref"], r["timestamp"].isoformat()) for r in rows} == {
+        ("10.5281/zenodo.3242074", "", "3242074", "2026-03-01T10:00:00+00:00")
+    }
+
+
+def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emulator):
+    env = {**os.environ, "BINDEROPS_STATE_DIR": str(tmp_path / "state")}
+    result = subprocess.run(
+        [sys.executable, "-m", "binderops.cli", "run", "--once", "--launches", "300"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Pub/Sub emulator on http://127.0.0.1:" in result.stdout
+    assert "launches stored: 300   rejected (raw.launch_errors): 5" in result.stdout
+    assert f"warehouse: duckdb://{tmp_path / 'state' / 'warehouse.duckdb'}" in result.stdout
+
+
+def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
+    env = {**os.environ, "BINDEROPS_STATE_DIR": str(tmp_path / "state")}
+    result = subprocess.run(
+        [sys.executable, "-m", "binderops.cli", "run", "--once", "--no-emulator", "--launches", "50"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "posted 55 sample messages to ingest_launch" in result.stdout
+    assert "launches stored: 50   rejected (raw.launch_errors): 5" in result.stdout

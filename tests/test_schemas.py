@@ -1,0 +1,66 @@
+"""schemas/ is the single source of truth: well-formed, and what code and Terraform read."""
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from binderops import schemas, sql
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDED = {1: set(), 2: set(), 3: {"origin"}, 4: {"ref"}, 5: {"build_token"}, 6: {"request_origin"}}
+BASE = {"timestamp", "schema", "version", "provider", "spec", "status"}
+
+
+@pytest.mark.parametrize("version", range(1, 7))
+def test_each_launch_schema_version_has_exactly_its_fields(version):
+    schema = schemas.launch_event_schemas()[version]
+    jsonschema.Draft7Validator.check_schema(schema)
+    expected = set(BASE)
+    for v in range(1, version + 1):
+        expected |= ADDED[v]
+    assert set(schema["properties"]) == expected
+    assert schema["properties"]["version"] == {"const": version}
+    assert schema["properties"]["provider"]["enum"] == [
+        "GitHub", "Gist", "GitLab", "Git", "Zenodo", "Figshare", "Hydroshare", "Dataverse", "CKAN"
+    ]  # fmt: skip
+    assert schema["properties"]["status"]["enum"] == ["success", "failure"]
+
+
+def test_launches_table_has_the_published_columns():
+    fields = [(f["name"], f["type"], f["mode"]) for f in schemas.read_json("bigquery/launches.json")]
+    assert fields == [
+        ("event_id", "STRING", "REQUIRED"), ("timestamp", "TIMESTAMP", "REQUIRED"), ("schema_version", "INT64", "NULLABLE"),
+        ("provider", "STRING", "NULLABLE"), ("spec", "STRING", "NULLABLE"), ("repo", "STRING", "NULLABLE"),
+        ("ref", "STRING", "NULLABLE"), ("resolved_ref", "STRING", "NULLABLE"), ("status", "STRING", "NULLABLE"),
+        ("origin", "STRING", "NULLABLE"), ("build_token", "BOOL", "NULLABLE"), ("request_origin", "STRING", "NULLABLE"),
+        ("ingested_at", "TIMESTAMP", "NULLABLE"),
+    ]  # fmt: skip
+    assert [f["name"] for f in schemas.read_json("bigquery/launch_errors.json")] == ["event_id", "received_at", "reason", "payload"]
+
+
+def test_every_view_translates_to_duckdb():
+    _, views = schemas.catalog()
+    for view in views.values():
+        assert sql.to_duckdb(view.render({"raw": "raw", "public": "main"}))
+
+
+def test_terraform_builds_tables_and_views_from_the_catalog():
+    main_tf = (ROOT / "terraform" / "main.tf").read_text()
+    assert 'jsondecode(file("${local.schemas}/catalog.json"))' in main_tf
+    for resource in ("google_bigquery_table\" \"tables", "google_bigquery_table\" \"views"):
+        assert resource in main_tf
+    # No table or column name is repeated by hand in Terraform.
+    for column in ("resolved_ref", "request_origin", "build_token"):
+        assert not re.search(rf"\b{column}\b", main_tf)
+
+
+def test_public_read_is_granted_on_the_public_dataset_only():
+    main_tf = (ROOT / "terraform" / "main.tf").read_text()
+    grants = re.findall(r'resource "google_bigquery_dataset_iam_member" "(\w+)" \{(.*?)\n\}', main_tf, re.S)
+    public = [(name, body) for name, body in grants if "allAuthenticatedUsers" in body]
+    assert len(public) == 1
+    assert "google_bigquery_dataset.public.dataset_id" in public[0][1]
+    assert "roles/bigquery.dataViewer" in public[0][1]
