@@ -45,7 +45,7 @@ def test_setup_creates_partitioned_clustered_tables_and_views_from_schemas(bigqu
     assert "FROM `binder-prod`.`binder_launches_raw`.launches" in view["query"]
     assert "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id" in view["query"]
     daily = fake.tables["binder-prod.binder_launches.launches_daily"]["view"]["query"]
-    assert "FROM `binder-prod`.`binder_launches`.launches" in daily
+    assert "COUNT(DISTINCT event_id)" in daily and "FROM `binder-prod`.`binder_launches_raw`.launches" in daily
 
 
 def test_streamed_rows_carry_event_id_as_insert_id(bigquery):

@@ -241,3 +241,28 @@ def test_any_event_shaped_json_either_validates_or_is_rejected(event, wrap):
 )
 def test_addresses_are_masked_and_nothing_else(text, masked):
     assert launches.mask_addresses(text) == masked
+
+
+def test_first_events_on_many_threads_at_once_all_validate():
+    """functions-framework serves on several threads: the validators built on the first
+    request must be complete for every thread (a half-built table once rejected a launch)."""
+    import threading
+
+    results = []
+    for _ in range(5):
+        launches._validators.cache_clear()
+        barrier = threading.Barrier(8)
+
+        def first_request():
+            barrier.wait()
+            try:
+                results.append(to_row(V6, "e", NOW, "mybinder.org")[2])
+            except InvalidEvent as e:
+                results.append(str(e))
+
+        threads = [threading.Thread(target=first_request) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert results == [6] * 40

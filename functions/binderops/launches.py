@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -67,21 +67,18 @@ class Outcome:
     reason: str = ""
 
 
-_validators: dict[int, Any] = {}
+@cache
+def _validators() -> dict[int, Any]:
+    """The compiled validator of each schema version, built once per instance.
 
-
-def _validator(version: Any):
-    """The compiled validator of a schema version, or None for an unknown version.
-
-    Compiled once per instance, on first use. Formats are not checked by the validator
-    because the schema's one format, the timestamp's date-time, is parsed strictly below.
+    Built whole before it is cached, so a thread never sees some versions missing (two
+    first requests at once may both compile; both get complete results). Formats are not
+    checked by the validators because the schema's one format, the timestamp's date-time,
+    is parsed strictly below.
     """
-    if not _validators:
-        import fastjsonschema
+    import fastjsonschema
 
-        for v, schema in schemas.launch_event_schemas().items():
-            _validators[v] = fastjsonschema.compile(schema, use_formats=False)
-    return _validators.get(version) if type(version) is int else None
+    return {v: fastjsonschema.compile(s, use_formats=False) for v, s in schemas.launch_event_schemas().items()}
 
 
 @lru_cache(maxsize=4096)
@@ -102,7 +99,7 @@ def to_row(event: Mapping[str, Any], event_id: str, ingested_at: datetime, defau
     the event's version defines are read. Raises ``InvalidEvent`` with the reason.
     """
     version = event.get("version")
-    validate = _validator(version)
+    validate = _validators().get(version) if type(version) is int else None
     if validate is None:
         raise InvalidEvent(f"unknown launch schema version {str(version)[:32]!r}")
     try:

@@ -1,0 +1,257 @@
+# binderops launch analytics: Pub/Sub topic with dead letters, BigQuery datasets and the
+# tables and views of schemas/catalog.json, and the ingest_launch function.
+
+locals {
+  schemas   = "${path.module}/../schemas"
+  functions = "${path.module}/../functions"
+  catalog   = jsondecode(file("${local.schemas}/catalog.json"))
+  datasets = {
+    public = google_bigquery_dataset.public.dataset_id
+    raw    = google_bigquery_dataset.raw.dataset_id
+  }
+  # The dataset names views are written against: `project`.`dataset`.
+  sql_datasets = { for kind, id in local.datasets : kind => "`${var.project_id}`.`${id}`" }
+  # The function's source: functions/ plus schemas/, which the code reads at run time.
+  source_files = merge(
+    { for f in fileset(local.functions, "**") : f => "${local.functions}/${f}" if !can(regex("__pycache__|\\.pyc$|egg-info", f)) },
+    { for f in fileset(local.schemas, "**") : "schemas/${f}" => "${local.schemas}/${f}" },
+  )
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+# --- Pub/Sub ---------------------------------------------------------------------------
+
+resource "google_pubsub_topic" "launch" {
+  project = var.project_id
+  name    = var.launch_topic
+  labels  = var.labels
+}
+
+resource "google_pubsub_topic" "launch_dead_letter" {
+  project = var.project_id
+  name    = "${var.launch_topic}-dead-letter"
+  labels  = var.labels
+}
+
+# Keeps dead letters for an operator to inspect and replay; alerts watch its backlog.
+resource "google_pubsub_subscription" "launch_dead_letter" {
+  project                    = var.project_id
+  name                       = "${var.launch_topic}-dead-letter"
+  topic                      = google_pubsub_topic.launch_dead_letter.id
+  message_retention_duration = "604800s"
+  expiration_policy {
+    ttl = ""
+  }
+  labels = var.labels
+}
+
+# We own the push subscription (rather than an Eventarc trigger) so that it has a
+# dead-letter policy. Pub/Sub retries every failed delivery with backoff: retries are on.
+resource "google_pubsub_subscription" "ingest_launch" {
+  project              = var.project_id
+  name                 = "${var.launch_topic}-ingest"
+  topic                = google_pubsub_topic.launch.id
+  ack_deadline_seconds = 60
+  push_config {
+    push_endpoint = google_cloudfunctions2_function.ingest_launch.service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.pubsub_invoker.email
+    }
+  }
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.launch_dead_letter.id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+  expiration_policy {
+    ttl = ""
+  }
+  labels = var.labels
+}
+
+locals {
+  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.launch_dead_letter.name
+  role    = "roles/pubsub.publisher"
+  member  = local.pubsub_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  project      = var.project_id
+  subscription = google_pubsub_subscription.ingest_launch.name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}
+
+# --- BigQuery --------------------------------------------------------------------------
+
+resource "google_bigquery_dataset" "public" {
+  project     = var.project_id
+  dataset_id  = var.dataset_id
+  location    = var.dataset_location
+  description = "BinderHub launches, deduplicated and anonymised. Public."
+  labels      = var.labels
+}
+
+resource "google_bigquery_dataset" "raw" {
+  project     = var.project_id
+  dataset_id  = "${var.dataset_id}_raw"
+  location    = var.dataset_location
+  description = "What binderops functions write. Private; the public dataset's views read it."
+  labels      = var.labels
+}
+
+resource "google_bigquery_dataset_iam_member" "public_read" {
+  count      = var.public_read ? 1 : 0
+  project    = var.project_id
+  dataset_id = google_bigquery_dataset.public.dataset_id
+  role       = "roles/bigquery.dataViewer"
+  member     = "allAuthenticatedUsers"
+}
+
+resource "google_bigquery_table" "tables" {
+  for_each            = local.catalog.tables
+  project             = var.project_id
+  dataset_id          = local.datasets[each.value.dataset]
+  table_id            = each.key
+  description         = each.value.description
+  schema              = file("${local.schemas}/${each.value.schema}")
+  clustering          = length(each.value.clustering) > 0 ? each.value.clustering : null
+  deletion_protection = true
+  labels              = var.labels
+
+  dynamic "time_partitioning" {
+    for_each = can(each.value.time_partitioning) ? [each.value.time_partitioning] : []
+    content {
+      type  = time_partitioning.value.type
+      field = time_partitioning.value.field
+    }
+  }
+}
+
+resource "google_bigquery_table" "views" {
+  for_each            = local.catalog.views
+  project             = var.project_id
+  dataset_id          = local.datasets[each.value.dataset]
+  table_id            = each.key
+  description         = each.value.description
+  deletion_protection = false
+  labels              = var.labels
+
+  view {
+    query          = templatefile("${local.schemas}/${each.value.query}", local.sql_datasets)
+    use_legacy_sql = false
+  }
+
+  depends_on = [google_bigquery_table.tables]
+}
+
+# Public views read the private raw dataset as authorized views.
+resource "google_bigquery_dataset_access" "authorized_views" {
+  for_each   = { for name, view in local.catalog.views : name => view if view.dataset == "public" }
+  project    = var.project_id
+  dataset_id = google_bigquery_dataset.raw.dataset_id
+  view {
+    project_id = var.project_id
+    dataset_id = google_bigquery_table.views[each.key].dataset_id
+    table_id   = google_bigquery_table.views[each.key].table_id
+  }
+}
+
+# --- ingest_launch ---------------------------------------------------------------------
+
+resource "google_service_account" "ingest_launch" {
+  project      = var.project_id
+  account_id   = "binderops-ingest-launch"
+  display_name = "binderops ingest_launch"
+}
+
+resource "google_service_account" "pubsub_invoker" {
+  project      = var.project_id
+  account_id   = "binderops-pubsub-invoker"
+  display_name = "Pub/Sub push into binderops functions"
+}
+
+resource "google_bigquery_dataset_iam_member" "ingest_writes_raw" {
+  project    = var.project_id
+  dataset_id = google_bigquery_dataset.raw.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.ingest_launch.email}"
+}
+
+resource "google_storage_bucket" "source" {
+  project                     = var.project_id
+  name                        = "${var.project_id}-binderops-source"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  labels                      = var.labels
+}
+
+data "archive_file" "source" {
+  type        = "zip"
+  output_path = "${path.module}/.build/functions.zip"
+
+  dynamic "source" {
+    for_each = local.source_files
+    content {
+      filename = source.key
+      content  = file(source.value)
+    }
+  }
+}
+
+resource "google_storage_bucket_object" "source" {
+  name   = "functions-${data.archive_file.source.output_md5}.zip"
+  bucket = google_storage_bucket.source.name
+  source = data.archive_file.source.output_path
+}
+
+resource "google_cloudfunctions2_function" "ingest_launch" {
+  project  = var.project_id
+  location = var.region
+  name     = "ingest-launch"
+  labels   = var.labels
+
+  build_config {
+    runtime     = "python311"
+    entry_point = "ingest_launch"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.ingest_launch.email
+    max_instance_count               = var.function_max_instances
+    max_instance_request_concurrency = 8
+    available_cpu                    = "1"
+    available_memory                 = "512Mi"
+    timeout_seconds                  = 60
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    environment_variables = {
+      BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
+      BINDEROPS_DEFAULT_ORIGIN = var.default_origin
+    }
+  }
+}
+
+resource "google_cloud_run_service_iam_member" "pubsub_invokes_ingest" {
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.ingest_launch.service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.pubsub_invoker.email}"
+}
