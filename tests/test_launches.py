@@ -10,20 +10,9 @@ from hypothesis import strategies as st
 
 from binderops import launches
 from binderops.launches import InvalidEvent, Message, decode, ingest, to_row
+from events import V6
 
 NOW = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)
-V6 = {
-    "timestamp": "2026-03-01T12:34:56.789Z",
-    "schema": "binderhub.jupyter.org/launch",
-    "version": 6,
-    "provider": "GitHub",
-    "spec": "binder-examples/requirements/HEAD",
-    "ref": "50533eb",
-    "status": "success",
-    "build_token": False,
-    "origin": "gesis.mybinder.org",
-    "request_origin": "same-origin",
-}
 COLUMNS = [
     "event_id", "timestamp", "schema_version", "provider", "spec", "repo", "ref", "resolved_ref",
     "status", "origin", "build_token", "request_origin", "ingested_at",
