@@ -1,5 +1,7 @@
 """Cold start: a fresh ``functions-framework --target ingest_launch`` process to its first
-successful response, beside an empty CloudEvent function measured the same way.
+successful response, beside an empty CloudEvent function measured the same way. ingest_launch
+runs twice: on DuckDB (local mode) and on BigQuery (production's path: the google-cloud-bigquery
+client is imported and created on the first request), answered by the loopback fake of the tests.
 
     python bench/cold_start.py [--runs 7]
 """
@@ -19,10 +21,13 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from _common import median, table  # noqa: E402
 
 from binderops.local import free_port  # noqa: E402
+from fakes.bigquery import FakeBigQuery  # noqa: E402
+from fakes.http import RecordingServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY = '''import functions_framework
@@ -68,18 +73,27 @@ def main() -> None:
         empty = tmp / "empty" / "main.py"
         empty.parent.mkdir()
         empty.write_text(EMPTY)
-        results = {"empty CloudEvent function (floor)": [], "ingest_launch, DuckDB warehouse": []}
-        for n in range(args.runs):
-            results["empty CloudEvent function (floor)"].append(first_response(empty, {}))
-            env = {"BINDEROPS_WAREHOUSE": f"duckdb://{tmp / f'w{n}.duckdb'}"}
-            results["ingest_launch, DuckDB warehouse"].append(first_response(ROOT / "functions" / "main.py", env))
+        main_py = ROOT / "functions" / "main.py"
+        results = {
+            "empty CloudEvent function (floor)": [],
+            "ingest_launch, DuckDB warehouse": [],
+            "ingest_launch, BigQuery warehouse": [],
+        }
+        with RecordingServer(FakeBigQuery()) as bigquery:
+            for n in range(args.runs):
+                results["empty CloudEvent function (floor)"].append(first_response(empty, {}))
+                env = {"BINDEROPS_WAREHOUSE": f"duckdb://{tmp / f'w{n}.duckdb'}"}
+                results["ingest_launch, DuckDB warehouse"].append(first_response(main_py, env))
+                env = {"BINDEROPS_WAREHOUSE": "bigquery://bench/launches", "BINDEROPS_BIGQUERY_API_URL": bigquery.url}
+                results["ingest_launch, BigQuery warehouse"].append(first_response(main_py, env))
     rows = [("function", "median s", "min s", "max s")]
     rows += [(name, f"{median(v):.3f}", f"{min(v):.3f}", f"{max(v):.3f}") for name, v in results.items()]
     print(f"Cold start to first successful response, {args.runs} runs each (process spawn included)\n")
     print(table(rows))
+    print()
     floor = median(results["empty CloudEvent function (floor)"])
-    ours = median(results["ingest_launch, DuckDB warehouse"])
-    print(f"\ningest_launch adds {ours - floor:.3f} s over functions-framework's own start")
+    for name in ("ingest_launch, DuckDB warehouse", "ingest_launch, BigQuery warehouse"):
+        print(f"{name} adds {median(results[name]) - floor:.3f} s over functions-framework's own start")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from binderops import instance, launches
+from binderops import instance, launches, logs
 from binderops.pubsub import message_from_event
+
+logs.setup()
 
 
 @functions_framework.cloud_event

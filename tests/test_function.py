@@ -2,14 +2,20 @@
 
 import base64
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 from functions_framework import create_app
 
 from binderops import instance
+from binderops.local import free_port
 from binderops.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,3 +120,33 @@ def test_transient_warehouse_failure_answers_500_so_pubsub_redelivers(client):
     assert codes == [200, 200, 200, 200, 500, 200, 200, 200, 200, 500]
     # The 10th write landed before failing; a redelivery of e5 and e10 then makes 10 rows.
     assert stored("SELECT COUNT(*) AS n FROM launches") == [{"n": 9}]
+
+
+def test_logs_say_what_happened_to_each_event(tmp_path):
+    """A real functions-framework process on Cloud Run's terms (K_SERVICE set): one JSON
+    log line per event, with severity, naming the event and never its payload."""
+    port = free_port()
+    env = {**os.environ, "K_SERVICE": "ingest-launch", "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
+           "PYTHONPATH": str(ROOT / "functions")}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "functions_framework", f"--source={ROOT / 'functions' / 'main.py'}", "--target=ingest_launch",
+         "--signature-type=cloudevent", "--host=127.0.0.1", f"--port={port}"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                for event_id, data in (("good-1", json.dumps(EVENT).encode()), ("bad-1", b'{"version": 9, "ip": "192.0.2.1"}')):
+                    headers, body = to_binary(pubsub_event(data, {"event_id": event_id}))
+                    assert requests.post(f"http://127.0.0.1:{port}/", headers=headers, data=body, timeout=10).status_code == 200
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    entries = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert {"severity": "INFO", "message": "stored launch event good-1", "logger": "binderops.launches"} in entries
+    assert {"severity": "WARNING", "message": "rejected launch event bad-1: unknown launch schema version '9'",
+            "logger": "binderops.launches"} in entries  # fmt: skip
+    assert "192.0.2.1" not in err
