@@ -64,3 +64,14 @@ def test_public_read_is_granted_on_the_public_dataset_only():
     assert len(public) == 1
     assert "google_bigquery_dataset.public.dataset_id" in public[0][1]
     assert "roles/bigquery.dataViewer" in public[0][1]
+
+
+def test_function_requirements_are_pinned_as_in_pyproject():
+    """functions/requirements.txt (what Cloud Functions installs) must match pyproject's pins."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pinned = dict(d.split("==") for d in pyproject["project"]["dependencies"])
+    lines = (ROOT / "functions" / "requirements.txt").read_text().splitlines()
+    required = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    assert required and all(pinned.get(name) == version for name, version in required.items()), (required, pinned)

@@ -7,7 +7,10 @@ DuckDB. Without the emulator, CloudEvents are posted straight to the function.
 from __future__ import annotations
 
 import base64
+import os
+import shutil
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -69,6 +72,14 @@ def _summary(warehouse) -> str:
     )
 
 
+def _command() -> str:
+    """How the user can call ``binderops`` from here: plain if on PATH, else the venv's path."""
+    installed = Path(sys.executable).parent / "binderops"
+    if shutil.which("binderops") == str(installed):
+        return "binderops"
+    return os.path.relpath(installed) if installed.exists() else "binderops"
+
+
 def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True) -> int:
     state = Path(settings.state_dir)
     logs = state / "logs"
@@ -110,7 +121,7 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
                 return 1
             time.sleep(0.5)
         print(_summary(warehouse))
-        print('\nTry: binderops query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"')
+        print(f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"')
         if once:
             return 0
         print("\nThe stack is running; press Ctrl-C to stop it.")
