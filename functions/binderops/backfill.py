@@ -74,11 +74,13 @@ def backfill(
             result.files.append(name)
             ingested_at = datetime.now(timezone.utc)
             reported = 0
+            blank = 0
+            number = 0
             with _open(path) as lines:
                 for number, line in enumerate(lines, 1):
-                    if not line.strip():
+                    if line.isspace():  # stops at the first character of an event line
+                        blank += 1
                         continue
-                    result.lines += 1
                     event_id = f"{name}:{number}"
                     try:
                         event = loads(line)
@@ -95,5 +97,6 @@ def backfill(
                         reported = lines.tell()
                         flush()
                 progress(lines.tell() - reported)
+            result.lines += number - blank
         flush()
     return result
