@@ -3,8 +3,7 @@
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from binderops import instance, launches, logs
-from binderops.pubsub import message_from_event
+from binderops import instance, logs, pubsub
 
 logs.setup()
 
@@ -12,10 +11,4 @@ logs.setup()
 @functions_framework.cloud_event
 def ingest_launch(cloud_event: CloudEvent) -> None:
     """Store one BinderHub launch event from Pub/Sub; raising asks Pub/Sub to redeliver."""
-    settings = instance.settings()
-    launches.ingest(
-        message_from_event(cloud_event.get_data(), cloud_event["id"]),
-        instance.warehouse(),
-        default_origin=settings.default_origin,
-        max_bytes=settings.max_event_bytes,
-    )
+    pubsub.ingest_cloudevent(cloud_event, instance.warehouse(), instance.settings())

@@ -11,8 +11,7 @@ import threading
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from binderops import instance, launches
-from binderops.pubsub import message_from_event
+from binderops import instance, pubsub
 from binderops.warehouse import WarehouseUnavailable
 
 
@@ -41,10 +40,4 @@ def ingest_launch(cloud_event: CloudEvent) -> None:
     global _flaky
     if _flaky is None:
         _flaky = FlakyWarehouse(instance.warehouse())
-    settings = instance.settings()
-    launches.ingest(
-        message_from_event(cloud_event.get_data(), cloud_event["id"]),
-        _flaky,
-        default_origin=settings.default_origin,
-        max_bytes=settings.max_event_bytes,
-    )
+    pubsub.ingest_cloudevent(cloud_event, _flaky, instance.settings())

@@ -2,10 +2,6 @@
 
 import base64
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,8 +10,7 @@ from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 from functions_framework import create_app
 
-from binderops import instance
-from binderops.local import free_port
+from binderops import instance, local
 from binderops.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,28 +120,17 @@ def test_transient_warehouse_failure_answers_500_so_pubsub_redelivers(client):
 def test_logs_say_what_happened_to_each_event(tmp_path):
     """A real functions-framework process on Cloud Run's terms (K_SERVICE set): one JSON
     log line per event, with severity, naming the event and never its payload."""
-    port = free_port()
-    env = {**os.environ, "K_SERVICE": "ingest-launch", "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
-           "PYTHONPATH": str(ROOT / "functions")}  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "functions_framework", f"--source={ROOT / 'functions' / 'main.py'}", "--target=ingest_launch",
-         "--signature-type=cloudevent", "--host=127.0.0.1", f"--port={port}"],
-        env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    env = {"K_SERVICE": "ingest-launch", "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}"}
+    server = local.start_function("ingest_launch", env, tmp_path)
     try:
-        for _ in range(200):
-            try:
-                for event_id, data in (("good-1", json.dumps(EVENT).encode()), ("bad-1", b'{"version": 9, "ip": "192.0.2.1"}')):
-                    headers, body = to_binary(pubsub_event(data, {"event_id": event_id}))
-                    assert requests.post(f"http://127.0.0.1:{port}/", headers=headers, data=body, timeout=10).status_code == 200
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+        for event_id, data in (("good-1", json.dumps(EVENT).encode()), ("bad-1", b'{"version": 9, "ip": "192.0.2.1"}')):
+            headers, body = to_binary(pubsub_event(data, {"event_id": event_id}))
+            assert requests.post(server.url, headers=headers, data=body, timeout=10).status_code == 200
     finally:
-        server.terminate()
-        _, err = server.communicate(timeout=10)
-    entries = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        server.stop()
+    log = server.log_path.read_text()
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert {"severity": "INFO", "message": "stored launch event good-1", "logger": "binderops.launches"} in entries
     assert {"severity": "WARNING", "message": "rejected launch event bad-1: unknown launch schema version '9'",
             "logger": "binderops.launches"} in entries  # fmt: skip
-    assert "192.0.2.1" not in err
+    assert "192.0.2.1" not in log

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .launches import Message
+from .config import Settings
+from .launches import Message, Outcome, ingest
 
 
 def message_from_event(data: Any, event_id: str) -> Message:
@@ -24,4 +25,14 @@ def message_from_event(data: Any, event_id: str) -> Message:
         data=payload if isinstance(payload, str) else "",
         attributes={str(k): str(v) for k, v in attributes.items()},
         message_id=str(message.get("messageId") or message.get("message_id") or event_id),
+    )
+
+
+def ingest_cloudevent(cloud_event: Any, warehouse, settings: Settings) -> Outcome:
+    """Store the launch event a ``messagePublished`` CloudEvent carries (see ``launches.ingest``)."""
+    return ingest(
+        message_from_event(cloud_event.get_data(), cloud_event["id"]),
+        warehouse,
+        default_origin=settings.default_origin,
+        max_bytes=settings.max_event_bytes,
     )

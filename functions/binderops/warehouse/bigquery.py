@@ -29,6 +29,18 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _json_rows(spec: schemas.Table, rows: Sequence[tuple]) -> list[dict[str, Any]]:
+    """Row tuples as the JSON objects insertAll and JSON load jobs take."""
+    names = spec.column_names
+    return [{n: _json_value(v) for n, v in zip(names, row)} for row in rows]
+
+
+def _schema_fields(spec: schemas.Table) -> list:
+    from google.cloud import bigquery
+
+    return [bigquery.SchemaField(c.name, c.type, mode=c.mode, description=c.description) for c in spec.columns]
+
+
 class BigQueryWarehouse:
     def __init__(self, project: str, dataset: str, api_url: str = "") -> None:
         self.project = project
@@ -81,12 +93,7 @@ class BigQueryWarehouse:
         for name in self.datasets.values():
             self.client.create_dataset(bigquery.Dataset(f"{self.project}.{name}"), exists_ok=True)
         for spec in tables.values():
-            table = bigquery.Table(
-                self._table_id(spec),
-                schema=[
-                    bigquery.SchemaField(c.name, c.type, mode=c.mode, description=c.description) for c in spec.columns
-                ],
-            )
+            table = bigquery.Table(self._table_id(spec), schema=_schema_fields(spec))
             table.description = spec.description
             if spec.partition_field:
                 table.time_partitioning = bigquery.TimePartitioning(
@@ -106,12 +113,10 @@ class BigQueryWarehouse:
         from google.cloud import bigquery
 
         spec = schemas.table(table)
-        names = spec.column_names
-        payload = [{n: _json_value(v) for n, v in zip(names, row)} for row in rows]
         try:
             errors = self.client.insert_rows_json(
                 self._table_id(spec),
-                payload,
+                _json_rows(spec, rows),
                 row_ids=[row[spec.key_index] for row in rows],
                 retry=bigquery.DEFAULT_RETRY.with_timeout(STREAM_RETRY_SECONDS),
                 timeout=REQUEST_TIMEOUT_SECONDS,
@@ -127,14 +132,12 @@ class BigQueryWarehouse:
         if not rows:
             return 0
         spec = schemas.table(table)
-        names = spec.column_names
         staging = f"{self.project}.{self.datasets['raw']}._staging_{table}_{uuid.uuid4().hex}"
         config = bigquery.LoadJobConfig(
-            schema=[bigquery.SchemaField(c.name, c.type, mode=c.mode) for c in spec.columns],
+            schema=_schema_fields(spec),
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
         )
-        payload = [{n: _json_value(v) for n, v in zip(names, row)} for row in rows]
-        self.client.load_table_from_json(payload, staging, job_config=config).result()
+        self.client.load_table_from_json(_json_rows(spec, rows), staging, job_config=config).result()
         try:
             merge = (
                 f"MERGE `{self._table_id(spec)}` AS target USING `{staging}` AS source "
