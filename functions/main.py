@@ -3,7 +3,7 @@
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from binderops import instance, logs, pubsub
+from binderops import costs, instance, logs, pubsub
 
 logs.setup()
 
@@ -12,3 +12,22 @@ logs.setup()
 def ingest_launch(cloud_event: CloudEvent) -> None:
     """Store one BinderHub launch event from Pub/Sub; raising asks Pub/Sub to redeliver."""
     pubsub.ingest_cloudevent(cloud_event, instance.warehouse(), instance.settings())
+
+
+@functions_framework.cloud_event
+def export_costs(cloud_event: CloudEvent) -> None:
+    """Recompute recent days of cloud cost and publish them; fired daily by Cloud Scheduler.
+
+    The message may be ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` for a manual
+    re-run. A request that cannot be honoured is logged and acknowledged, not retried.
+    """
+    try:
+        request = pubsub.json_data(cloud_event.get_data())
+        result, location = costs.run(instance.warehouse(), instance.settings(), request)
+    except (costs.ExportRequestError, costs.MemberCostsError) as e:
+        logs.log.error("export_costs: %s", e)
+        return
+    logs.log.info(
+        "export_costs: replaced %s..%s with %d rows, net %s; published %s",
+        result.window.first, result.window.last, result.rows, result.net_micros, location,
+    )

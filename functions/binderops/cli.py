@@ -103,6 +103,32 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
+    from . import costs
+
+    request = {"start": args.start, "end": args.end} if args.start or args.end else {}
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    try:
+        result, location = costs.run(warehouse, settings, request)
+        rows = warehouse.query(
+            "SELECT day, source, currency, SUM(cost_micros) / 1e6 AS cost, SUM(credits_micros) / 1e6 AS credits, "
+            "SUM(net_micros) / 1e6 AS net FROM cloud_costs_daily WHERE day BETWEEN @first AND @last "
+            "GROUP BY day, source, currency ORDER BY day, source, currency",
+            {"first": result.window.first, "last": result.window.last},
+        )
+    except (costs.ExportRequestError, costs.MemberCostsError) as e:
+        print(f"binderops costs: {e}", file=sys.stderr)
+        return 2
+    finally:
+        warehouse.close()
+    print(format_rows(rows, "table"))
+    print(
+        f"\nreplaced {result.window.first}..{result.window.last} ({settings.cost_timezone} days) with {result.rows} rows "
+        f"in cloud_costs_daily; published {location}"
+    )
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from .stack import run_stack
 
@@ -134,6 +160,18 @@ def parser() -> argparse.ArgumentParser:
     backfill.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     backfill.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     backfill.set_defaults(func=cmd_backfill)
+
+    costs = sub.add_parser(
+        "costs",
+        help="export daily net cloud cost from the billing export and print the days",
+        description="Recompute days of cloud cost from BINDEROPS_BILLING_TABLE (plus member invoices from "
+        "BINDEROPS_MEMBER_COSTS), replace them in cloud_costs_daily and publish cloud-costs.jsonl. Without "
+        "--start/--end: the trailing window (last BINDEROPS_COST_WINDOW_DAYS days and today; until the 5th, "
+        "the previous month too).",
+    )
+    costs.add_argument("--start", metavar="YYYY-MM-DD", help="first day to recompute")
+    costs.add_argument("--end", metavar="YYYY-MM-DD", help="last day to recompute (default today)")
+    costs.set_defaults(func=cmd_costs)
 
     setup = sub.add_parser("setup", help="create the warehouse tables and views that are missing")
     setup.set_defaults(func=cmd_setup)

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_STATE_DIR = Path(".binderops")
 
@@ -39,6 +40,13 @@ class Settings:
     launch_topic: str = "launch-events"
     state_dir: Path = DEFAULT_STATE_DIR
     bigquery_api_url: str = ""
+    billing_table: str = "gcp_billing_export_v1_000000_000000_000000"
+    cost_timezone: str = "UTC"
+    cost_window_days: int = 7
+    member_costs: Path | None = None
+    public_dir: Path = DEFAULT_STATE_DIR / "public"
+    public_bucket: str = ""
+    storage_api_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,7 +67,23 @@ class Settings:
             launch_topic=env.get("BINDEROPS_LAUNCH_TOPIC") or "launch-events",
             state_dir=state_dir,
             bigquery_api_url=env.get("BINDEROPS_BIGQUERY_API_URL", ""),
+            billing_table=env.get("BINDEROPS_BILLING_TABLE") or cls.billing_table,
+            cost_timezone=env.get("BINDEROPS_COST_TIMEZONE") or "UTC",
+            cost_window_days=_int(env, "BINDEROPS_COST_WINDOW_DAYS", 7),
+            member_costs=Path(env["BINDEROPS_MEMBER_COSTS"]) if env.get("BINDEROPS_MEMBER_COSTS") else None,
+            public_dir=Path(env.get("BINDEROPS_PUBLIC_DIR") or state_dir / "public"),
+            public_bucket=env.get("BINDEROPS_PUBLIC_BUCKET", ""),
+            storage_api_url=env.get("BINDEROPS_STORAGE_API_URL", ""),
         )
         if settings.max_event_bytes <= 0:
             raise ConfigError("BINDEROPS_MAX_EVENT_BYTES must be positive")
+        if settings.cost_window_days < 1:
+            raise ConfigError("BINDEROPS_COST_WINDOW_DAYS must be at least 1")
+        try:
+            ZoneInfo(settings.cost_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"BINDEROPS_COST_TIMEZONE must be an IANA time zone such as UTC or America/Los_Angeles, "
+                f"got {settings.cost_timezone!r}"
+            ) from None
         return settings

@@ -9,6 +9,9 @@ import os
 import sys
 
 
+log = logging.getLogger("binderops")
+
+
 class CloudJsonFormatter(logging.Formatter):
     """Cloud Logging's structured format: ``severity``, ``message`` and the logger's name."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 
 from .config import Settings
@@ -36,3 +39,19 @@ def ingest_cloudevent(cloud_event: Any, warehouse, settings: Settings) -> Outcom
         default_origin=settings.default_origin,
         max_bytes=settings.max_event_bytes,
     )
+
+
+def json_data(data: Any) -> dict:
+    """The JSON object in a Pub/Sub CloudEvent's message (``{}`` when it carries none).
+
+    Scheduler ticks carry any text; only a JSON object is read as a request.
+    """
+    message = data.get("message") if isinstance(data, dict) else None
+    encoded = message.get("data") if isinstance(message, dict) else None
+    if not isinstance(encoded, str) or not encoded:
+        return {}
+    try:
+        value = json.loads(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -42,6 +42,22 @@ class Column:
     type: str
     mode: str
     description: str
+    fields: tuple[Column, ...] = ()  # of a RECORD
+
+    @classmethod
+    def from_json(cls, field: dict) -> Column:
+        return cls(
+            field["name"],
+            field["type"],
+            field.get("mode", "NULLABLE"),
+            field.get("description", ""),
+            tuple(cls.from_json(f) for f in field.get("fields", [])),
+        )
+
+
+def columns(relative: str) -> tuple[Column, ...]:
+    """The columns of a BigQuery table schema file under ``schemas/``."""
+    return tuple(Column.from_json(f) for f in read_json(relative))
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,7 @@ class Table:
     name: str
     dataset: str
     columns: tuple[Column, ...]
-    key: str
+    key: str | None  # None: rows are replaced by day, not deduplicated by key
     partition_field: str | None
     clustering: tuple[str, ...]
     description: str
@@ -81,16 +97,12 @@ def catalog() -> tuple[dict[str, Table], dict[str, View]]:
     doc = read_json("catalog.json")
     tables = {}
     for name, meta in doc["tables"].items():
-        columns = tuple(
-            Column(f["name"], f["type"], f.get("mode", "NULLABLE"), f.get("description", ""))
-            for f in read_json(meta["schema"])
-        )
         partitioning = meta.get("time_partitioning") or {}
         tables[name] = Table(
             name=name,
             dataset=meta["dataset"],
-            columns=columns,
-            key=meta["key"],
+            columns=columns(meta["schema"]),
+            key=meta.get("key"),
             partition_field=partitioning.get("field"),
             clustering=tuple(meta.get("clustering", [])),
             description=meta.get("description", ""),
@@ -104,6 +116,11 @@ def catalog() -> tuple[dict[str, Table], dict[str, View]]:
 
 def table(name: str) -> Table:
     return catalog()[0][name]
+
+
+def sql_template(relative: str) -> Template:
+    """A SQL file under ``schemas/`` whose ``${...}`` names are filled in by the caller."""
+    return Template((schemas_dir() / relative).read_text(encoding="utf-8"))
 
 
 @cache

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -80,6 +81,55 @@ def _command() -> str:
     return os.path.relpath(installed) if installed.exists() else "binderops"
 
 
+def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator) -> None:
+    """The daily cost export, fired as Cloud Scheduler would: a tick on a topic pushed into
+    ``export_costs``. Runs over a generated billing export (loaded once into DuckDB)."""
+    from .billing_sample import load_rows, sample_rows
+
+    if warehouse.url.startswith("duckdb://"):
+        with warehouse.session() as con:
+            exists = con.execute(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?", [settings.billing_table]
+            ).fetchall()[0][0]
+            if not exists:
+                load_rows(con, settings.billing_table, sample_rows(datetime.now(timezone.utc).date()))
+        warehouse.close()
+    published = Path(settings.public_dir) / "cloud-costs.jsonl"
+    before = published.stat().st_mtime_ns if published.exists() else 0
+    cost_env = {
+        **env,
+        "BINDEROPS_BILLING_TABLE": settings.billing_table,
+        "BINDEROPS_COST_TIMEZONE": settings.cost_timezone,
+        "BINDEROPS_PUBLIC_DIR": str(Path(settings.public_dir).resolve()),
+        "BINDEROPS_MEMBER_COSTS": str(settings.member_costs or local.FUNCTIONS_DIR.parent / "samples" / "member-costs.csv"),
+    }
+    function = local.start_function("export_costs", cost_env, logs)
+    try:
+        if emulator:
+            wiring = local.PubSubWiring(settings.project, "cost-export-ticks", function.url)
+            wiring.create(emulator.url)
+            wiring.publish([(b"{}", {})])
+        else:
+            post_cloudevent(function.url, b"{}", {}, settings.project, "cost-export-ticks")
+        deadline = time.monotonic() + 60
+        while not published.exists() or published.stat().st_mtime_ns == before:
+            if time.monotonic() > deadline:
+                print(f"export_costs did not publish within 60 s; see {function.log_path}")
+                return
+            time.sleep(0.2)
+    finally:
+        function.stop()
+    from .cli import format_rows
+
+    rows = warehouse.query(
+        "SELECT day, source, currency, SUM(net_micros) / 1e6 AS net FROM cloud_costs_daily "
+        "WHERE day >= DATE_SUB(CURRENT_DATE(), INTERVAL 3 DAY) GROUP BY day, source, currency ORDER BY day, source, currency"
+    )
+    warehouse.close()
+    print(f"\nexport_costs (fired by a scheduler tick) published {published}; the last days:\n")
+    print(format_rows(rows, "table"))
+
+
 def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True) -> int:
     state = Path(settings.state_dir)
     logs = state / "logs"
@@ -121,6 +171,7 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
                 return 1
             time.sleep(0.5)
         print(_summary(warehouse))
+        _export_costs(settings, warehouse, env, logs, emulator)
         print(f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"')
         if once:
             return 0

@@ -7,7 +7,7 @@ redelivered message or a re-run backfill adds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -30,8 +30,11 @@ class Warehouse(Protocol):
     def load(self, table: str, rows: Sequence[tuple]) -> int:
         """Bulk-load rows (no streaming cost); return how many were new."""
 
-    def query(self, sql: str) -> list[dict[str, Any]]:
-        """Run BigQuery SQL and return rows as dicts."""
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run BigQuery SQL (``@name`` parameters from ``params``) and return rows as dicts."""
+
+    def replace(self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]) -> None:
+        """Atomically replace the rows whose ``column`` lies in [first, last] by ``rows``."""
 
     def session(self) -> AbstractContextManager:
         """Keep what connection the backend has open for a run of operations."""

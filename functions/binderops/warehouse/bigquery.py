@@ -8,8 +8,8 @@ staging table, merged on the key so a re-run adds nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -126,19 +126,27 @@ class BigQueryWarehouse:
         if errors:
             raise WarehouseUnavailable(f"BigQuery rejected rows of {table}: {str(errors)[:500]}")
 
-    def load(self, table: str, rows: Sequence[tuple]) -> int:
+    @contextmanager
+    def _staged(self, spec: schemas.Table, rows: Sequence[tuple]) -> Iterator[str]:
+        """Rows in a staging table written by a (free) load job, dropped afterwards."""
         from google.cloud import bigquery
 
-        if not rows:
-            return 0
-        spec = schemas.table(table)
-        staging = f"{self.project}.{self.datasets['raw']}._staging_{table}_{uuid.uuid4().hex}"
+        staging = f"{self.project}.{self.datasets['raw']}._staging_{spec.name}_{uuid.uuid4().hex}"
         config = bigquery.LoadJobConfig(
             schema=_schema_fields(spec),
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
         )
         self.client.load_table_from_json(_json_rows(spec, rows), staging, job_config=config).result()
         try:
+            yield staging
+        finally:
+            self.client.delete_table(staging, not_found_ok=True)
+
+    def load(self, table: str, rows: Sequence[tuple]) -> int:
+        if not rows:
+            return 0
+        spec = schemas.table(table)
+        with self._staged(spec, rows) as staging:
             merge = (
                 f"MERGE `{self._table_id(spec)}` AS target USING `{staging}` AS source "
                 f"ON target.{spec.key} = source.{spec.key} WHEN NOT MATCHED THEN INSERT ROW"
@@ -146,12 +154,54 @@ class BigQueryWarehouse:
             job = self.client.query(merge)
             job.result()
             return job.num_dml_affected_rows or 0
-        finally:
-            self.client.delete_table(staging, not_found_ok=True)
 
-    def query(self, sql: str) -> list[dict[str, Any]]:
+    def replace(self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]) -> None:
+        """One multi-statement transaction, the rows passed as an array parameter (no staging
+        table, so the caller needs write access to this table only): readers see the old
+        days or the new ones, never neither."""
         from google.cloud import bigquery
 
-        config = bigquery.QueryJobConfig(default_dataset=f"{self.project}.{self.dataset}")
+        spec = schemas.table(table)
+        target = f"`{self._table_id(spec)}`"
+        statements = ["BEGIN TRANSACTION;", f"DELETE FROM {target} WHERE {column} BETWEEN @first AND @last;"]
+        parameters = _parameters({"first": first, "last": last})
+        if rows:
+            statements.append(f"INSERT INTO {target} SELECT * FROM UNNEST(@rows);")
+            parameters.append(
+                bigquery.ArrayQueryParameter(
+                    "rows",
+                    "STRUCT",
+                    [
+                        bigquery.StructQueryParameter(
+                            None,
+                            *(bigquery.ScalarQueryParameter(c.name, c.type, v) for c, v in zip(spec.columns, row)),
+                        )
+                        for row in rows
+                    ],
+                )
+            )
+        statements.append("COMMIT TRANSACTION;")
+        config = bigquery.QueryJobConfig(query_parameters=parameters)
+        self.client.query("\n".join(statements), job_config=config).result()
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(
+            default_dataset=f"{self.project}.{self.dataset}", query_parameters=_parameters(params or {})
+        )
         rows = self.client.query_and_wait(sql, job_config=config)
         return [dict(row.items()) for row in rows]
+
+
+def _parameters(params: Mapping[str, Any]) -> list:
+    """Named query parameters, typed from the Python values."""
+    from google.cloud import bigquery
+
+    def kind(value: Any) -> str:
+        for python_type, name in ((bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (str, "STRING"), (datetime, "TIMESTAMP"), (date, "DATE")):
+            if isinstance(value, python_type):
+                return name
+        raise TypeError(f"no BigQuery parameter type for {type(value).__name__}")
+
+    return [bigquery.ScalarQueryParameter(name, kind(value), value) for name, value in params.items()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,19 @@ DUCKDB_TYPES = {
     "DATE": "DATE",
 }
 DATASETS = {"raw": "raw", "public": "main"}
+
+
+def column_type(column: schemas.Column) -> str:
+    """DuckDB's type for a BigQuery column: RECORD is a STRUCT, REPEATED a LIST."""
+    if column.type in ("RECORD", "STRUCT"):
+        base = "STRUCT(" + ", ".join(f'"{f.name}" {column_type(f)}' for f in column.fields) + ")"
+    else:
+        base = DUCKDB_TYPES[column.type]
+    return f"{base}[]" if column.mode == "REPEATED" else base
+
+
+def column_definitions(columns: Sequence[schemas.Column]) -> str:
+    return ", ".join(f'"{c.name}" {column_type(c)}{" NOT NULL" if c.mode == "REQUIRED" else ""}' for c in columns)
 # How long to wait for another process to release the file before calling it transient.
 LOCK_WAIT_SECONDS = 10.0
 # How long an unused connection stays open before the file is released to other processes.
@@ -132,13 +145,10 @@ class DuckDBWarehouse:
         tables, views = schemas.catalog()
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
         for table in tables.values():
-            columns = ", ".join(
-                f'"{c.name}" {DUCKDB_TYPES[c.type]}{" NOT NULL" if c.mode == "REQUIRED" else ""}'
-                for c in table.columns
-            )
+            key = f', PRIMARY KEY ("{table.key}")' if table.key else ""
             con.execute(
                 f'CREATE TABLE IF NOT EXISTS {DATASETS[table.dataset]}."{table.name}" '
-                f'({columns}, PRIMARY KEY ("{table.key}"))'
+                f"({column_definitions(table.columns)}{key})"
             )
         for view in views.values():
             body = sql.to_duckdb(view.render(DATASETS))
@@ -183,17 +193,35 @@ class DuckDBWarehouse:
         except duckdb.ConstraintException:
             con.execute(f"INSERT OR IGNORE INTO {target} SELECT * FROM _batch")
 
-    def query(self, text: str) -> list[dict[str, Any]]:
+    def query(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         import duckdb
 
         translated = sql.to_duckdb(text)
         with self.session() as con:
             try:
-                cursor = con.execute(translated)
+                cursor = con.execute(translated, dict(params) if params else None)
                 names = [d[0] for d in cursor.description]
                 return [dict(zip(names, row)) for row in cursor.fetchall()]
             except (duckdb.ParserException, duckdb.CatalogException, duckdb.BinderException, duckdb.ConversionException) as e:
                 raise sql.QueryError(f"{e} (as DuckDB SQL: {translated})") from None
+
+    def replace(self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]) -> None:
+        spec = schemas.table(table)
+        target = f'{DATASETS[spec.dataset]}."{table}"'
+        with self.session() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f'DELETE FROM {target} WHERE "{column}" BETWEEN ? AND ?', [first, last])
+                if rows:
+                    con.register("_batch", _arrow_batch(spec, rows))
+                    try:
+                        con.execute(f"INSERT INTO {target} SELECT * FROM _batch")
+                    finally:
+                        con.unregister("_batch")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
 
 
 def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):
@@ -205,6 +233,7 @@ def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):
         "TIMESTAMP": pa.timestamp("us", tz="UTC"),
         "INT64": pa.int64(),
         "BOOL": pa.bool_(),
+        "DATE": pa.date32(),
     }
     row_type = pa.struct([(c.name, types[c.type]) for c in spec.columns])
     return pa.Table.from_struct_array(pa.array(rows, type=row_type))
