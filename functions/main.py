@@ -4,6 +4,7 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from binderops import costs, instance, logs, pubsub
+from binderops.sql import QueryError
 
 logs.setup()
 
@@ -24,7 +25,7 @@ def export_costs(cloud_event: CloudEvent) -> None:
     try:
         request = pubsub.json_data(cloud_event.get_data())
         result, location = costs.run(instance.warehouse(), instance.settings(), request)
-    except (costs.ExportRequestError, costs.MemberCostsError) as e:
+    except (costs.ExportRequestError, costs.MemberCostsError, QueryError) as e:
         logs.log.error("export_costs: %s", e)
         return
     logs.log.info(

@@ -92,6 +92,8 @@ def sample_rows(last_day: date, days: int = 30, seed: int = 17) -> list[dict]:
 def load_rows(con, name: str, rows: list[dict]) -> None:
     """Append export rows (dicts of the export's JSON form) to the DuckDB billing table."""
     create_billing_table(con, name)
+    if not rows:
+        return
     columns = {c.name: column_type(c) for c in _columns()} | {"_PARTITIONTIME": "TIMESTAMPTZ"}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "rows.jsonl"

@@ -1,7 +1,7 @@
 -- Daily cost per service, project, currency and cost type from the standard Cloud Billing
 -- usage cost export, in integer micros so no float drift reaches published figures.
 -- Parameters: @tz (IANA time zone of the day boundary), @start_date and @end_date (DATE,
--- inclusive, days in @tz). ${billing} is the export table.
+-- inclusive, days in @tz). The caller names the export table in the FROM clause.
 SELECT
   day,
   service,
