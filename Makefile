@@ -29,6 +29,7 @@ bench: $(BIN)/binderops
 	$(BIN)/python bench/backfill.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/costs.py
 
 clean:
 	rm -rf $(VENV) .binderops

@@ -2,19 +2,21 @@
 # tables and views of schemas/catalog.json, and the ingest_launch function.
 
 locals {
-  schemas   = "${path.module}/../schemas"
-  functions = "${path.module}/../functions"
-  catalog   = jsondecode(file("${local.schemas}/catalog.json"))
+  schemas    = "${path.module}/../schemas"
+  source_dir = "${path.module}/../functions"
+  catalog    = jsondecode(file("${local.schemas}/catalog.json"))
   datasets = {
     public = google_bigquery_dataset.public.dataset_id
     raw    = google_bigquery_dataset.raw.dataset_id
   }
   # The dataset names views are written against: `project`.`dataset`.
   sql_datasets = { for kind, id in local.datasets : kind => "`${var.project_id}`.`${id}`" }
-  # The function's source: functions/ plus schemas/, which the code reads at run time.
+  # The functions' source: functions/ plus schemas/, which the code reads at run time, and
+  # the members' invoices file when there is one.
   source_files = merge(
-    { for f in fileset(local.functions, "**") : f => "${local.functions}/${f}" if !can(regex("__pycache__|\\.pyc$|egg-info", f)) },
+    { for f in fileset(local.source_dir, "**") : f => "${local.source_dir}/${f}" if !can(regex("__pycache__|\\.pyc$|egg-info", f)) },
     { for f in fileset(local.schemas, "**") : "schemas/${f}" => "${local.schemas}/${f}" },
+    var.member_costs_file == "" ? {} : { "member-costs.csv" = var.member_costs_file },
   )
 }
 
@@ -56,7 +58,7 @@ resource "google_pubsub_subscription" "ingest_launch" {
   topic                = google_pubsub_topic.launch.id
   ack_deadline_seconds = 60
   push_config {
-    push_endpoint = google_cloudfunctions2_function.ingest_launch.service_config[0].uri
+    push_endpoint = google_cloudfunctions2_function.functions["ingest_launch"].service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
     }
@@ -216,15 +218,47 @@ resource "google_storage_bucket_object" "source" {
   source = data.archive_file.source.output_path
 }
 
-resource "google_cloudfunctions2_function" "ingest_launch" {
+# Every function: one source, its own service account, pushed to by Pub/Sub only.
+locals {
+  functions = {
+    ingest_launch = {
+      name            = "ingest-launch"
+      service_account = google_service_account.ingest_launch.email
+      max_instances   = var.function_max_instances
+      timeout         = 60
+      environment = {
+        BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
+        BINDEROPS_DEFAULT_ORIGIN = var.default_origin
+      }
+    }
+    export_costs = {
+      name            = "export-costs"
+      service_account = google_service_account.export_costs.email
+      max_instances   = 1
+      timeout         = 300
+      environment = merge(
+        {
+          BINDEROPS_WAREHOUSE     = "bigquery://${var.project_id}/${var.dataset_id}"
+          BINDEROPS_BILLING_TABLE = var.billing_table
+          BINDEROPS_COST_TIMEZONE = var.cost_timezone
+          BINDEROPS_PUBLIC_BUCKET = google_storage_bucket.public.name
+        },
+        var.member_costs_file == "" ? {} : { BINDEROPS_MEMBER_COSTS = "member-costs.csv" },
+      )
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "functions" {
+  for_each = local.functions
   project  = var.project_id
   location = var.region
-  name     = "ingest-launch"
+  name     = each.value.name
   labels   = var.labels
 
   build_config {
     runtime     = "python311"
-    entry_point = "ingest_launch"
+    entry_point = each.key
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -234,24 +268,22 @@ resource "google_cloudfunctions2_function" "ingest_launch" {
   }
 
   service_config {
-    service_account_email            = google_service_account.ingest_launch.email
-    max_instance_count               = var.function_max_instances
+    service_account_email            = each.value.service_account
+    max_instance_count               = each.value.max_instances
     max_instance_request_concurrency = 8
     available_cpu                    = "1"
     available_memory                 = "512Mi"
-    timeout_seconds                  = 60
+    timeout_seconds                  = each.value.timeout
     ingress_settings                 = "ALLOW_INTERNAL_ONLY"
-    environment_variables = {
-      BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
-      BINDEROPS_DEFAULT_ORIGIN = var.default_origin
-    }
+    environment_variables            = each.value.environment
   }
 }
 
-resource "google_cloud_run_service_iam_member" "pubsub_invokes_ingest" {
+resource "google_cloud_run_service_iam_member" "pubsub_invokes" {
+  for_each = local.functions
   project  = var.project_id
   location = var.region
-  service  = google_cloudfunctions2_function.ingest_launch.service_config[0].service
+  service  = google_cloudfunctions2_function.functions[each.key].service_config[0].service
   role     = "roles/run.invoker"
   member   = "serviceAccount:${google_service_account.pubsub_invoker.email}"
 }

@@ -25,10 +25,20 @@ output "warehouse_url" {
 
 output "ingest_launch_uri" {
   description = "URL of the ingest_launch function (internal ingress; Pub/Sub pushes to it)."
-  value       = google_cloudfunctions2_function.ingest_launch.service_config[0].uri
+  value       = google_cloudfunctions2_function.functions["ingest_launch"].service_config[0].uri
 }
 
 output "ingest_launch_service_account" {
   description = "Service account ingest_launch runs as."
   value       = google_service_account.ingest_launch.email
+}
+
+output "public_bucket" {
+  description = "Bucket of the public files (cloud-costs.jsonl)."
+  value       = google_storage_bucket.public.name
+}
+
+output "export_costs_service_account" {
+  description = "Service account export_costs runs as."
+  value       = google_service_account.export_costs.email
 }

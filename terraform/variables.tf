@@ -56,3 +56,33 @@ variable "labels" {
   description = "Labels added to every resource that takes them."
   default     = {}
 }
+
+variable "billing_table" {
+  type        = string
+  description = "The standard usage cost export table, PROJECT.DATASET.gcp_billing_export_v1_XXXXXX_XXXXXX_XXXXXX."
+  default     = ""
+}
+
+variable "cost_timezone" {
+  type        = string
+  description = "Time zone of the cost day boundary (America/Los_Angeles matches the billing console)."
+  default     = "UTC"
+}
+
+variable "cost_schedule" {
+  type        = string
+  description = "Cron schedule (UTC) of the daily cost export."
+  default     = "30 6 * * *"
+}
+
+variable "member_costs_file" {
+  type        = string
+  description = "Path of the federation members' invoices CSV shipped with the function; empty for none."
+  default     = ""
+}
+
+variable "public_bucket" {
+  type        = string
+  description = "Name of the public bucket for published files; default PROJECT-binderops-public."
+  default     = ""
+}

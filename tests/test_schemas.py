@@ -75,3 +75,23 @@ def test_function_requirements_are_pinned_as_in_pyproject():
     lines = (ROOT / "functions" / "requirements.txt").read_text().splitlines()
     required = dict(line.split("==") for line in lines if line and not line.startswith("#"))
     assert required and all(pinned.get(name) == version for name, version in required.items()), (required, pinned)
+
+
+def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only():
+    tf = "\n".join(p.read_text() for p in (ROOT / "terraform").glob("*.tf"))
+    grants = re.findall(r'resource "(google_\w+_iam_member)" "(\w+)" \{(.*?)\n\}', tf, re.S)
+    export_costs = sorted(
+        (kind, re.search(r'role\s+= "([^"]+)"', body)[1])
+        for kind, _, body in grants
+        if "google_service_account.export_costs.email" in body
+    )
+    assert export_costs == [
+        ("google_bigquery_dataset_iam_member", "roles/bigquery.dataViewer"),  # the billing export dataset
+        ("google_bigquery_table_iam_member", "roles/bigquery.dataEditor"),  # cloud_costs_daily
+        ("google_project_iam_member", "roles/bigquery.jobUser"),  # to run queries at all
+        ("google_storage_bucket_iam_member", "roles/storage.objectUser"),  # the public bucket
+    ]
+    billing = re.search(r'"export_costs_reads_billing" \{(.*?)\n\}', tf, re.S)[1]
+    assert "dataset_id = local.billing_dataset" in billing
+    table = re.search(r'"export_costs_writes_costs" \{(.*?)\n\}', tf, re.S)[1]
+    assert 'google_bigquery_table.tables["cloud_costs_daily"].table_id' in table

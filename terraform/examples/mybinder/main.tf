@@ -11,6 +11,8 @@ module "binderops" {
   region         = "us-central1"
   dataset_id     = "binder_launches"
   default_origin = "mybinder.org"
+  billing_table  = "binder-billing.billing_export.gcp_billing_export_v1_012345_6789AB_CDEF01"
+  cost_timezone  = "America/Los_Angeles"
   labels         = { service = "binderops" }
 }
 

@@ -1,0 +1,100 @@
+# Daily cost export: a Cloud Scheduler tick on a topic, pushed into export_costs, which reads
+# the billing export and writes cloud_costs_daily and the public cloud-costs.jsonl.
+
+locals {
+  billing_parts   = split(".", var.billing_table)
+  billing_project = length(local.billing_parts) == 3 ? local.billing_parts[0] : var.project_id
+  billing_dataset = length(local.billing_parts) == 3 ? local.billing_parts[1] : ""
+}
+
+resource "google_pubsub_topic" "cost_ticks" {
+  project = var.project_id
+  name    = "cost-export-ticks"
+  labels  = var.labels
+}
+
+resource "google_cloud_scheduler_job" "export_costs" {
+  project   = var.project_id
+  region    = var.region
+  name      = "binderops-export-costs"
+  schedule  = var.cost_schedule
+  time_zone = "Etc/UTC"
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.cost_ticks.id
+    data       = base64encode("{}")
+  }
+}
+
+resource "google_pubsub_subscription" "export_costs" {
+  project                    = var.project_id
+  name                       = "cost-export-ticks-push"
+  topic                      = google_pubsub_topic.cost_ticks.id
+  ack_deadline_seconds       = 600
+  message_retention_duration = "86400s" # a tick not done within a day is superseded by the next
+  push_config {
+    push_endpoint = google_cloudfunctions2_function.functions["export_costs"].service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.pubsub_invoker.email
+    }
+  }
+  retry_policy {
+    minimum_backoff = "60s"
+    maximum_backoff = "600s"
+  }
+  expiration_policy {
+    ttl = ""
+  }
+  labels = var.labels
+}
+
+resource "google_storage_bucket" "public" {
+  project                     = var.project_id
+  name                        = var.public_bucket != "" ? var.public_bucket : "${var.project_id}-binderops-public"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  labels                      = var.labels
+}
+
+resource "google_storage_bucket_iam_member" "public_read" {
+  bucket = google_storage_bucket.public.name
+  role   = "roles/storage.objectViewer"
+  member = "allUsers"
+}
+
+resource "google_service_account" "export_costs" {
+  project      = var.project_id
+  account_id   = "binderops-export-costs"
+  display_name = "binderops export_costs"
+}
+
+# Reads the billing export dataset only.
+resource "google_bigquery_dataset_iam_member" "export_costs_reads_billing" {
+  count      = local.billing_dataset == "" ? 0 : 1
+  project    = local.billing_project
+  dataset_id = local.billing_dataset
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${google_service_account.export_costs.email}"
+}
+
+# Writes the public cost table only.
+resource "google_bigquery_table_iam_member" "export_costs_writes_costs" {
+  project    = var.project_id
+  dataset_id = google_bigquery_table.tables["cloud_costs_daily"].dataset_id
+  table_id   = google_bigquery_table.tables["cloud_costs_daily"].table_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.export_costs.email}"
+}
+
+# Running queries (billed to this project) needs job creation.
+resource "google_project_iam_member" "export_costs_runs_jobs" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.export_costs.email}"
+}
+
+resource "google_storage_bucket_iam_member" "export_costs_publishes" {
+  bucket = google_storage_bucket.public.name
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.export_costs.email}"
+}
