@@ -1,5 +1,6 @@
-# Daily cost export: a Cloud Scheduler tick on a topic, pushed into export_costs, which reads
-# the billing export and writes cloud_costs_daily and the public cloud-costs.jsonl.
+# Daily cost export: a Cloud Scheduler tick on a topic, pushed into export_costs (its push
+# subscription is in main.tf with the others), which reads the billing export and writes
+# cloud_costs_daily and the public cloud-costs.jsonl.
 
 locals {
   billing_parts   = split(".", var.billing_table)
@@ -24,28 +25,6 @@ resource "google_cloud_scheduler_job" "export_costs" {
     topic_name = google_pubsub_topic.cost_ticks.id
     data       = base64encode("{}")
   }
-}
-
-resource "google_pubsub_subscription" "export_costs" {
-  project                    = var.project_id
-  name                       = "cost-export-ticks-push"
-  topic                      = google_pubsub_topic.cost_ticks.id
-  ack_deadline_seconds       = 600
-  message_retention_duration = "86400s" # a tick not done within a day is superseded by the next
-  push_config {
-    push_endpoint = google_cloudfunctions2_function.functions["export_costs"].service_config[0].uri
-    oidc_token {
-      service_account_email = google_service_account.pubsub_invoker.email
-    }
-  }
-  retry_policy {
-    minimum_backoff = "60s"
-    maximum_backoff = "600s"
-  }
-  expiration_policy {
-    ttl = ""
-  }
-  labels = var.labels
 }
 
 resource "google_storage_bucket" "public" {

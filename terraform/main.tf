@@ -50,26 +50,52 @@ resource "google_pubsub_subscription" "launch_dead_letter" {
   labels = var.labels
 }
 
-# We own the push subscription (rather than an Eventarc trigger) so that it has a
-# dead-letter policy. Pub/Sub retries every failed delivery with backoff: retries are on.
-resource "google_pubsub_subscription" "ingest_launch" {
-  project              = var.project_id
-  name                 = "${var.launch_topic}-ingest"
-  topic                = google_pubsub_topic.launch.id
-  ack_deadline_seconds = 60
+# Each function is fed by a push subscription we own (rather than an Eventarc trigger), so
+# that it can have a dead-letter policy. Pub/Sub retries every failed delivery with backoff.
+locals {
+  push_subscriptions = {
+    ingest_launch = {
+      name            = "${var.launch_topic}-ingest"
+      topic           = google_pubsub_topic.launch.id
+      ack_deadline    = 60
+      retention       = "604800s"
+      minimum_backoff = "10s"
+      dead_letter     = google_pubsub_topic.launch_dead_letter.id
+    }
+    export_costs = {
+      name            = "cost-export-ticks-push"
+      topic           = google_pubsub_topic.cost_ticks.id
+      ack_deadline    = 600
+      retention       = "86400s" # a tick not done within a day is superseded by the next
+      minimum_backoff = "60s"
+      dead_letter     = null
+    }
+  }
+}
+
+resource "google_pubsub_subscription" "push" {
+  for_each                   = local.push_subscriptions
+  project                    = var.project_id
+  name                       = each.value.name
+  topic                      = each.value.topic
+  ack_deadline_seconds       = each.value.ack_deadline
+  message_retention_duration = each.value.retention
   push_config {
-    push_endpoint = google_cloudfunctions2_function.functions["ingest_launch"].service_config[0].uri
+    push_endpoint = google_cloudfunctions2_function.functions[each.key].service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
     }
   }
   retry_policy {
-    minimum_backoff = "10s"
+    minimum_backoff = each.value.minimum_backoff
     maximum_backoff = "600s"
   }
-  dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.launch_dead_letter.id
-    max_delivery_attempts = var.max_delivery_attempts
+  dynamic "dead_letter_policy" {
+    for_each = each.value.dead_letter == null ? [] : [each.value.dead_letter]
+    content {
+      dead_letter_topic     = dead_letter_policy.value
+      max_delivery_attempts = var.max_delivery_attempts
+    }
   }
   expiration_policy {
     ttl = ""
@@ -90,7 +116,7 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
 
 resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   project      = var.project_id
-  subscription = google_pubsub_subscription.ingest_launch.name
+  subscription = google_pubsub_subscription.push["ingest_launch"].name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_agent
 }
