@@ -128,6 +128,12 @@ def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emul
     assert "Pub/Sub emulator on http://127.0.0.1:" in result.stdout
     assert "launches stored: 300   rejected (raw.launch_errors): 5" in result.stdout
     assert f"warehouse: duckdb://{tmp_path / 'state' / 'warehouse.duckdb'}" in result.stdout
+    # The daily cost export, fired by a tick through the emulator, published the sample's costs.
+    published = tmp_path / "state" / "public" / "cloud-costs.jsonl"
+    assert f"export_costs (fired by a scheduler tick) published {published.resolve()}" in result.stdout
+    lines = [json.loads(line) for line in published.read_text().splitlines()]
+    assert {line["source"] for line in lines} >= {"gcp-billing-export"}
+    assert {line["currency"] for line in lines} == {"USD", "EUR"}
 
 
 def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
