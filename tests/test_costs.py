@@ -302,3 +302,7 @@ def test_binderops_costs_prints_the_days_it_replaced(cost_env):
     bad = subprocess.run([sys.executable, "-m", "binderops.cli", "costs", "--start", "2026-03-09", "--end", "2026-03-01"],
                          capture_output=True, text=True, env={**os.environ, **cost_env}, timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "binderops costs: start 2026-03-09 is after end 2026-03-01" in bad.stderr
+    missing = subprocess.run([sys.executable, "-m", "binderops.cli", "costs"], capture_output=True, text=True,
+                             env={**os.environ, **cost_env, "BINDEROPS_BILLING_TABLE": "nowhere"}, timeout=120)  # fmt: skip
+    assert missing.returncode == 2 and "cannot read the billing export 'nowhere'" in missing.stderr
+    assert "set BINDEROPS_BILLING_TABLE" in missing.stderr

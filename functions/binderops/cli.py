@@ -105,6 +105,7 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
     from . import costs
+    from .sql import QueryError
 
     request = {"start": args.start, "end": args.end} if args.start or args.end else {}
     warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
@@ -118,6 +119,13 @@ def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
         )
     except (costs.ExportRequestError, costs.MemberCostsError) as e:
         print(f"binderops costs: {e}", file=sys.stderr)
+        return 2
+    except QueryError as e:
+        print(
+            f"binderops costs: cannot read the billing export {settings.billing_table!r} ({str(e).splitlines()[0]}); "
+            "set BINDEROPS_BILLING_TABLE, or run `binderops run` once to load a generated export",
+            file=sys.stderr,
+        )
         return 2
     finally:
         warehouse.close()
