@@ -1,5 +1,6 @@
 """Cloud Functions entry points. Each adapts transport to one function of ``binderops``."""
 
+import flask  # already loaded by functions-framework
 import functions_framework
 from cloudevents.http import CloudEvent
 
@@ -32,3 +33,34 @@ def export_costs(cloud_event: CloudEvent) -> None:
         "export_costs: replaced %s..%s with %d rows, net %s; published %s",
         result.window.first, result.window.last, result.rows, result.net_micros, location,
     )
+
+
+@functions_framework.http
+def github_webhook(request: flask.Request):
+    """Start staged deploys from GitHub ``push``, ``pull_request`` and ``issue_comment`` webhooks."""
+    from binderops import webhooks
+
+    if (request.content_length or 0) > webhooks.MAX_BODY_BYTES:
+        return {"error": "payload larger than 25 MiB"}, 413
+    body = request.stream.read(webhooks.MAX_BODY_BYTES + 1)
+    if len(body) > webhooks.MAX_BODY_BYTES:
+        return {"error": "payload larger than 25 MiB"}, 413
+    current = instance.settings()
+    rules = webhooks.Rules(current.deploy_repos, current.deploy_branch, current.deploy_ignore, current.deploy_label,
+                           current.deploy_override_label, current.incident_repo)  # fmt: skip
+    reply = webhooks.handle(request.headers, body, current.github_webhook_secret, rules, instance.deployer(webhook=True))
+    return reply.body, reply.status
+
+
+@functions_framework.cloud_event
+def deploy_status(cloud_event: CloudEvent) -> None:
+    """Follow a build on Cloud Build's ``cloud-builds`` topic: GitHub status, record, next stage."""
+    from binderops.builds import Build
+
+    build = Build.from_resource(pubsub.json_data(cloud_event.get_data()))
+    if not build.is_deploy:
+        logs.log.info("deploy_status: build %s is not a binderops deploy; ignored", build.id or "(no id)")
+        return
+    done = instance.deployer().on_build(build)
+    logs.log.info("deploy_status: build %s (%s %s) %s: %s", build.id, build.environment, build.sha[:12], build.status,
+                  "; ".join(done) or "nothing to do")  # fmt: skip

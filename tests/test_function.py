@@ -11,6 +11,7 @@ from cloudevents.http import CloudEvent
 from functions_framework import create_app
 
 from binderops import instance, local
+from events import pubsub_event
 from binderops.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,20 +39,6 @@ def client(tmp_path, monkeypatch):
     yield make
     instance.warehouse().close()
     instance.reset()
-
-
-def pubsub_event(data: bytes, attributes=None, message_id="1981947010177954") -> CloudEvent:
-    message = {"data": base64.b64encode(data).decode(), "messageId": message_id, "publishTime": "2026-03-01T12:35:00Z"}
-    if attributes is not None:
-        message["attributes"] = attributes
-    return CloudEvent(
-        {
-            "id": message_id,
-            "type": "google.cloud.pubsub.topic.v1.messagePublished",
-            "source": "//pubsub.googleapis.com/projects/p/topics/launch-events",
-        },
-        {"message": message, "subscription": "projects/p/subscriptions/eventarc-sub"},
-    )
 
 
 def stored(sql: str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from functools import cache
 
-from .config import Settings
+from .config import ConfigError, Settings
 from .warehouse import Warehouse, open_warehouse
 
 _lock = threading.Lock()
@@ -26,6 +26,38 @@ def _warehouse() -> Warehouse:
     return open_warehouse(current.warehouse, current.bigquery_api_url)
 
 
+@cache
+def _github(quick: bool):
+    current = _settings()
+    if not current.github_token:
+        return None
+    from .clients import PATIENT, QUICK
+    from .clients.github import GitHub
+
+    return GitHub(current.github_api_url, current.github_token, QUICK if quick else PATIENT)
+
+
+@cache
+def _deployer(webhook: bool):
+    from .deploys import Deployer, Policy
+
+    current = _settings()
+    if current.deploy_backend == "cloudbuild":
+        from .clients import PATIENT, QUICK
+        from .clients.cloudbuild import CloudBuild
+
+        if not current.cloudbuild_trigger:
+            raise ConfigError("BINDEROPS_DEPLOY_BACKEND=cloudbuild needs BINDEROPS_CLOUDBUILD_TRIGGER")
+        builds = CloudBuild(current.cloudbuild_trigger, current.cloudbuild_api_url, QUICK if webhook else PATIENT)
+    else:
+        from .localbuild import LocalBuilds
+
+        builds = LocalBuilds(current.state_dir, current.deploy_command, current.deploy_timeout, current.project,
+                             current.builds_topic, current.deploy_status_url)  # fmt: skip
+    policy = Policy(current.incident_repo, current.deploy_override_label, current.deploy_rollback)
+    return Deployer(builds, _github(webhook), policy, None if webhook else _warehouse())
+
+
 def settings() -> Settings:
     with _lock:
         return _settings()
@@ -36,8 +68,21 @@ def warehouse() -> Warehouse:
         return _warehouse()
 
 
+def github(quick: bool = False):
+    """The GitHub client (None without a token); ``quick`` for a webhook that must answer in seconds."""
+    with _lock:
+        return _github(quick)
+
+
+def deployer(webhook: bool = False):
+    """The deployer: with quick clients and no warehouse for the webhook, else for deploy_status."""
+    with _lock:
+        return _deployer(webhook)
+
+
 def reset() -> None:
     """Forget settings and clients (tests that change the environment call this)."""
     with _lock:
         _settings.cache_clear()
-        _warehouse.cache_clear()
+        for made in (_warehouse, _github, _deployer):
+            made.cache_clear()

@@ -5,6 +5,7 @@ Used by ``binderops run`` and by the tests, so that what a newcomer sees is what
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import shutil
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +123,25 @@ def start_function(target: str, env: Mapping[str, str], log_dir: Path, source: P
     # The function imports ``binderops`` from beside main.py, as it does when deployed.
     full_env = {**os.environ, **env, "PYTHONPATH": str(source.parent)}
     return _start(target, command, full_env, f"http://127.0.0.1:{port}", log_dir, timeout=30)
+
+
+def post_cloudevent(function_url: str, data: bytes, attributes: dict[str, str], project: str, topic: str) -> None:
+    """Deliver one Pub/Sub message to a function as Eventarc does: a binary-mode CloudEvent."""
+    from cloudevents.conversion import to_binary
+    from cloudevents.http import CloudEvent
+
+    message_id = str(uuid.uuid4().int % 10**16)
+    event = CloudEvent(
+        {
+            "id": message_id,
+            "type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "source": f"//pubsub.googleapis.com/projects/{project}/topics/{topic}",
+        },
+        {"message": {"data": base64.b64encode(data).decode(), "attributes": attributes, "messageId": message_id}},
+    )
+    headers, body = to_binary(event)
+    response = requests.post(function_url, data=body, headers=headers, timeout=30)
+    response.raise_for_status()
 
 
 @dataclass

@@ -6,43 +6,21 @@ DuckDB. Without the emulator, CloudEvents are posted straight to the function.
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import signal
 import sys
 import threading
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import requests
 
 from . import local, sample
 from .config import Settings
 from .warehouse import open_warehouse
 
 WAIT_SECONDS = 180
-
-
-def post_cloudevent(function_url: str, data: bytes, attributes: dict[str, str], project: str, topic: str) -> None:
-    """Deliver one Pub/Sub message to a function as Eventarc does: a binary-mode CloudEvent."""
-    from cloudevents.conversion import to_binary
-    from cloudevents.http import CloudEvent
-
-    message_id = str(uuid.uuid4().int % 10**16)
-    event = CloudEvent(
-        {
-            "id": message_id,
-            "type": "google.cloud.pubsub.topic.v1.messagePublished",
-            "source": f"//pubsub.googleapis.com/projects/{project}/topics/{topic}",
-        },
-        {"message": {"data": base64.b64encode(data).decode(), "attributes": attributes, "messageId": message_id}},
-    )
-    headers, body = to_binary(event)
-    response = requests.post(function_url, data=body, headers=headers, timeout=30)
-    response.raise_for_status()
 
 
 def _accounted(warehouse, event_ids: list[str]) -> int:
@@ -110,7 +88,7 @@ def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator
             wiring.create(emulator.url)
             wiring.publish([(b"{}", {})])
         else:
-            post_cloudevent(function.url, b"{}", {}, settings.project, "cost-export-ticks")
+            local.post_cloudevent(function.url, b"{}", {}, settings.project, "cost-export-ticks")
         deadline = time.monotonic() + 60
         while not published.exists() or published.stat().st_mtime_ns == before:
             if time.monotonic() > deadline:
@@ -160,7 +138,7 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
             print(f"published {len(messages)} sample messages to {wiring.project}/{wiring.topic} (push into ingest_launch)")
         else:
             for data, attributes in payload:
-                post_cloudevent(function.url, data, attributes, settings.project, settings.launch_topic)
+                local.post_cloudevent(function.url, data, attributes, settings.project, settings.launch_topic)
             print(f"posted {len(messages)} sample messages to ingest_launch")
 
         event_ids = [m.attributes["event_id"] for m in messages]

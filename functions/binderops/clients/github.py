@@ -1,0 +1,121 @@
+"""GitHub's REST API: the few calls deploys and incidents make, over one requests session."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+from . import PATIENT, RetryPolicy, call, default_wait, retry_after
+
+API_VERSION = "2022-11-28"
+USER_AGENT = "binderops"
+
+
+def rate_limit_wait(response: requests.Response, backoff: float) -> float | None:
+    """GitHub signals rate limits with 403 or 429: honour ``Retry-After``, else ``X-RateLimit-Reset``."""
+    limited = response.status_code == 429 or (
+        response.status_code == 403
+        and ("Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining") == "0")
+    )
+    if not limited:
+        return default_wait(response, backoff)
+    if (after := retry_after(response)) is not None:
+        return after
+    reset = response.headers.get("X-RateLimit-Reset", "")
+    if reset.isdigit():
+        return max(1.0, int(reset) - time.time() + 1)
+    return max(backoff, 60.0)  # a secondary limit with no hint: GitHub asks for at least a minute
+
+
+class GitHub:
+    """One authenticated session; create once per instance."""
+
+    def __init__(self, api_url: str, token: str, policy: RetryPolicy = PATIENT) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.policy = policy
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": USER_AGENT,
+            }
+        )
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+        response = call(
+            self.session, method, self.api_url + path, f"GitHub {method} {path}", self.policy,
+            wait_for=rate_limit_wait, json=json, params=params,
+        )  # fmt: skip
+        return response.json() if response.content else None
+
+    def pages(self, path: str, params: dict | None = None, max_pages: int = 10) -> Iterator[dict]:
+        """Items of a list endpoint, following ``Link: rel="next"`` for up to ``max_pages`` pages."""
+        url, query = self.api_url + path, {"per_page": 100, **(params or {})}
+        for _ in range(max_pages):
+            response = call(self.session, "GET", url, f"GitHub GET {path}", self.policy, wait_for=rate_limit_wait, params=query)
+            yield from response.json()
+            url, query = response.links.get("next", {}).get("url"), None
+            if not url:
+                return
+
+    # Deployments
+    def deployments(self, repo: str, sha: str, environment: str) -> list[dict]:
+        return self.request("GET", f"/repos/{repo}/deployments", params={"sha": sha, "environment": environment, "per_page": 100})
+
+    def latest_deployment(self, repo: str, environment: str) -> dict | None:
+        found = self.request("GET", f"/repos/{repo}/deployments", params={"environment": environment, "per_page": 1})
+        return found[0] if found else None
+
+    def create_deployment(self, repo: str, sha: str, environment: str, description: str, payload: dict) -> dict:
+        return self.request(
+            "POST", f"/repos/{repo}/deployments",
+            json={
+                "ref": sha, "environment": environment, "auto_merge": False, "required_contexts": [],
+                "description": description[:140], "payload": payload,
+                "production_environment": environment == "production", "transient_environment": False,
+            },
+        )  # fmt: skip
+
+    def deployment_statuses(self, repo: str, deployment_id: int) -> list[dict]:
+        return self.request("GET", f"/repos/{repo}/deployments/{deployment_id}/statuses", params={"per_page": 100})
+
+    def create_deployment_status(self, repo: str, deployment_id: int, state: str, description: str, log_url: str = "") -> dict:
+        body = {"state": state, "description": description[:140]}
+        if log_url:
+            body["log_url"] = log_url
+        return self.request("POST", f"/repos/{repo}/deployments/{deployment_id}/statuses", json=body)
+
+    # Pull requests and commits
+    def pull(self, repo: str, number: int) -> dict:
+        return self.request("GET", f"/repos/{repo}/pulls/{number}")
+
+    def commit_pulls(self, repo: str, sha: str) -> list[dict]:
+        return self.request("GET", f"/repos/{repo}/commits/{sha}/pulls")
+
+    def commit(self, repo: str, sha: str) -> dict:
+        return self.request("GET", f"/repos/{repo}/commits/{sha}")
+
+    # Issues
+    def open_issues(self, repo: str, label: str) -> list[dict]:
+        return self.request("GET", f"/repos/{repo}/issues", params={"labels": label, "state": "open", "per_page": 100})
+
+    def issues(self, repo: str, label: str) -> Iterator[dict]:
+        """Issues with ``label``, open or closed, newest first."""
+        return self.pages(f"/repos/{repo}/issues", {"labels": label, "state": "all", "sort": "created", "direction": "desc"})
+
+    def create_issue(self, repo: str, title: str, body: str, labels: list[str]) -> dict:
+        return self.request("POST", f"/repos/{repo}/issues", json={"title": title, "body": body, "labels": labels})
+
+    def update_issue(self, repo: str, number: int, **fields: Any) -> dict:
+        return self.request("PATCH", f"/repos/{repo}/issues/{number}", json=fields)
+
+    def comments(self, repo: str, number: int) -> Iterator[dict]:
+        return self.pages(f"/repos/{repo}/issues/{number}/comments")
+
+    def comment(self, repo: str, number: int, body: str) -> dict:
+        return self.request("POST", f"/repos/{repo}/issues/{number}/comments", json={"body": body})

@@ -1,0 +1,186 @@
+"""Staged deploys: staging first, production only after staging succeeded, never into an
+open incident without an override, reported on GitHub as Deployments.
+
+Nothing is remembered here. Whether a build already exists is asked of the build system
+(by tag); which GitHub Deployment belongs to a build is found by its sha, environment and
+delivery; a status is only ever moved forward. So every step may safely run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from . import builds
+from .builds import PRODUCTION, STAGING, Build, Builds, DeployRequest
+from .clients import Rejected
+from .clients.github import GitHub
+
+log = logging.getLogger("binderops.deploys")
+
+INCIDENT_LABEL = "incident"
+# Staging deploys of these kinds are trials; only a push to the branch goes on to production.
+PROMOTED_KINDS = {"push"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str  # started, exists, held, refused, ignored
+    reason: str
+    build_id: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in {"action": self.action, "reason": self.reason, "build": self.build_id}.items() if v}
+
+
+@dataclass(frozen=True)
+class Policy:
+    incident_repo: str = ""
+    override_label: str = "deploy-during-incident"
+    rollback: bool = False
+
+
+class Deployer:
+    """Starts deploys and follows their builds. ``github`` is None when no token is set."""
+
+    def __init__(self, builds_: Builds, github: GitHub | None, policy: Policy, warehouse=None) -> None:
+        self.builds = builds_
+        self.github = github
+        self.policy = policy
+        self.warehouse = warehouse  # where finished deploys are recorded (deploy_status only)
+
+    # Starting deploys
+    def deploy(self, request: DeployRequest, override: bool = False) -> Outcome:
+        """Start ``request`` unless a build for its sha and environment exists (a rollback:
+        unless one for its delivery exists), staging has not succeeded, or an incident holds it."""
+        existing = self.builds.find(
+            builds.tags(delivery=request.delivery) if request.kind == "rollback" else builds.tags(request.sha, request.environment), limit=1
+        )
+        if existing:
+            return Outcome("exists", f"{request.environment} deploy of {request.sha[:12]} already started", existing[0].id)
+        if request.environment == PRODUCTION and request.kind != "rollback":
+            if not self.builds.find(builds.tags(request.sha, STAGING), status="SUCCESS", limit=1):
+                return Outcome("refused", f"staging has not succeeded for {request.sha[:12]}; production waits for it")
+            held_by = None if override else self._held_by(request)
+            if held_by:
+                reason = f"Held: incident #{held_by['number']} is open. Add the {self.policy.override_label!r} label to deploy anyway."
+                self._report_held(request, reason)
+                return Outcome("held", reason)
+        deployment = self._deployment(request, create=True)
+        build = self.builds.start(request)
+        if deployment:
+            self.github.create_deployment_status(request.repo, deployment["id"], "queued", f"Build {build.id} queued", build.log_url)
+        log.info("started %s deploy of %s (%s, build %s)", request.environment, request.sha[:12], request.kind, build.id)
+        return Outcome("started", f"{request.environment} deploy of {request.sha[:12]} started", build.id)
+
+    def _held_by(self, request: DeployRequest) -> dict | None:
+        """The open incident holding production, unless the commit or its PR carries the override label."""
+        if not self.github or not self.policy.incident_repo:
+            return None
+        incidents = self.github.open_issues(self.policy.incident_repo, INCIDENT_LABEL)
+        if not incidents:
+            return None
+        label = self.policy.override_label
+        for pull in self.github.commit_pulls(request.repo, request.sha):
+            if any(tag.get("name") == label for tag in pull.get("labels", [])):
+                return None
+        if label in (self.github.commit(request.repo, request.sha).get("commit") or {}).get("message", ""):
+            return None
+        return incidents[-1]  # the oldest open incident
+
+    def _report_held(self, request: DeployRequest, reason: str) -> None:
+        deployment = self._deployment(request, create=True)
+        if deployment is None:
+            return
+        latest = self.github.deployment_statuses(request.repo, deployment["id"])
+        if not latest or latest[0].get("description") != reason:
+            self.github.create_deployment_status(request.repo, deployment["id"], "queued", reason)
+
+    def _deployment(self, request: DeployRequest, create: bool) -> dict | None:
+        """The GitHub Deployment for this sha, environment and delivery (made if missing and ``create``)."""
+        if not self.github:
+            return None
+        for deployment in self.github.deployments(request.repo, request.sha, request.environment):
+            if (deployment.get("payload") or {}).get("delivery") == request.delivery:
+                return deployment
+        if not create:
+            return None
+        description = request.description or f"{request.kind} deploy of {request.sha[:12]}"
+        return self.github.create_deployment(
+            request.repo, request.sha, request.environment, description, {"delivery": request.delivery, "kind": request.kind}
+        )
+
+    def release_held(self, repo: str) -> Outcome:
+        """After an incident closes, deploy the production sha it held (if it is still the newest)."""
+        if not self.github:
+            return Outcome("ignored", "no GitHub token: nothing is held")
+        latest = self.github.latest_deployment(repo, PRODUCTION)
+        if not latest:
+            return Outcome("ignored", "no production deployment on record")
+        statuses = self.github.deployment_statuses(repo, latest["id"])
+        if not statuses or not statuses[0].get("description", "").startswith("Held:"):
+            return Outcome("ignored", "the newest production deployment is not held")
+        payload = latest.get("payload") or {}
+        request = DeployRequest(repo, latest["sha"], PRODUCTION, payload.get("kind", "release"), payload.get("delivery", ""))
+        return self.deploy(request)
+
+    # Following builds
+    def on_build(self, build: Build) -> list[str]:
+        """Handle one message from ``cloud-builds``; return what was done (for the log).
+
+        Safe to run twice for the same (build, status), and in any order: GitHub statuses
+        only move forward, the deployments row is keyed on the build, and starting
+        production or a rollback is itself idempotent.
+        """
+        state = builds.DEPLOYMENT_STATE.get(build.status)
+        done: list[str] = []
+        if state is None:
+            return done
+        try:
+            done += self._report(build, state)
+        except Rejected as e:  # GitHub refusing a status must not stop the deploy itself
+            log.error("GitHub refused the status of build %s: %s", build.id, e)
+        if build.status not in builds.TERMINAL:
+            return done
+        if self.warehouse is not None:
+            self.warehouse.insert("deployments", [deployment_row(build)])
+            done.append("recorded in deployments")
+        if build.status == "SUCCESS" and build.environment == STAGING and build.kind in PROMOTED_KINDS:
+            outcome = self.deploy(DeployRequest(build.repo, build.sha, PRODUCTION, build.kind, build.delivery))
+            done.append(f"production: {outcome.action} ({outcome.reason})")
+        if build.environment == PRODUCTION and state != "success" and self.policy.rollback and build.kind != "rollback":
+            done.append(self._roll_back(build))
+        return done
+
+    def _report(self, build: Build, state: str) -> list[str]:
+        """Move the build's GitHub Deployment forward to ``state`` (never back: messages may arrive out of order)."""
+        request = DeployRequest(build.repo, build.sha, build.environment, build.kind, build.delivery)
+        deployment = self._deployment(request, create=True)
+        if not deployment:
+            return []
+        statuses = self.github.deployment_statuses(build.repo, deployment["id"])
+        reached = max((builds.STATE_RANK.get(s.get("state"), 0) for s in statuses), default=-1)
+        if builds.STATE_RANK[state] <= reached:
+            return []
+        description = f"Build {build.id}: {build.status.lower()}" + (f" ({build.detail})" if build.detail else "")
+        self.github.create_deployment_status(build.repo, deployment["id"], state, description, build.log_url)
+        return [f"GitHub deployment {deployment['id']} → {state}"]
+
+    def _roll_back(self, failed: Build) -> str:
+        for good in self.builds.find(builds.tags(environment=PRODUCTION), status="SUCCESS", limit=10):
+            if good.sha != failed.sha:
+                outcome = self.deploy(DeployRequest(failed.repo, good.sha, PRODUCTION, "rollback", f"rollback-{failed.id}",
+                                                    f"rollback to {good.sha[:12]} after build {failed.id} failed"))  # fmt: skip
+                return f"rollback to {good.sha[:12]}: {outcome.action}"
+        return "rollback: no earlier successful production deploy"
+
+
+def deployment_row(build: Build) -> tuple:
+    """A row of ``deployments`` (column order of schemas/bigquery/deployments.json)."""
+    return (
+        build.id, build.repo, build.sha, build.environment, build.kind, build.delivery,
+        builds.DEPLOYMENT_STATE[build.status], build.status,
+        build.started or build.created, build.finished, build.duration_seconds, build.log_url,
+        datetime.now(timezone.utc),
+    )  # fmt: skip

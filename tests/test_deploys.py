@@ -1,0 +1,403 @@
+"""Push-to-deploy: ``github_webhook`` and ``deploy_status`` as functions-framework serves them,
+GitHub and Cloud Build (with ADC through google-auth) answered by checking servers on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from cloudevents.conversion import to_binary
+from functions_framework import create_app
+
+from binderops import builds, instance
+from events import pubsub_event
+from fakes.cloudbuild import ACCESS_TOKEN, TRIGGER, FakeCloudBuild, service_account_file
+from fakes.github import TOKEN, FakeGitHub
+from fakes.http import RecordingServer, Response
+
+MAIN = str(Path(__file__).resolve().parent.parent / "functions" / "main.py")
+SECRET = "It's a Secret to Everybody"
+REPO = "jupyterhub/mybinder.org-deploy"
+SHA = "b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5"
+OLD_SHA = "a1" * 20
+PR_SHA = "d4" * 20
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def push(sha=SHA, ref="refs/heads/main", files=("mybinder/values.yaml",), commits=1, deleted=False):
+    commit = {"id": sha, "added": [], "removed": [], "modified": list(files)}
+    return {
+        "ref": ref, "before": OLD_SHA, "after": "0" * 40 if deleted else sha, "created": False, "deleted": deleted,
+        "repository": {"full_name": REPO, "default_branch": "main"}, "pusher": {"name": "someone"},
+        "head_commit": None if deleted else {**commit, "message": "Bump chart\n\ndetails"},
+        "commits": [] if deleted else [commit] * commits,
+    }  # fmt: skip
+
+
+class Stack:
+    """The two functions with their environment, and the servers they talk to."""
+
+    def __init__(self, github: FakeGitHub, cloudbuild: FakeCloudBuild) -> None:
+        self.github, self.cloudbuild = github, cloudbuild
+        self.webhook = create_app("github_webhook", MAIN, "http").test_client()
+        self.status = create_app("deploy_status", MAIN, "cloudevent").test_client()
+        self.deliveries = 0
+
+    def send(self, event: str, payload: dict, delivery: str | None = None, signature: str | None = None, body: bytes | None = None):
+        self.deliveries += 1
+        body = json.dumps(payload).encode() if body is None else body
+        headers = {
+            "X-GitHub-Event": event, "X-GitHub-Delivery": delivery or f"delivery-{self.deliveries}",
+            "User-Agent": "GitHub-Hookshot/abc", "Content-Type": "application/json",
+        }  # fmt: skip
+        if signature != "":
+            headers["X-Hub-Signature-256"] = signature or sign(body)
+        return self.webhook.post("/", data=body, headers=headers)
+
+    def report(self, build: dict, status: str, message_id: str | None = None):
+        """Cloud Build publishing a status change on cloud-builds, delivered to deploy_status."""
+        resource = self.cloudbuild.finish(build, status)
+        event = pubsub_event(json.dumps(resource).encode(), {"buildId": build["id"], "status": status},
+                             message_id or f"{build['id']}-{status}", topic="cloud-builds")  # fmt: skip
+        headers, data = to_binary(event)
+        return self.status.post("/", data=data, headers=headers)
+
+    def runs(self, environment: str) -> list[dict]:
+        return [b for b in self.cloudbuild.builds if b["substitutions"]["_ENVIRONMENT"] == environment]
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    github, cloudbuild = FakeGitHub(), FakeCloudBuild()
+    with RecordingServer(github) as gh, RecordingServer(cloudbuild) as cb:
+        github.url = gh.url
+        env = {
+            "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
+            "BINDEROPS_GITHUB_WEBHOOK_SECRET": SECRET,
+            "BINDEROPS_GITHUB_TOKEN": TOKEN,
+            "BINDEROPS_GITHUB_API_URL": gh.url,
+            "BINDEROPS_DEPLOY_REPOS": f"{REPO},jupyterhub/other",
+            "BINDEROPS_DEPLOY_BACKEND": "cloudbuild",
+            "BINDEROPS_CLOUDBUILD_TRIGGER": TRIGGER,
+            "BINDEROPS_CLOUDBUILD_API_URL": cb.url,
+            "BINDEROPS_INCIDENT_REPO": "jupyterhub/mybinder.org-incidents",
+            "GOOGLE_APPLICATION_CREDENTIALS": str(service_account_file(tmp_path, f"{cb.url}/token")),
+        }
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        instance.reset()
+        stack = Stack(github, cloudbuild)
+        stack.servers = (gh, cb)
+        yield stack
+        instance.reset()
+        assert github.problems == [] and cloudbuild.problems == []
+
+
+def staged(stack: Stack, sha=SHA) -> dict:
+    """Push ``sha`` and let its staging build succeed; return the production build."""
+    assert stack.send("push", push(sha)).status_code == 200
+    staging = stack.runs("staging")[-1]
+    for status in ("WORKING", "SUCCESS"):
+        assert stack.report(staging, status).status_code == 200
+    return stack.runs("production")[-1]
+
+
+# Signatures
+@pytest.mark.parametrize(
+    "case",
+    ["wrong secret", "tampered body", "missing header", "signature of a different body", "sha1 prefix", "not hex"],
+)
+def test_a_forged_or_missing_signature_gets_401_and_does_nothing(stack, case):
+    body = json.dumps(push()).encode()
+    signature = {
+        "wrong secret": sign(body, "guess"),
+        "tampered body": sign(body),
+        "missing header": "",
+        "signature of a different body": sign(json.dumps(push(OLD_SHA)).encode()),
+        "sha1 prefix": "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest(),
+        "not hex": "sha256=zz",
+    }[case]
+    sent = body.replace(b"Bump", b"Evil") if case == "tampered body" else body
+    response = stack.send("push", {}, signature=signature, body=sent)
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "missing or invalid X-Hub-Signature-256"}
+    assert [s.requests for s in stack.servers] == [[], []]
+
+
+def test_without_a_configured_secret_every_webhook_is_refused(stack, monkeypatch, caplog):
+    monkeypatch.setenv("BINDEROPS_GITHUB_WEBHOOK_SECRET", "")
+    instance.reset()
+    with caplog.at_level(logging.ERROR, logger="binderops"):
+        assert stack.send("push", push(), signature=sign(b"", "")).status_code == 401
+    assert "BINDEROPS_GITHUB_WEBHOOK_SECRET is not set" in caplog.text
+    assert stack.cloudbuild.runs == []
+
+
+def test_ping_unknown_events_bad_json_and_oversized_bodies(stack):
+    assert stack.send("ping", {"zen": "Keep it logically awesome.", "hook_id": 123}).status_code == 200
+    response = stack.send("star", {"action": "created", "repository": {"full_name": REPO}})
+    assert response.status_code == 202 and "'star'" in response.get_json()["reason"]
+    assert stack.send("push", {}, body=b"{not json").status_code == 400
+    big = b" " * (25 * 1024 * 1024) + b"{}"
+    assert stack.webhook.post("/", data=big, headers={"X-Hub-Signature-256": sign(big)}).status_code == 413
+    assert stack.cloudbuild.runs == []
+
+
+# push
+def test_a_push_to_main_runs_the_trigger_and_creates_a_queued_deployment(stack):
+    response = stack.send("push", push(), delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    assert response.status_code == 200
+    assert response.get_json()["action"] == "started"
+    assert stack.cloudbuild.runs == [{
+        "projectId": "binder-prod", "triggerId": "deploy-trigger",
+        "source": {"commitSha": SHA, "substitutions": {"_ENVIRONMENT": "staging", "_DELIVERY": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                                                       "_REPO": REPO, "_KIND": "push"}},
+    }]  # fmt: skip
+    assert stack.cloudbuild.tokens_issued == 1  # ADC: the service account's JWT exchanged once for a token
+    [deployment] = stack.github.deployments
+    assert deployment["sha"] == SHA and deployment["environment"] == "staging"
+    assert deployment["payload"] == {"delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "kind": "push"}
+    assert deployment["description"] == "push to main: Bump chart"
+    [status] = stack.github.statuses[deployment["id"]]
+    assert status["state"] == "queued" and status["log_url"].startswith("https://console.cloud.google.com/cloud-build/builds/")
+
+
+def test_a_redelivered_webhook_or_a_second_event_for_the_sha_starts_nothing_more(stack):
+    assert stack.send("push", push(), delivery="d-1").get_json()["action"] == "started"
+    again = stack.send("push", push(), delivery="d-1")
+    assert again.status_code == 200 and again.get_json()["action"] == "exists"
+    assert stack.send("push", push(), delivery="d-2").get_json()["action"] == "exists"
+    assert len(stack.cloudbuild.runs) == 1 and len(stack.github.deployments) == 1
+
+
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        (push(deleted=True), "the branch was deleted"),
+        (push(ref="refs/heads/feature"), "not refs/heads/main"),
+        (push(files=("docs/source/index.md", "docs/howto/deploy.md")), "BINDEROPS_DEPLOY_IGNORE"),
+        ({**push(), "repository": {"full_name": "someone/else"}}, "not in BINDEROPS_DEPLOY_REPOS"),
+    ],
+)
+def test_pushes_that_deploy_nothing_say_why(stack, payload, reason):
+    response = stack.send("push", payload)
+    assert response.status_code == 202 and reason in response.get_json()["reason"]
+    assert stack.cloudbuild.runs == [] and stack.github.deployments == []
+
+
+def test_a_push_touching_docs_and_code_or_too_many_commits_to_list_deploys(stack):
+    assert stack.send("push", push(files=("docs/index.md", "mybinder/values.yaml"))).get_json()["action"] == "started"
+    other = "c3" * 20
+    # GitHub lists 20 commits at most: the rest may touch anything.
+    assert stack.send("push", push(other, files=("docs/index.md",), commits=20)).get_json()["action"] == "started"
+
+
+# pull requests
+def test_the_test_staging_label_deploys_the_pull_request_head_to_staging(stack):
+    event = {"action": "labeled", "label": {"name": "test-staging"}, "number": 7,
+             "pull_request": {"head": {"sha": PR_SHA, "ref": "feat", "repo": {"full_name": "fork/deploy"}}, "base": {"ref": "main"},
+                              "merged": False, "labels": [{"name": "test-staging"}]},
+             "repository": {"full_name": REPO}}  # fmt: skip
+    assert stack.send("pull_request", event).get_json()["action"] == "started"
+    [run] = stack.cloudbuild.runs
+    assert run["source"]["commitSha"] == PR_SHA and run["source"]["substitutions"]["_KIND"] == "pull_request"
+    other = {**event, "label": {"name": "documentation"}}
+    assert stack.send("pull_request", other).status_code == 202
+
+
+def comment(association: str, body="/test-this-pr", login="someone"):
+    return {"action": "created", "issue": {"number": 7, "pull_request": {"url": f"https://api.github.com/repos/{REPO}/pulls/7"}},
+            "comment": {"body": body, "author_association": association, "user": {"login": login}},
+            "repository": {"full_name": REPO}}  # fmt: skip
+
+
+@pytest.mark.parametrize("association", ["OWNER", "MEMBER", "COLLABORATOR"])
+def test_test_this_pr_by_a_trusted_author_deploys_the_head_to_staging(stack, association):
+    stack.github.pulls[(REPO, 7)] = {"number": 7, "head": {"sha": PR_SHA}, "labels": []}
+    assert stack.send("issue_comment", comment(association)).get_json()["action"] == "started"
+    [run] = stack.cloudbuild.runs
+    assert run["source"]["commitSha"] == PR_SHA and run["source"]["substitutions"]["_ENVIRONMENT"] == "staging"
+
+
+@pytest.mark.parametrize("association", ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"])
+def test_test_this_pr_by_anyone_else_gets_a_polite_reply_and_no_deploy(stack, association):
+    response = stack.send("issue_comment", comment(association, login="visitor"))
+    assert response.status_code == 202
+    [reply] = stack.github.comments[7]
+    assert "@visitor" in reply["body"] and "owners, members and collaborators" in reply["body"]
+    assert stack.cloudbuild.runs == [] and ("GET", f"/repos/{REPO}/pulls/7") not in stack.github.served
+
+
+def test_other_comments_and_comments_on_issues_start_nothing(stack):
+    assert stack.send("issue_comment", comment("OWNER", body="looks good /test-this-pr")).status_code == 202
+    on_issue = comment("OWNER")
+    del on_issue["issue"]["pull_request"]
+    assert stack.send("issue_comment", on_issue).status_code == 202
+    assert stack.cloudbuild.runs == [] and stack.github.comments.get(7, []) == []
+
+
+# deploy_status
+@pytest.mark.parametrize("status, state", sorted(builds.DEPLOYMENT_STATE.items()))
+def test_every_cloud_build_status_maps_to_a_deployment_state(stack, status, state):
+    stack.send("push", push())
+    build = stack.runs("staging")[0]
+    assert stack.report(build, status).status_code == 200
+    expected = ["queued"] + ([state] if state and state != "queued" else [])
+    assert stack.github.states("staging") == [expected]
+    if state and state != "queued":
+        assert stack.github.statuses[1][-1]["log_url"] == build["logUrl"]
+
+
+def test_staging_success_promotes_a_push_to_production_and_both_are_recorded(stack):
+    production = staged(stack)
+    assert production["substitutions"]["COMMIT_SHA"] == SHA
+    assert production["substitutions"]["_DELIVERY"] == stack.runs("staging")[0]["substitutions"]["_DELIVERY"]
+    stack.report(production, "WORKING")
+    stack.report(production, "SUCCESS")
+    assert stack.github.states("staging") == [["queued", "in_progress", "success"]]
+    assert stack.github.states("production") == [["queued", "in_progress", "success"]]
+    rows = instance.warehouse().query("SELECT environment, sha, trigger_kind, status, build_status, duration_seconds FROM deployments ORDER BY environment DESC")
+    assert rows == [
+        {"environment": "staging", "sha": SHA, "trigger_kind": "push", "status": "success", "build_status": "SUCCESS", "duration_seconds": 456.0},
+        {"environment": "production", "sha": SHA, "trigger_kind": "push", "status": "success", "build_status": "SUCCESS", "duration_seconds": 456.0},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("status", ["FAILURE", "TIMEOUT", "INTERNAL_ERROR", "CANCELLED", "EXPIRED"])
+def test_a_failed_staging_build_never_reaches_production(stack, status):
+    stack.send("push", push())
+    stack.report(stack.runs("staging")[0], status)
+    assert stack.runs("production") == []
+    assert stack.github.states("production") == []
+
+
+def test_a_pull_request_on_staging_is_not_promoted(stack):
+    stack.github.pulls[(REPO, 7)] = {"number": 7, "head": {"sha": PR_SHA}, "labels": []}
+    stack.send("issue_comment", comment("MEMBER"))
+    stack.report(stack.runs("staging")[0], "SUCCESS")
+    assert stack.runs("production") == []
+
+
+def test_a_redelivered_or_late_build_message_changes_nothing(stack):
+    stack.send("push", push())
+    build = stack.runs("staging")[0]
+    for _ in range(3):
+        stack.report(build, "SUCCESS", message_id="m-1")
+    stack.report(build, "WORKING", message_id="m-0")  # arrives last, says less
+    assert stack.github.states("staging") == [["queued", "success"]]
+    assert len(stack.runs("production")) == 1
+    assert instance.warehouse().query("SELECT COUNT(*) AS n FROM raw.deployments") == [{"n": 1}]
+
+
+def test_builds_that_are_not_deploys_are_ignored(stack):
+    other = {"id": "x-1", "status": "SUCCESS", "substitutions": {"COMMIT_SHA": SHA}, "tags": []}
+    headers, data = to_binary(pubsub_event(json.dumps(other).encode(), {"buildId": "x-1", "status": "SUCCESS"}, topic="cloud-builds"))
+    assert stack.status.post("/", data=data, headers=headers).status_code == 200
+    assert stack.github.served == [] and stack.cloudbuild.runs == []
+
+
+# Incidents and overrides
+def test_an_open_incident_holds_production_but_not_staging(stack):
+    incident = stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Function error rate", ["incident"])
+    stack.send("push", push())
+    stack.report(stack.runs("staging")[0], "SUCCESS")
+    assert stack.runs("production") == []
+    [held] = [d for d in stack.github.deployments if d["environment"] == "production"]
+    [status] = stack.github.statuses[held["id"]]
+    assert status["state"] == "queued"
+    assert status["description"].startswith(f"Held: incident #{incident['number']} is open")
+    # Closing the incident releases the held sha.
+    incident["state"] = "closed"
+    closed = {"action": "closed", "issue": {"number": incident["number"], "labels": [{"name": "incident"}]},
+              "repository": {"full_name": "jupyterhub/mybinder.org-incidents"}}  # fmt: skip
+    assert stack.send("issues", closed).status_code == 200
+    [production] = stack.runs("production")
+    assert production["substitutions"]["COMMIT_SHA"] == SHA
+    assert stack.github.states("production") == [["queued", "queued"]]
+
+
+def test_the_override_label_on_the_merged_pull_request_deploys_during_an_incident(stack):
+    stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Launch failures", ["incident"])
+    stack.github.pulls[(REPO, 9)] = {"number": 9, "head": {"sha": PR_SHA}, "merge_commit_sha": SHA,
+                                     "labels": [{"name": "deploy-during-incident"}]}  # fmt: skip
+    staged(stack)
+    [production] = stack.runs("production")
+    assert production["substitutions"]["COMMIT_SHA"] == SHA
+
+
+def test_labelling_a_merged_pull_request_with_the_override_releases_it(stack):
+    stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Launch failures", ["incident"])
+    stack.send("push", push())
+    stack.report(stack.runs("staging")[0], "SUCCESS")
+    assert stack.runs("production") == []
+    labelled = {"action": "labeled", "label": {"name": "deploy-during-incident"}, "number": 9,
+                "pull_request": {"head": {"sha": PR_SHA}, "merged": True, "merge_commit_sha": SHA, "labels": []},
+                "repository": {"full_name": REPO}}  # fmt: skip
+    assert stack.send("pull_request", labelled).get_json()["action"] == "started"
+    [production] = stack.runs("production")
+    assert production["substitutions"]["_KIND"] == "override"
+
+
+def test_the_override_label_cannot_skip_a_failed_staging(stack):
+    stack.send("push", push())
+    stack.report(stack.runs("staging")[0], "FAILURE")
+    labelled = {"action": "labeled", "label": {"name": "deploy-during-incident"}, "number": 9,
+                "pull_request": {"head": {"sha": PR_SHA}, "merged": True, "merge_commit_sha": SHA, "labels": []},
+                "repository": {"full_name": REPO}}  # fmt: skip
+    response = stack.send("pull_request", labelled)
+    assert response.get_json()["action"] == "refused" and "staging has not succeeded" in response.get_json()["reason"]
+    assert stack.runs("production") == []
+
+
+def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configured(stack, monkeypatch):
+    monkeypatch.setenv("BINDEROPS_DEPLOY_ROLLBACK", "true")
+    instance.reset()
+    good = staged(stack, OLD_SHA)
+    stack.report(good, "SUCCESS")
+    bad = staged(stack, SHA)
+    stack.report(bad, "FAILURE")
+    stack.report(bad, "FAILURE")  # redelivered: one rollback
+    rollbacks = [b for b in stack.runs("production") if b["substitutions"]["_KIND"] == "rollback"]
+    assert [b["substitutions"]["COMMIT_SHA"] for b in rollbacks] == [OLD_SHA]
+    assert rollbacks[0]["substitutions"]["_DELIVERY"] == f"rollback-{bad['id']}"
+    stack.report(rollbacks[0], "FAILURE")  # a failed rollback does not roll back again
+    assert len([b for b in stack.runs("production") if b["substitutions"]["_KIND"] == "rollback"]) == 1
+
+
+# Failures downstream
+def test_cloud_build_down_answers_503_and_a_redelivery_recovers_without_duplicates(stack):
+    stack.cloudbuild.faults = [Response(503, {"error": {"message": "backend unavailable"}})] * 2
+    response = stack.send("push", push(), delivery="d-9")
+    assert response.status_code == 503 and "redeliver" in response.get_json()["error"]
+    assert stack.send("push", push(), delivery="d-9").get_json()["action"] == "started"
+    assert len(stack.cloudbuild.builds) == 1 and len(stack.github.deployments) == 1
+
+
+def test_github_unavailable_during_deploy_status_raises_so_pubsub_retries(stack):
+    stack.send("push", push())
+    build = stack.runs("staging")[0]
+    stack.github.faults = [Response(502, {"message": "Server Error"})] * 3
+    assert stack.report(build, "SUCCESS").status_code == 500
+    assert stack.report(build, "SUCCESS").status_code == 200
+    assert stack.github.states("staging") == [["queued", "success"]]
+    assert len(stack.runs("production")) == 1
+
+
+def test_secrets_reach_neither_logs_nor_responses(stack, caplog):
+    stack.cloudbuild.faults = [Response(500, {"error": {"message": "oops"}})] * 2
+    with caplog.at_level(logging.DEBUG):
+        bodies = [stack.send("push", push(), delivery="s-1").get_data(as_text=True),
+                  stack.send("push", push(), delivery="s-1").get_data(as_text=True)]  # fmt: skip
+        build = stack.runs("staging")[0]
+        stack.github.faults = [Response(403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0"})]
+        stack.report(build, "SUCCESS")
+    text = caplog.text + "".join(bodies) + repr(instance.settings())
+    for secret in (SECRET, TOKEN, ACCESS_TOKEN):
+        assert secret not in text
