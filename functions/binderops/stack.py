@@ -7,6 +7,7 @@ DuckDB. Without the emulator, CloudEvents are posted straight to the function.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from . import local, sample
+from . import local, sample, send
 from .config import Settings
 from .warehouse import open_warehouse
 
@@ -108,6 +109,60 @@ def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator
     print(format_rows(rows, "table"))
 
 
+def _wait_for(what: str, check, timeout: float, log_path: Path):
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen within {timeout:.0f} s; see {log_path}")
+        time.sleep(0.3)
+    return value
+
+
+def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, services: list) -> dict:
+    """``deploy_status`` on the ``cloud-builds`` topic and ``github_webhook``, with the local
+    deploy back end; returns what ``binderops send`` needs to reach them."""
+    secret = secrets.token_hex(16)  # per run; stack.json (mode 0600) hands it to `binderops send`
+    deploy_env = {
+        **env,
+        "BINDEROPS_STATE_DIR": str(Path(settings.state_dir).resolve()),
+        "BINDEROPS_PROJECT": settings.project,
+        "BINDEROPS_DEPLOY_BACKEND": "local",
+        "BINDEROPS_DEPLOY_REPOS": ",".join(settings.deploy_repos or (send.SAMPLE_REPO,)),
+        "BINDEROPS_GITHUB_WEBHOOK_SECRET": secret,
+    }
+    status = local.start_function("deploy_status", deploy_env, logs)
+    services.append(status)
+    if emulator:
+        deploy_env["PUBSUB_EMULATOR_HOST"] = emulator.url.removeprefix("http://")
+        local.PubSubWiring(settings.project, settings.builds_topic, status.url).create(emulator.url)
+    else:
+        deploy_env["BINDEROPS_DEPLOY_STATUS_URL"] = status.url
+    webhook = local.start_function("github_webhook", deploy_env, logs)
+    services.append(webhook)
+    print(f"\ngithub_webhook on {webhook.url}, deploy_status on {status.url} (builds run locally: {settings.deploy_command or 'a sample command'})")
+    return {"github_webhook": webhook.url, "webhook_secret": secret, "deploy_repo": deploy_env["BINDEROPS_DEPLOY_REPOS"].split(",")[0],
+            "deploy_status_log": str(status.log_path)}  # fmt: skip
+
+
+def _sample_deploy(stack_info: dict, warehouse) -> None:
+    """A signed push webhook, as `binderops send github-push` sends it, followed to production."""
+    from .cli import format_rows
+
+    sha = send.random_sha()
+    response = send.post_webhook(stack_info["github_webhook"], stack_info["webhook_secret"], "push", send.push_event(stack_info["deploy_repo"], sha))
+    print(f"sent a signed push of {sha[:12]} to github_webhook: {response.status_code} {response.json()}")
+
+    def both_recorded():
+        rows = warehouse.query("SELECT environment, sha, trigger_kind, status, duration_seconds, build_url FROM deployments "
+                               "WHERE sha = @sha ORDER BY started", {"sha": sha})  # fmt: skip
+        warehouse.close()
+        return rows if len(rows) == 2 else None
+
+    rows = _wait_for("the sample deploy (staging, then production)", both_recorded, 120, Path(stack_info["deploy_status_log"]))
+    print("staging built, then production, each reported back through cloud-builds → deploy_status:\n")
+    print(format_rows(rows, "table"))
+
+
 def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True) -> int:
     state = Path(settings.state_dir)
     logs = state / "logs"
@@ -150,6 +205,9 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
             time.sleep(0.5)
         print(_summary(warehouse))
         _export_costs(settings, warehouse, env, logs, emulator)
+        stack_info = _start_deploys(settings, env, logs, emulator, services)
+        send.write_stack(state, stack_info)
+        _sample_deploy(stack_info, warehouse)
         print(f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"')
         if once:
             return 0

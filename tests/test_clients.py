@@ -1,0 +1,102 @@
+"""The GitHub client over real HTTP: headers, retries with backoff, rate limits, errors."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from binderops.clients import QUICK, Rejected, RetryPolicy, Unavailable
+from binderops.clients.github import GitHub
+from fakes.github import TOKEN, FakeGitHub
+from fakes.http import RecordingServer, Response
+
+REPO = "o/r"
+FAST = RetryPolicy(attempts=3, timeout=(2, 5), backoff=0.01, max_wait=5)
+
+
+@pytest.fixture
+def github():
+    fake = FakeGitHub()
+    with RecordingServer(fake) as server:
+        fake.url = server.url
+        yield fake, server, GitHub(server.url, TOKEN, FAST)
+    assert fake.problems == []
+
+
+def test_every_request_carries_the_headers_github_asks_for(github):
+    fake, server, client = github
+    client.create_issue(REPO, "t", "b", ["incident"])
+    [request] = server.requests
+    assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["accept"] == "application/vnd.github+json"
+    assert request.headers["x-github-api-version"] == "2022-11-28"
+    assert request.headers["user-agent"] == "binderops"
+    assert request.json() == {"title": "t", "body": "b", "labels": ["incident"]}
+
+
+def test_server_errors_are_retried_with_backoff(github):
+    fake, server, client = github
+    fake.faults = [Response(502, {"message": "Bad gateway"}), Response(500, None)]
+    assert client.create_issue(REPO, "t", "b", [])["number"] == 1
+    assert len(server.requests) == 3 and len(fake.issues) == 1
+
+
+def test_retry_after_is_honoured(github):
+    fake, server, client = github
+    fake.faults = [Response(403, {"message": "You have exceeded a secondary rate limit"}, {"Retry-After": "1"})]
+    started = time.monotonic()
+    client.open_issues(REPO, "incident")
+    assert time.monotonic() - started >= 1.0
+    assert len(server.requests) == 2
+
+
+def test_the_rate_limit_reset_time_is_honoured(github):
+    fake, server, client = github
+    reset = str(int(time.time()) + 1)
+    fake.faults = [Response(429, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})]
+    started = time.monotonic()
+    client.open_issues(REPO, "incident")
+    assert time.monotonic() - started >= 0.9
+
+
+def test_a_wait_longer_than_the_policy_allows_gives_up_at_once_as_unavailable(github):
+    fake, server, client = github
+    reset = str(int(time.time()) + 3600)
+    fake.faults = [Response(403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})]
+    quick = GitHub(server.url, TOKEN, QUICK)
+    with pytest.raises(Unavailable, match="API rate limit exceeded"):
+        quick.open_issues(REPO, "incident")
+    assert len(server.requests) == 1
+
+
+def test_a_refusal_is_not_retried_and_names_the_call_but_not_the_token(github):
+    fake, server, client = github
+    with pytest.raises(Rejected) as raised:
+        client.pull(REPO, 404)
+    assert raised.value.status == 404
+    assert "GitHub GET /repos/o/r/pulls/404: HTTP 404: no such pull request" == str(raised.value)
+    assert TOKEN not in str(raised.value) and len(server.requests) == 1
+    fake.problems.clear()
+
+
+def test_a_plain_403_is_a_refusal_not_a_rate_limit(github):
+    fake, server, client = github
+    fake.faults = [Response(403, {"message": "Resource not accessible by integration"}, {"X-RateLimit-Remaining": "4999"})]
+    with pytest.raises(Rejected, match="not accessible"):
+        client.open_issues(REPO, "incident")
+
+
+def test_an_unreachable_server_is_unavailable_after_the_attempts():
+    client = GitHub("http://127.0.0.1:9", TOKEN, FAST)  # discard port: nothing listens
+    with pytest.raises(Unavailable, match=r"ConnectionError \(after 3 attempts\)"):
+        client.open_issues(REPO, "incident")
+
+
+def test_list_endpoints_follow_link_headers(github):
+    fake, server, client = github
+    fake.page_size = 2
+    for n in range(5):
+        fake.add_issue(REPO, f"incident {n}", ["incident"])
+    assert [i["title"] for i in client.issues(REPO, "incident")] == [f"incident {n}" for n in reversed(range(5))]
+    assert len(server.requests) == 3
