@@ -64,3 +64,36 @@ def deploy_status(cloud_event: CloudEvent) -> None:
     done = instance.deployer().on_build(build)
     logs.log.info("deploy_status: build %s (%s %s) %s: %s", build.id, build.environment, build.sha[:12], build.status,
                   "; ".join(done) or "nothing to do")  # fmt: skip
+
+
+@functions_framework.cloud_event
+def notify_incident(cloud_event: CloudEvent) -> None:
+    """A Cloud Monitoring notification from a Pub/Sub channel → incident report, chat, record."""
+    from binderops import alerts
+
+    try:
+        alert = alerts.parse(pubsub.json_data(cloud_event.get_data()))
+    except alerts.InvalidAlert as e:
+        logs.log.error("notify_incident: %s; message %s acknowledged", e, cloud_event["id"])
+        return
+    result = instance.notifier().handle(alert)
+    logs.log.info("notify_incident: %s", result)
+
+
+@functions_framework.http
+def notify_incident_http(request: flask.Request):
+    """The same from a webhook channel: token auth (``?token=``) or HTTP basic auth."""
+    from binderops import alerts
+    from binderops.clients import Unavailable
+
+    current = instance.settings()
+    if not alerts.authorized(request.args.get("token"), request.headers.get("Authorization"), current.alert_token, current.alert_basic_auth):
+        return {"error": "missing or wrong token or credentials"}, 401
+    try:
+        result = instance.notifier().handle(alerts.parse(request.get_data()))
+    except alerts.InvalidAlert as e:
+        return {"error": str(e)}, 400
+    except Unavailable as e:
+        logs.log.error("notify_incident_http: %s", e)
+        return {"error": "a downstream service is unavailable; retry"}, 503
+    return result, 200

@@ -58,6 +58,20 @@ def _deployer(webhook: bool):
     return Deployer(builds, _github(webhook), policy, None if webhook else _warehouse())
 
 
+@cache
+def _notifier():
+    from .clients.chat import RateLimit, sinks
+    from .incidents import FolderIssues, Notifier
+
+    current = _settings()
+    issues = _github(False)
+    repo = current.incident_repo
+    if issues is None:  # no GitHub token: reports go to a folder, as in the local stack
+        issues, repo = FolderIssues(current.state_dir / "incidents"), repo or "local/incidents"
+    return Notifier(issues, repo, sinks(current.chat_webhooks), RateLimit(current.chat_burst, current.chat_interval_seconds),
+                    _warehouse(), current.incident_close_issue)  # fmt: skip
+
+
 def settings() -> Settings:
     with _lock:
         return _settings()
@@ -80,9 +94,15 @@ def deployer(webhook: bool = False):
         return _deployer(webhook)
 
 
+def notifier():
+    """The incident notifier, with its chat rate limit (one per instance)."""
+    with _lock:
+        return _notifier()
+
+
 def reset() -> None:
     """Forget settings and clients (tests that change the environment call this)."""
     with _lock:
         _settings.cache_clear()
-        for made in (_warehouse, _github, _deployer):
+        for made in (_warehouse, _github, _deployer, _notifier):
             made.cache_clear()

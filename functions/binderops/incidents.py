@@ -1,0 +1,215 @@
+"""Alerts → incident reports on GitHub, chat notices and the public ``incidents`` table.
+
+Stateless and safe to repeat: the report is found again by the ``incident_id`` marker in
+its body, the close comment by its marker, the chat notices by a marker the report gets
+once they went out. Every step that already happened is skipped, so a redelivery, or a
+retry after a partial failure, finishes the job without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import reports
+from .alerts import Alert
+from .clients import Rejected, Unavailable
+from .clients.chat import Notice, RateLimit, Sink
+
+log = logging.getLogger("binderops.incidents")
+
+LABEL, TEST_LABEL, POSTMORTEM_LABEL = "incident", "incident-test", "postmortem-needed"
+# An incident's report is never older than the incident (allow for clock skew).
+SEARCH_SLACK = timedelta(days=1)
+
+
+class Issues(Protocol):
+    """The part of GitHub's issue API incident reports use (``clients.github.GitHub`` has it)."""
+
+    def issues(self, repo: str, label: str): ...
+    def create_issue(self, repo: str, title: str, body: str, labels: list[str]) -> dict: ...
+    def update_issue(self, repo: str, number: int, **fields: Any) -> dict: ...
+    def comments(self, repo: str, number: int): ...
+    def comment(self, repo: str, number: int, body: str) -> dict: ...
+
+
+class FolderIssues:
+    """Issues as files in a folder: the local stack's stand-in for a GitHub repository.
+
+    ``N.json`` keeps the issue, ``N.md`` shows its body with the comments below it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._lock = threading.Lock()
+
+    def _load(self) -> list[dict]:
+        found = [json.loads(p.read_text()) for p in self.folder.glob("*.json")] if self.folder.exists() else []
+        return sorted(found, key=lambda i: i["number"], reverse=True)
+
+    def _save(self, issue: dict) -> dict:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        base = self.folder / str(issue["number"])
+        base.with_suffix(".json").write_text(json.dumps(issue, indent=1))
+        comments = "".join(f"\n\n---\n\n{c['body']}" for c in issue["comments"])
+        base.with_suffix(".md").write_text(f"# {issue['title']}\n\nLabels: {', '.join(l['name'] for l in issue['labels'])} · {issue['state']}\n\n{issue['body']}{comments}\n")
+        return issue
+
+    def issues(self, repo: str, label: str):
+        return [i for i in self._load() if label in {l["name"] for l in i["labels"]}]
+
+    def create_issue(self, repo: str, title: str, body: str, labels: list[str]) -> dict:
+        with self._lock:
+            number = max((i["number"] for i in self._load()), default=0) + 1
+            path = (self.folder / f"{number}.md").resolve()
+            return self._save({"number": number, "title": title, "body": body, "labels": [{"name": n} for n in labels],
+                               "state": "open", "html_url": path.as_uri(), "created_at": datetime.now(timezone.utc).isoformat(),
+                               "comments": []})  # fmt: skip
+
+    def _issue(self, number: int) -> dict:
+        return json.loads((self.folder / f"{number}.json").read_text())
+
+    def update_issue(self, repo: str, number: int, **fields: Any) -> dict:
+        with self._lock:
+            issue = self._issue(number)
+            if "labels" in fields:
+                fields["labels"] = [{"name": n} for n in fields["labels"]]
+            issue.update(fields)
+            return self._save(issue)
+
+    def comments(self, repo: str, number: int):
+        return self._issue(number)["comments"]
+
+    def comment(self, repo: str, number: int, body: str) -> dict:
+        with self._lock:
+            issue = self._issue(number)
+            issue["comments"].append({"body": body})
+            self._save(issue)
+            return issue["comments"][-1]
+
+
+@dataclass
+class Notifier:
+    """Handles notifications for one instance: where reports go, which chats hear of them."""
+
+    issues: Issues | None
+    repo: str
+    sinks: list[Sink]
+    rate_limit: RateLimit
+    warehouse: Any = None
+    close_issue: bool = False
+    # Notices sent by this instance, so a retry after GitHub failed does not repeat them.
+    _sent: OrderedDict = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, alert: Alert) -> dict:
+        """Report, notify, record. Raises Unavailable (after doing all it could) when a
+        transient failure means a retry is needed; the retry skips what succeeded."""
+        failures: list[str] = []
+        issue = None
+        if self.issues is not None and self.repo:
+            try:
+                issue = self._report(alert)
+            except (Unavailable, Rejected) as e:
+                failures.append(str(e))
+        chatted = self._chat(alert, issue, failures)
+        if issue is not None and chatted and reports.chat_marker(alert) not in issue["body"]:
+            try:
+                issue = self.issues.update_issue(self.repo, issue["number"], body=f"{issue['body'].rstrip()}\n{reports.chat_marker(alert)}\n")
+            except (Unavailable, Rejected) as e:
+                failures.append(str(e))
+        recorded = False
+        if self.warehouse is not None and not alert.test and (issue is not None or self.issues is None):
+            self.warehouse.insert("incident_notifications", [incident_row(alert, issue)])
+            recorded = True
+        result = {"incident": alert.incident_id, "state": alert.state, "test": alert.test,
+                  "issue": issue["html_url"] if issue else None, "chat": chatted, "recorded": recorded}  # fmt: skip
+        if failures:
+            raise Unavailable("; ".join(failures))
+        return result
+
+    # GitHub
+    def _find(self, alert: Alert) -> dict | None:
+        oldest = (alert.started or alert.ended or datetime.now(timezone.utc)) - SEARCH_SLACK
+        for issue in self.issues.issues(self.repo, TEST_LABEL if alert.test else LABEL):
+            match = reports.MARKER.search(issue.get("body") or "")
+            if match and match.group(1) == alert.incident_id:
+                return issue
+            created = issue.get("created_at")
+            if created and alert.started and datetime.fromisoformat(created.replace("Z", "+00:00")) < oldest:
+                return None  # newest first: everything further is older than this incident
+        return None
+
+    def _report(self, alert: Alert) -> dict:
+        issue = self._find(alert)
+        if issue is None:
+            issue = self.issues.create_issue(self.repo, reports.title(alert), reports.body(alert), [TEST_LABEL if alert.test else LABEL])
+            log.info("opened report #%s for incident %s", issue["number"], alert.incident_id)
+        if alert.state != "closed" or reports.closed_marker(alert) in issue["body"]:
+            return issue
+        marker = reports.closed_marker(alert)
+        if not any(marker in (c.get("body") or "") for c in self.issues.comments(self.repo, issue["number"])):
+            self.issues.comment(self.repo, issue["number"], reports.close_comment(alert))
+        labels = [label["name"] for label in issue.get("labels", [])]
+        fields: dict[str, Any] = {"body": reports.with_close(issue["body"], alert),
+                                  "labels": labels + [POSTMORTEM_LABEL] * (POSTMORTEM_LABEL not in labels)}  # fmt: skip
+        if self.close_issue:
+            fields["state"] = "closed"
+        log.info("closed incident %s on report #%s", alert.incident_id, issue["number"])
+        return self.issues.update_issue(self.repo, issue["number"], **fields)
+
+    # Chat
+    def _chat(self, alert: Alert, issue: dict | None, failures: list[str]) -> bool:
+        """Post the notice to every sink that has not had it; True when all have."""
+        if issue is not None and reports.chat_marker(alert) in issue["body"]:
+            return True
+        pending = [s for s in self.sinks if (alert.key, s.name) not in self._sent]
+        if not pending:
+            return True
+        allowed, held = self.rate_limit.take(alert.policy)
+        if not allowed:
+            log.warning("chat notice for %s held back: more than %d for policy %r this minute",
+                        alert.key, self.rate_limit.burst, alert.policy)  # fmt: skip
+            return True
+        notice = chat_notice(alert, issue, held)
+        ok = True
+        for sink in pending:
+            try:
+                sink.send(notice)
+                self._remember((alert.key, sink.name))
+            except (Unavailable, Rejected) as e:
+                failures.append(str(e))
+                ok = False
+        return ok
+
+    def _remember(self, key: tuple) -> None:
+        with self._lock:
+            self._sent[key] = True
+            while len(self._sent) > 10_000:
+                self._sent.popitem(last=False)
+
+
+def chat_notice(alert: Alert, issue: dict | None, held: int = 0) -> Notice:
+    prefix = "[test] " if alert.test else ""
+    what = f"**{alert.policy}**" + (f" — {alert.condition}" if alert.condition else "")
+    if alert.state == "open":
+        text = f"{prefix}🔥 Incident opened: {what}\n{' '.join(alert.summary.split())}"
+    else:
+        text = f"{prefix}✅ Incident closed after {reports.duration(alert.duration_seconds)}: {what}"
+    if held:
+        text += f"\n({held} earlier notice{'s' * (held > 1)} for this policy held back by the rate limit)"
+    links = [("incident report", issue["html_url"])] if issue else []
+    links += [("Cloud Monitoring", alert.url)] if alert.url.startswith("http") else []
+    return Notice(key=alert.key, text=text, links=tuple(links))
+
+
+def incident_row(alert: Alert, issue: dict | None) -> tuple:
+    """A row of ``incident_notifications`` (column order of its schema)."""
+    return (alert.key, alert.incident_id, alert.state, alert.policy, alert.condition or None, alert.started, alert.ended,
+            issue["html_url"] if issue else None, datetime.now(timezone.utc))  # fmt: skip

@@ -1,0 +1,355 @@
+"""Incident notification: ``notify_incident_http`` and ``notify_incident`` as functions-framework
+serves them, GitHub and three chat services answered by checking servers on loopback."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cloudevents.conversion import to_binary
+from functions_framework import create_app
+
+from binderops import alerts, instance, reports
+from binderops.clients.chat import RateLimit
+from binderops.incidents import Notifier, chat_notice
+from events import pubsub_event
+from fakes.chat import MATRIX_TOKEN, SLACK_PATH, ZULIP_AUTH, FakeChat, webhooks
+from fakes.github import TOKEN, FakeGitHub
+from fakes.http import RecordingServer, Response
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = str(ROOT / "functions" / "main.py")
+REFERENCE = ROOT.parent / "shared" / "reference"
+INCIDENT_REPO = "jupyterhub/mybinder.org-incidents"
+ALERT_TOKEN = "alert-token-abc"
+BASIC = "monitoring:s3cret-pass"
+
+OPEN = {
+    "version": "1.2",
+    "incident": {
+        "incident_id": "0.opqiw61fsv7p", "scoping_project_id": "binder-prod", "scoping_project_number": 12345,
+        "url": "https://console.cloud.google.com/monitoring/alerting/incidents/0.opqiw61fsv7p?project=binder-prod",
+        "severity": "Warning", "started_at": 1795860000, "ended_at": None, "state": "open",
+        "resource_display_name": "ingest_launch", "resource": {"type": "cloud_run_revision", "labels": {}},
+        "metric": {"type": "run.googleapis.com/request_count", "displayName": "Request Count", "labels": {}},
+        "policy_name": "Function error rate", "condition_name": "5xx responses above 5% for 10 min",
+        "threshold_value": "0.05", "observed_value": "0.231",
+        "documentation": {"content": "Check the function's logs first. Runbook below.", "mime_type": "text/markdown",
+                          "subject": "ALERT - Function error rate",
+                          "links": [{"displayName": "Runbook", "url": "https://example.org/runbooks/function-errors"}]},
+        "summary": "Request Count for binder-prod ingest_launch is above the threshold of 0.05 with a value of 0.231.",
+    },
+}  # fmt: skip
+
+
+def closed(notification=OPEN, ended=1795863900):
+    done = copy.deepcopy(notification)
+    done["incident"].update(state="closed", ended_at=ended)
+    return done
+
+
+def opened(incident_id: str, policy="Function error rate"):
+    alert = copy.deepcopy(OPEN)
+    alert["incident"].update(incident_id=incident_id, policy_name=policy)
+    return alert
+
+
+class Stack:
+    def __init__(self, github: FakeGitHub, chat: FakeChat) -> None:
+        self.github, self.chat = github, chat
+        self.http = create_app("notify_incident_http", MAIN, "http").test_client()
+        self.pubsub = create_app("notify_incident", MAIN, "cloudevent").test_client()
+
+    def post(self, notification, token=ALERT_TOKEN, **kwargs):
+        body = notification if isinstance(notification, bytes) else json.dumps(notification).encode()
+        query = {} if token is None else {"token": token}
+        return self.http.post("/", data=body, query_string=query, content_type="application/json", **kwargs)
+
+    def publish(self, notification, message_id="m-1"):
+        headers, data = to_binary(pubsub_event(json.dumps(notification).encode(), {}, message_id, topic="monitoring-alerts"))
+        return self.pubsub.post("/", data=data, headers=headers)
+
+    def reports(self):
+        return [i for i in self.github.issues if i["repo"] == INCIDENT_REPO]
+
+    def rows(self):
+        warehouse = instance.warehouse()
+        return warehouse.query("SELECT incident_id, policy, condition, started, ended, duration_seconds, issue_url FROM incidents ORDER BY incident_id")
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    github, chat = FakeGitHub(), FakeChat()
+    with RecordingServer(github) as gh, RecordingServer(chat) as ch:
+        github.url = gh.url
+        env = {
+            "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
+            "BINDEROPS_STATE_DIR": str(tmp_path / "state"),
+            "BINDEROPS_GITHUB_TOKEN": TOKEN,
+            "BINDEROPS_GITHUB_API_URL": gh.url,
+            "BINDEROPS_INCIDENT_REPO": INCIDENT_REPO,
+            "BINDEROPS_ALERT_TOKEN": ALERT_TOKEN,
+            "BINDEROPS_ALERT_BASIC_AUTH": BASIC,
+            "BINDEROPS_CHAT_WEBHOOKS": webhooks(ch.url),
+        }
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        instance.reset()
+        yield Stack(github, chat)
+        instance.reset()
+        assert github.problems == [] and chat.problems == []
+
+
+def test_an_open_alert_opens_a_blameless_report_and_tells_every_chat(stack):
+    response = stack.post(OPEN)
+    assert response.status_code == 200
+    [issue] = stack.reports()
+    assert issue["title"] == "Function error rate: 5xx responses above 5% for 10 min"
+    assert [label["name"] for label in issue["labels"]] == ["incident"]
+    assert response.get_json()["issue"] == issue["html_url"]
+    body = issue["body"]
+    assert reports.MARKER.search(body).group(1) == "0.opqiw61fsv7p"
+    for section in ("## Summary", "## Impact", "## Timeline", "## Lessons learnt", "### What went well", "### What went wrong",
+                    "### Where we got lucky", "## Action items", "### Process", "### Documentation", "### Technical"):  # fmt: skip
+        assert f"\n{section}\n" in body
+    assert OPEN["incident"]["summary"] in body
+    assert "| 2026-11-28 10:00 UTC | Alert opened: 5xx responses above 5% for 10 min ([incident](<https://console.cloud.google.com/" in body
+    assert "- [Runbook](<https://example.org/runbooks/function-errors>)" in body
+    assert "> Check the function's logs first. Runbook below." in body
+    for kind in ("zulip", "slack", "matrix"):
+        [message] = stack.chat.messages[kind]
+        assert "Incident opened: **Function error rate** — 5xx responses above 5% for 10 min" in message
+        assert issue["html_url"] in message
+    assert stack.rows()[0]["issue_url"] == issue["html_url"]
+
+
+def test_a_redelivered_open_opens_one_report_and_one_notice(stack):
+    for _ in range(3):
+        assert stack.post(OPEN).status_code == 200
+    assert len(stack.reports()) == 1
+    assert {k: len(v) for k, v in stack.chat.messages.items()} == {"zulip": 1, "slack": 1, "matrix": 1}
+    assert len(stack.rows()) == 1
+
+
+def test_a_close_comments_adds_the_timeline_row_and_asks_for_the_postmortem(stack):
+    stack.post(OPEN)
+    for _ in range(2):
+        assert stack.post(closed()).status_code == 200
+    [issue] = stack.reports()
+    [comment] = stack.github.comments[issue["number"]]
+    assert "The alert closed at 2026-11-28 11:05 UTC, after 1 h 5 min." in comment["body"]
+    assert [label["name"] for label in issue["labels"]] == ["incident", "postmortem-needed"]
+    assert issue["state"] == "open"
+    rows = re.findall(r"^\| (?!Time|---).*\|$", issue["body"], re.M)
+    assert rows[-1] == "| 2026-11-28 11:05 UTC | Alert closed after 1 h 5 min |" and len(rows) == 2
+    assert [len(v) for v in stack.chat.messages.values()] == [2, 2, 2]
+    assert "Incident closed after 1 h 5 min" in stack.chat.messages["zulip"][1]
+    [row] = stack.rows()
+    assert (row["duration_seconds"], row["policy"]) == (3900, "Function error rate")
+
+
+def test_closing_the_issue_is_configurable(stack, monkeypatch):
+    monkeypatch.setenv("BINDEROPS_INCIDENT_CLOSE_ISSUE", "true")
+    instance.reset()
+    stack.post(OPEN)
+    stack.post(closed())
+    assert stack.reports()[0]["state"] == "closed"
+
+
+def test_a_close_before_its_open_still_makes_a_whole_report(stack):
+    assert stack.post(closed()).status_code == 200
+    assert stack.post(OPEN).status_code == 200
+    [issue] = stack.reports()
+    assert "Alert opened:" in issue["body"] and "Alert closed after 1 h 5 min" in issue["body"]
+    assert len(stack.github.comments[issue["number"]]) == 1
+    assert [label["name"] for label in issue["labels"]] == ["incident", "postmortem-needed"]
+    [row] = stack.rows()
+    assert row["duration_seconds"] == 3900 and row["ended"] is not None
+
+
+def test_the_console_test_notification_is_marked_and_holds_no_deploy(stack):
+    test = json.loads((REFERENCE / "monitoring-test-notification.json").read_text())
+    assert stack.post(test).status_code == 200
+    [issue] = stack.reports()
+    assert issue["title"] == "[test] projects/12345/alertPolicies/12345: Example condition"
+    assert [label["name"] for label in issue["labels"]] == ["incident-test"]  # not "incident": deploys are not held
+    assert "> Test documentation" in issue["body"]
+    assert stack.chat.messages["slack"][0].startswith("[test] 🔥 Incident opened")
+    assert stack.rows() == []
+
+
+def test_the_reference_notification_is_understood(stack):
+    alert = alerts.parse((REFERENCE / "monitoring-incident.json").read_bytes())
+    assert (alert.incident_id, alert.state, alert.policy, alert.links) == (
+        "0.opqiw61fsv7p", "open", "Function error rate", (("Runbook", "https://example.org/runbooks/function-errors"),))
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"not json", "not JSON"),
+        ({"version": "1.2"}, "no 'incident' object"),
+        ({"version": "1.2", "incident": {"state": "open"}}, "no incident_id"),
+        ({"version": "1.2", "incident": {"incident_id": "x", "state": "acknowledged"}}, "open or closed"),
+    ],
+)
+def test_a_notification_missing_what_matters_is_refused_clearly(stack, body, reason):
+    response = stack.post(body)
+    assert response.status_code == 400 and reason in response.get_json()["error"]
+    assert stack.publish(body if isinstance(body, dict) else {"x": 1}).status_code == 200  # acknowledged, not retried
+    assert stack.reports() == [] and stack.chat.messages["slack"] == []
+
+
+def test_a_sparse_notification_still_opens_a_report(stack):
+    assert stack.post({"version": "1.2", "incident": {"incident_id": "sparse-1", "state": "open"}}).status_code == 200
+    [issue] = stack.reports()
+    assert issue["title"] == "Unnamed alert policy" and "_The alert carried no summary._" in issue["body"]
+
+
+@pytest.mark.parametrize(
+    "token, auth",
+    [("wrong", None), (None, None), ("", None), (None, ("monitoring", "wrong")), (None, ("someone", "s3cret-pass"))],
+)
+def test_a_wrong_or_missing_token_gets_401(stack, token, auth):
+    headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
+    response = stack.post(OPEN, token=token, headers=headers)
+    assert response.status_code == 401
+    assert stack.github.served == [] and stack.chat.messages["zulip"] == []
+
+
+def test_basic_auth_is_accepted(stack):
+    headers = {"Authorization": "Basic " + base64.b64encode(BASIC.encode()).decode()}
+    assert stack.post(OPEN, token=None, headers=headers).status_code == 200
+
+
+def test_without_configured_credentials_nothing_is_accepted(stack, monkeypatch):
+    monkeypatch.setenv("BINDEROPS_ALERT_TOKEN", "")
+    monkeypatch.setenv("BINDEROPS_ALERT_BASIC_AUTH", "")
+    instance.reset()
+    assert stack.post(OPEN, token="").status_code == 401
+
+
+def test_chat_down_still_opens_the_report_and_a_retry_sends_the_notice_once(stack):
+    stack.chat.down = True
+    assert stack.post(OPEN).status_code == 503
+    assert len(stack.reports()) == 1 and stack.rows() != []
+    stack.chat.down = False
+    assert stack.post(OPEN).status_code == 200
+    assert stack.post(OPEN).status_code == 200
+    assert len(stack.reports()) == 1
+    assert [len(v) for v in stack.chat.messages.values()] == [1, 1, 1]
+    assert reports.chat_marker(alerts.parse(OPEN)) in stack.reports()[0]["body"]
+
+
+def test_github_rate_limited_still_notifies_chat_and_a_retry_opens_the_report_once(stack):
+    limited = Response(403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9999999999"})
+    stack.github.faults = [limited]
+    response = stack.publish(OPEN)
+    assert response.status_code == 500  # raised: Pub/Sub redelivers
+    assert stack.reports() == [] and len(stack.chat.messages["zulip"]) == 1
+    assert stack.publish(OPEN).status_code == 200
+    assert len(stack.reports()) == 1
+    assert [len(v) for v in stack.chat.messages.values()] == [1, 1, 1]  # not repeated
+    assert len(stack.rows()) == 1
+
+
+def test_a_flapping_policy_cannot_flood_chat(stack):
+    for n in range(20):
+        assert stack.post(opened(f"flap-{n}")).status_code == 200
+    assert len(stack.reports()) == 20  # every incident still gets its report
+    assert [len(v) for v in stack.chat.messages.values()] == [4, 4, 4]
+    assert stack.post(opened("other-policy-1", policy="Dead letters piling up")).status_code == 200
+    assert [len(v) for v in stack.chat.messages.values()] == [5, 5, 5]
+
+
+def test_the_rate_limit_refills_one_a_minute_and_counts_what_it_held_back():
+    now = [0.0]
+    limit = RateLimit(burst=4, interval=60, clock=lambda: now[0])
+    assert [limit.take("p")[0] for _ in range(6)] == [True] * 4 + [False] * 2
+    now[0] = 59
+    assert limit.take("p") == (False, 0)
+    now[0] = 60 + 59
+    assert limit.take("p") == (True, 3)
+    notice = chat_notice(alerts.parse(opened("x")), None, held=3)
+    assert "(3 earlier notices for this policy held back by the rate limit)" in notice.text
+
+
+def test_documentation_markdown_cannot_break_the_report(stack):
+    hostile = opened("md-1")
+    hostile["incident"]["documentation"]["content"] = (
+        "## Impact\nStep 1 | do this\n```bash\nkubectl get pods\n<!-- binderops:incident other-id -->\n<details><summary>more"
+    )
+    hostile["incident"]["condition_name"] = "a | b --> c"
+    stack.post(hostile)
+    stack.post(closed(hostile))
+    [issue] = stack.reports()
+    body = issue["body"]
+    assert reports.MARKER.findall(body) == ["md-1"]
+    assert re.findall(r"<!--.*?-->", body, re.S) == [  # only ours: nothing opened or closed a comment
+        "<!-- binderops:incident md-1 -->", "<!-- binderops:timeline -->", "<!-- binderops:chat open -->",
+        "<!-- binderops:closed md-1 -->", "<!-- binderops:chat closed -->",
+    ]
+    quoted = body.split("### What the alert says to do\n\n")[1].split("\n\n## Impact")[0]
+    assert all(line.startswith(">") for line in quoted.splitlines())  # the open fence ends with the quote
+    assert body.count("\n## Impact\n") == 1
+    table = body.split("| Time | Event |\n| --- | --- |\n")[1].split("\n<!-- binderops:timeline -->")[0].splitlines()
+    assert len(table) == 2 and all(len(re.split(r"(?<!\\)\|", row)) == 4 for row in table)  # two cells
+    assert "a \\| b --&gt; c" in table[0]
+
+
+def test_the_pubsub_channel_opens_and_closes_the_same_way(stack):
+    assert stack.publish(OPEN, "m-1").status_code == 200
+    assert stack.publish(OPEN, "m-1").status_code == 200
+    assert stack.publish(closed(), "m-2").status_code == 200
+    [issue] = stack.reports()
+    assert "postmortem-needed" in [label["name"] for label in issue["labels"]]
+    assert [len(v) for v in stack.chat.messages.values()] == [2, 2, 2]
+
+
+def test_without_a_github_token_reports_are_written_to_a_local_folder(stack, monkeypatch, tmp_path):
+    monkeypatch.setenv("BINDEROPS_GITHUB_TOKEN", "")
+    instance.reset()
+    stack.post(OPEN)
+    stack.post(closed())
+    folder = tmp_path / "state" / "incidents"
+    text = (folder / "1.md").read_text()
+    assert text.startswith("# Function error rate: 5xx responses above 5% for 10 min")
+    assert "Alert closed after 1 h 5 min" in text and "postmortem-needed" in text
+    assert stack.github.served == []
+    assert stack.rows()[0]["issue_url"] == (folder / "1.md").resolve().as_uri()
+
+
+def test_secrets_never_reach_responses_or_logs(stack, caplog):
+    # INFO for every logger: what a function logs. (urllib3's DEBUG log prints request paths,
+    # and a Slack webhook's path is its secret: the README says not to turn that on.)
+    stack.chat.down = True
+    with caplog.at_level("INFO"):
+        bodies = [stack.post(OPEN).get_data(as_text=True), stack.post(OPEN, token="nope").get_data(as_text=True)]
+    text = caplog.text + "".join(bodies) + repr(instance.settings())
+    for secret in (TOKEN, ALERT_TOKEN, "s3cret-pass", ZULIP_AUTH[1], MATRIX_TOKEN, SLACK_PATH.rsplit("/", 1)[1]):
+        assert secret not in text
+
+
+def test_issues_are_found_by_marker_among_many(stack):
+    stack.github.page_size = 5
+    for n in range(12):
+        issue = stack.github.add_issue(INCIDENT_REPO, f"old {n}", ["incident"], "2026-11-28T09:00:00Z")
+        issue["body"] = f"<!-- binderops:incident older-{n} -->"
+    stack.post(OPEN)
+    target = stack.reports()[-1]
+    for n in range(3):
+        stack.github.add_issue(INCIDENT_REPO, f"newer {n}", ["incident"], "2026-11-28T10:30:00Z")
+    stack.post(closed())
+    assert len(stack.reports()) == 16
+    assert "postmortem-needed" in [label["name"] for label in target["labels"]]
+
+
+def test_notifier_without_any_sink_or_repo_only_records(warehouse):
+    notifier = Notifier(None, "", [], RateLimit(), warehouse)
+    result = notifier.handle(alerts.parse(OPEN))
+    assert result["recorded"] and result["issue"] is None
+    assert warehouse.query("SELECT incident_id FROM incidents") == [{"incident_id": "0.opqiw61fsv7p"}]
