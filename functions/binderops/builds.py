@@ -54,6 +54,12 @@ def tags(sha: str = "", environment: str = "", delivery: str = "") -> list[str]:
     return [t for t in (sha and f"sha-{sha}", environment and f"env-{environment}", delivery and f"delivery-{delivery}") if t]
 
 
+def identity(request: DeployRequest) -> list[str]:
+    """The tags that make two deploys the same: sha and environment, or for a rollback its delivery
+    (a rollback redeploys a sha production already had)."""
+    return tags(delivery=request.delivery) if request.kind == "rollback" else tags(request.sha, request.environment)
+
+
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
@@ -109,6 +115,9 @@ class Builds(Protocol):
 
     def find(self, tags: Sequence[str], status: str = "", limit: int = 10) -> list[Build]:
         """Builds carrying every tag (and ``status``, if given), newest first."""
+
+    def get(self, build_id: str) -> Build | None:
+        """The build as it is now (None if unknown)."""
 
     def start(self, request: DeployRequest) -> Build:
         """Start a deploy build and return it as queued."""

@@ -137,6 +137,39 @@ def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    import requests
+
+    from . import send
+
+    try:
+        given = args.secret if args.what == "github-push" else args.token
+        stack = {} if args.url and given is not None else send.read_stack(settings.state_dir)
+    except FileNotFoundError as e:
+        print(f"binderops send: {e}", file=sys.stderr)
+        return 2
+    try:
+        if args.what == "github-push":
+            url, secret = args.url or stack["github_webhook"], args.secret or stack["webhook_secret"]
+            sha = args.sha or send.random_sha()
+            payload = send.push_event(args.repo or stack.get("deploy_repo", send.SAMPLE_REPO), sha, args.branch)
+            response = send.post_webhook(url, secret, "push", payload, args.delivery or "")
+            print(f"push of {sha} → github_webhook: HTTP {response.status_code} {response.text.strip()}")
+        else:
+            url = args.url or stack["notify_incident_http"]
+            token = args.token if args.token is not None else stack.get("alert_token", "")
+            now = int(time.time())
+            notification = send.alert_notification(args.state, args.incident_id, args.policy, now - 3900, now)
+            response = requests.post(url, json=notification, params={"token": token}, timeout=30)
+            print(f"{args.state} alert {args.incident_id} → notify_incident_http: HTTP {response.status_code} {response.text.strip()}")
+    except requests.ConnectionError:
+        print(f"binderops send: nothing answers at {url}; is `binderops run` still running?", file=sys.stderr)
+        return 1
+    return 0 if response.ok else 1
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from .stack import run_stack
 
@@ -180,6 +213,28 @@ def parser() -> argparse.ArgumentParser:
     costs.add_argument("--start", metavar="YYYY-MM-DD", help="first day to recompute")
     costs.add_argument("--end", metavar="YYYY-MM-DD", help="last day to recompute (default today)")
     costs.set_defaults(func=cmd_costs)
+
+    send = sub.add_parser(
+        "send",
+        help="post a signed sample webhook or an alert to the running local stack",
+        description="Post a realistic request to a function of the stack `binderops run` started (its endpoints and "
+        "per-run secrets are in STATE_DIR/stack.json), or to --url.",
+    )
+    send_what = send.add_subparsers(dest="what", required=True, metavar="WHAT")
+    push = send_what.add_parser("github-push", help="a push to main, signed like GitHub signs it: watch it deploy")
+    push.add_argument("--sha", help="the pushed commit (default: a random one)")
+    push.add_argument("--repo", help="owner/name (default: the stack's deploy repository)")
+    push.add_argument("--branch", default="main", help="the pushed branch (default main)")
+    push.add_argument("--delivery", help="X-GitHub-Delivery (repeat one to see a redelivery change nothing)")
+    push.add_argument("--url", help="github_webhook's URL (default: the running stack's)")
+    push.add_argument("--secret", help="the webhook secret (default: the running stack's)")
+    alert = send_what.add_parser("alert", help="a Cloud Monitoring notification: opens, then closes, an incident report")
+    alert.add_argument("state", choices=["open", "closed"], help="open or closed")
+    alert.add_argument("--incident-id", default="0.local-dead-letters", help="the incident (default 0.local-dead-letters)")
+    alert.add_argument("--policy", default="Launch events dead-lettered", help="the alert policy's name")
+    alert.add_argument("--url", help="notify_incident_http's URL (default: the running stack's)")
+    alert.add_argument("--token", help="the alert token (default: the running stack's)")
+    send.set_defaults(func=cmd_send)
 
     setup = sub.add_parser("setup", help="create the warehouse tables and views that are missing")
     setup.set_defaults(func=cmd_setup)

@@ -16,6 +16,7 @@ from . import builds
 from .builds import PRODUCTION, STAGING, Build, Builds, DeployRequest
 from .clients import Rejected
 from .clients.github import GitHub
+from .locks import KeyedLocks
 
 log = logging.getLogger("binderops.deploys")
 
@@ -49,14 +50,19 @@ class Deployer:
         self.github = github
         self.policy = policy
         self.warehouse = warehouse  # where finished deploys are recorded (deploy_status only)
+        # Concurrent deliveries for one build, or one sha and environment, wait for each other
+        # (Terraform runs both functions as single instances, so this covers every delivery).
+        self._locks = KeyedLocks()
 
     # Starting deploys
     def deploy(self, request: DeployRequest, override: bool = False) -> Outcome:
         """Start ``request`` unless a build for its sha and environment exists (a rollback:
         unless one for its delivery exists), staging has not succeeded, or an incident holds it."""
-        existing = self.builds.find(
-            builds.tags(delivery=request.delivery) if request.kind == "rollback" else builds.tags(request.sha, request.environment), limit=1
-        )
+        with self._locks(" ".join(builds.identity(request))):
+            return self._deploy(request, override)
+
+    def _deploy(self, request: DeployRequest, override: bool) -> Outcome:
+        existing = self.builds.find(builds.identity(request), limit=1)
         if existing:
             return Outcome("exists", f"{request.environment} deploy of {request.sha[:12]} already started", existing[0].id)
         if request.environment == PRODUCTION and request.kind != "rollback":
@@ -137,15 +143,16 @@ class Deployer:
         done: list[str] = []
         if state is None:
             return done
-        try:
-            done += self._report(build, state)
-        except Rejected as e:  # GitHub refusing a status must not stop the deploy itself
-            log.error("GitHub refused the status of build %s: %s", build.id, e)
-        if build.status not in builds.TERMINAL:
-            return done
-        if self.warehouse is not None:
-            self.warehouse.insert("deployments", [deployment_row(build)])
-            done.append("recorded in deployments")
+        with self._locks(build.id):
+            try:
+                done += self._report(build, state)
+            except Rejected as e:  # GitHub refusing a status must not stop the deploy itself
+                log.error("GitHub refused the status of build %s: %s", build.id, e)
+            if build.status not in builds.TERMINAL:
+                return done
+            if self.warehouse is not None:
+                self.warehouse.insert("deployments", [deployment_row(build)])
+                done.append("recorded in deployments")
         if build.status == "SUCCESS" and build.environment == STAGING and build.kind in PROMOTED_KINDS:
             outcome = self.deploy(DeployRequest(build.repo, build.sha, PRODUCTION, build.kind, build.delivery))
             done.append(f"production: {outcome.action} ({outcome.reason})")
@@ -159,13 +166,29 @@ class Deployer:
         deployment = self._deployment(request, create=True)
         if not deployment:
             return []
+        final = build.status in builds.TERMINAL
+        if not final and self._finished(build.id):
+            return []  # a late message: the build has moved on
         statuses = self.github.deployment_statuses(build.repo, deployment["id"])
         reached = max((builds.STATE_RANK.get(s.get("state"), 0) for s in statuses), default=-1)
         if builds.STATE_RANK[state] <= reached:
             return []
+        self._post(deployment, build, state)
+        done = [f"GitHub deployment {deployment['id']} → {state}"]
+        # Messages are handled concurrently: if the build finished while this status was
+        # posted, the terminal status may have gone first. Post it again so it is the latest.
+        if not final and (now := self._finished(build.id)):
+            self._post(deployment, now, builds.DEPLOYMENT_STATE[now.status])
+            done.append(f"GitHub deployment {deployment['id']} → {builds.DEPLOYMENT_STATE[now.status]} (finished meanwhile)")
+        return done
+
+    def _finished(self, build_id: str) -> Build | None:
+        current = self.builds.get(build_id)
+        return current if current and current.status in builds.TERMINAL else None
+
+    def _post(self, deployment: dict, build: Build, state: str) -> None:
         description = f"Build {build.id}: {build.status.lower()}" + (f" ({build.detail})" if build.detail else "")
         self.github.create_deployment_status(build.repo, deployment["id"], state, description, build.log_url)
-        return [f"GitHub deployment {deployment['id']} → {state}"]
 
     def _roll_back(self, failed: Build) -> str:
         for good in self.builds.find(builds.tags(environment=PRODUCTION), status="SUCCESS", limit=10):

@@ -21,6 +21,7 @@ from . import reports
 from .alerts import Alert
 from .clients import Rejected, Unavailable
 from .clients.chat import Notice, RateLimit, Sink
+from .locks import KeyedLocks, locked
 
 log = logging.getLogger("binderops.incidents")
 
@@ -47,7 +48,6 @@ class FolderIssues:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        self._lock = threading.Lock()
 
     def _load(self) -> list[dict]:
         found = [json.loads(p.read_text()) for p in self.folder.glob("*.json")] if self.folder.exists() else []
@@ -65,7 +65,7 @@ class FolderIssues:
         return [i for i in self._load() if label in {l["name"] for l in i["labels"]}]
 
     def create_issue(self, repo: str, title: str, body: str, labels: list[str]) -> dict:
-        with self._lock:
+        with locked(self.folder):
             number = max((i["number"] for i in self._load()), default=0) + 1
             path = (self.folder / f"{number}.md").resolve()
             return self._save({"number": number, "title": title, "body": body, "labels": [{"name": n} for n in labels],
@@ -76,7 +76,7 @@ class FolderIssues:
         return json.loads((self.folder / f"{number}.json").read_text())
 
     def update_issue(self, repo: str, number: int, **fields: Any) -> dict:
-        with self._lock:
+        with locked(self.folder):
             issue = self._issue(number)
             if "labels" in fields:
                 fields["labels"] = [{"name": n} for n in fields["labels"]]
@@ -87,7 +87,7 @@ class FolderIssues:
         return self._issue(number)["comments"]
 
     def comment(self, repo: str, number: int, body: str) -> dict:
-        with self._lock:
+        with locked(self.folder):
             issue = self._issue(number)
             issue["comments"].append({"body": body})
             self._save(issue)
@@ -107,10 +107,17 @@ class Notifier:
     # Notices sent by this instance, so a retry after GitHub failed does not repeat them.
     _sent: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Concurrent deliveries of one incident's notifications wait for each other: each then
+    # sees what the previous one did. (Terraform runs this function as a single instance.)
+    _incidents: KeyedLocks = field(default_factory=KeyedLocks)
 
     def handle(self, alert: Alert) -> dict:
         """Report, notify, record. Raises Unavailable (after doing all it could) when a
         transient failure means a retry is needed; the retry skips what succeeded."""
+        with self._incidents(alert.incident_id):
+            return self._handle(alert)
+
+    def _handle(self, alert: Alert) -> dict:
         failures: list[str] = []
         issue = None
         if self.issues is not None and self.repo:

@@ -9,7 +9,6 @@ as data. ``deploy_status`` therefore sees the same messages locally as in produc
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -18,11 +17,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .builds import Build, DeployRequest, tags
+from .builds import Build, DeployRequest, identity, tags
+from .locks import locked
 
 log = logging.getLogger("binderops.localbuild")
 
@@ -50,14 +49,6 @@ class LocalBuilds:
         self.timeout = timeout
         self.project, self.topic, self.status_url = project, topic, status_url
 
-    @contextmanager
-    def _locked(self):
-        """Serialise find-then-start across processes, so two deliveries cannot both start a build."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.dir / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
-
     def _resources(self) -> list[dict]:
         found = []
         for path in self.dir.glob("*.json"):
@@ -72,8 +63,16 @@ class LocalBuilds:
         matches.sort(key=lambda r: r.get("createTime", ""), reverse=True)
         return [Build.from_resource(r) for r in matches[:limit]]
 
+    def get(self, build_id: str) -> Build | None:
+        try:
+            return Build.from_resource(json.loads((self.dir / f"{build_id}.json").read_text()))
+        except (OSError, ValueError):
+            return None
+
     def start(self, request: DeployRequest) -> Build:
-        with self._locked():
+        with locked(self.dir):  # two deliveries at once must not both start a build
+            if existing := self.find(identity(request), limit=1):
+                return existing[0]
             build_id = str(uuid.uuid4())
             path = self.dir / f"{build_id}.json"
             resource = {

@@ -67,3 +67,26 @@ def post_webhook(url: str, secret: str, event: str, payload: dict, delivery: str
 
 def random_sha() -> str:
     return uuid.uuid4().hex + uuid.uuid4().hex[:8]
+
+
+def alert_notification(state: str, incident_id: str, policy: str, started: int, ended: int | None) -> dict:
+    """A Cloud Monitoring notification (schema 1.2) for the launch dead-letter policy."""
+    return {
+        "version": "1.2",
+        "incident": {
+            "incident_id": incident_id, "scoping_project_id": "binderops-local", "scoping_project_number": 0,
+            "url": f"https://console.cloud.google.com/monitoring/alerting/incidents/{incident_id}?project=binderops-local",
+            "severity": "Warning", "state": state, "started_at": started, "ended_at": ended if state == "closed" else None,
+            "resource_display_name": "launch-events-push", "resource_type_display_name": "Cloud Pub/Sub Subscription",
+            "resource": {"type": "pubsub_subscription", "labels": {"subscription_id": "launch-events-dead-letter-sub"}},
+            "metric": {"type": "pubsub.googleapis.com/subscription/num_undelivered_messages", "displayName": "Unacked messages"},
+            "policy_name": policy, "condition_name": "Dead-lettered launch events above 0 for 5 min",
+            "threshold_value": "0", "observed_value": "17",
+            "documentation": {
+                "content": "Launch events are failing delivery. Look at `ingest_launch`'s logs, then at the dead-letter subscription.",
+                "mime_type": "text/markdown", "subject": f"ALERT - {policy}",
+                "links": [{"displayName": "Runbook", "url": "https://github.com/binderops/binderops#incident-notification"}],
+            },
+            "summary": "Unacked messages for launch-events-dead-letter-sub is above the threshold of 0 with a value of 17.",
+        },
+    }  # fmt: skip

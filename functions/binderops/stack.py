@@ -6,6 +6,7 @@ DuckDB. Without the emulator, CloudEvents are posted straight to the function.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -16,6 +17,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+
+import requests
 
 from . import local, sample, send
 from .config import Settings
@@ -163,6 +166,57 @@ def _sample_deploy(stack_info: dict, warehouse) -> None:
     print(format_rows(rows, "table"))
 
 
+def _start_incidents(settings: Settings, env: dict, logs: Path, emulator, services: list) -> dict:
+    """``notify_incident_http`` (token auth) and ``notify_incident`` on a Pub/Sub alert topic.
+    Without a GitHub token, reports go to STATE_DIR/incidents; chat to STATE_DIR/chat.jsonl."""
+    state = Path(settings.state_dir).resolve()
+    token = secrets.token_urlsafe(16)
+    incident_env = {**env, "BINDEROPS_STATE_DIR": str(state), "BINDEROPS_ALERT_TOKEN": token}
+    if not settings.chat_webhooks:
+        incident_env["BINDEROPS_CHAT_WEBHOOKS"] = f"file={state / 'chat.jsonl'}"
+    webhook = local.start_function("notify_incident_http", incident_env, logs)
+    services.append(webhook)
+    info = {"notify_incident_http": f"{webhook.url}/", "alert_token": token, "notify_incident_log": str(webhook.log_path)}
+    if emulator:
+        subscriber = local.start_function("notify_incident", incident_env, logs)
+        services.append(subscriber)
+        wiring = local.PubSubWiring(settings.project, "monitoring-alerts", subscriber.url)
+        wiring.create(emulator.url)
+        info["alert_topic"] = f"projects/{settings.project}/topics/monitoring-alerts"
+        info["_wiring"] = wiring
+    where = f"GitHub ({settings.incident_repo})" if settings.github_token else state / "incidents"
+    print(f"\nnotify_incident_http on {webhook.url}" + (", notify_incident on the monitoring-alerts topic" if emulator else "")
+          + f"; reports go to {where}")  # fmt: skip
+    return info
+
+
+def _sample_incident(info: dict, warehouse) -> None:
+    """An alert that opens (over the webhook channel) and closes (over Pub/Sub, when the emulator runs)."""
+    from .cli import format_rows
+
+    now = int(time.time())
+    incident_id = f"0.local-{now}"
+    opening = send.alert_notification("open", incident_id, "Launch events dead-lettered", now - 3900, None)
+    closing = send.alert_notification("closed", incident_id, "Launch events dead-lettered", now - 3900, now)
+    response = requests.post(info["notify_incident_http"], json=opening, params={"token": info["alert_token"]}, timeout=30)
+    print(f"sent an open alert to notify_incident_http: {response.status_code} {response.json()}")
+    if "_wiring" in info:
+        info["_wiring"].publish([(json.dumps(closing).encode(), {})])
+        print("published its closing notification to the monitoring-alerts topic")
+    else:
+        requests.post(info["notify_incident_http"], json=closing, params={"token": info["alert_token"]}, timeout=30)
+
+    def closed():
+        rows = warehouse.query("SELECT incident_id, policy, started, ended, duration_seconds, issue_url FROM incidents "
+                               "WHERE incident_id = @id AND ended IS NOT NULL", {"id": incident_id})  # fmt: skip
+        warehouse.close()
+        return rows
+
+    rows = _wait_for("the sample incident's close", closed, 60, Path(info["notify_incident_log"]))
+    print("the incident, opened and closed, as the public incidents table shows it:\n")
+    print(format_rows(rows, "table"))
+
+
 def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True) -> int:
     state = Path(settings.state_dir)
     logs = state / "logs"
@@ -206,9 +260,14 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
         print(_summary(warehouse))
         _export_costs(settings, warehouse, env, logs, emulator)
         stack_info = _start_deploys(settings, env, logs, emulator, services)
-        send.write_stack(state, stack_info)
+        incident_info = _start_incidents(settings, env, logs, emulator, services)
+        send.write_stack(state, {**stack_info, **{k: v for k, v in incident_info.items() if not k.startswith("_")}})
         _sample_deploy(stack_info, warehouse)
+        _sample_incident(incident_info, warehouse)
         print(f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"')
+        if not once:
+            print(f"     {_command()} send github-push      (then: {_command()} query \"SELECT * FROM deployments\")")
+            print(f"     {_command()} send alert open       ({_command()} send alert closed closes it)")
         if once:
             return 0
         print("\nThe stack is running; press Ctrl-C to stop it.")

@@ -65,6 +65,10 @@ class FakeCloudBuild:
             return self._run(request.json())
         if request.method == "GET" and request.path == f"/v1/projects/{PROJECT}/locations/{LOCATION}/builds":
             return self._list(request.query.get("filter", [""])[0], int(request.query.get("pageSize", ["50"])[0]))
+        prefix = f"/v1/projects/{PROJECT}/locations/{LOCATION}/builds/"
+        if request.method == "GET" and request.path.startswith(prefix):
+            found = [b for b in self.builds if b["id"] == request.path.removeprefix(prefix)]
+            return Response(200, found[0]) if found else Response(404, {"error": {"code": 404, "message": "not found"}})
         return self._problem(f"no route {request.method} {request.path}", 404)
 
     def _run(self, body: dict) -> Response:

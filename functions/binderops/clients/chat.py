@@ -93,7 +93,7 @@ class File(Sink):
     def send(self, notice: Notice) -> None:
         path = Path(self.url.removeprefix("file://"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"key": notice.key, "text": _markdown(notice), "at": time.time()}) + "\n"
+        line = json.dumps({"key": notice.key, "text": _markdown(notice), "at": time.time()}, ensure_ascii=False) + "\n"
         with self._lock, open(path, "a") as f:
             f.write(line)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..builds import Build, DeployRequest
-from . import PATIENT, RetryPolicy, call
+from . import PATIENT, Rejected, RetryPolicy, call
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 
@@ -42,6 +42,16 @@ class CloudBuild:
         )  # fmt: skip
         builds = [Build.from_resource(b) for b in response.json().get("builds", [])]
         return sorted(builds, key=lambda b: b.created.timestamp() if b.created else 0, reverse=True)
+
+    def get(self, build_id: str) -> Build | None:
+        try:
+            response = call(self.session, "GET", f"{self.api_url}/v1/projects/{self.project}/locations/{self.location}/builds/{build_id}",
+                            "Cloud Build builds.get", self.policy)  # fmt: skip
+        except Rejected as e:
+            if e.status == 404:
+                return None
+            raise
+        return Build.from_resource(response.json())
 
     def start(self, request: DeployRequest) -> Build:
         body = {
