@@ -30,6 +30,7 @@ bench: $(BIN)/binderops
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/costs.py
+	$(BIN)/python bench/webhook.py
 
 clean:
 	rm -rf $(VENV) .binderops

@@ -53,7 +53,7 @@ resource "google_pubsub_subscription" "launch_dead_letter" {
 # Each function is fed by a push subscription we own (rather than an Eventarc trigger), so
 # that it can have a dead-letter policy. Pub/Sub retries every failed delivery with backoff.
 locals {
-  push_subscriptions = {
+  push_subscriptions = merge(local.deploy_subscriptions, local.incident_subscriptions, {
     ingest_launch = {
       name            = "${var.launch_topic}-ingest"
       topic           = google_pubsub_topic.launch.id
@@ -70,7 +70,7 @@ locals {
       minimum_backoff = "60s"
       dead_letter     = null
     }
-  }
+  })
 }
 
 resource "google_pubsub_subscription" "push" {
@@ -246,12 +246,17 @@ resource "google_storage_bucket_object" "source" {
 
 # Every function: one source, its own service account, pushed to by Pub/Sub only.
 locals {
-  functions = {
+  # Every function: its entry point (the key), service account, scaling, whether anyone may
+  # call it (webhooks authenticate callers themselves), and Secret Manager secrets it reads
+  # as environment variables. deploys.tf and incidents.tf add theirs.
+  functions = merge(local.deploy_functions, local.incident_functions, {
     ingest_launch = {
       name            = "ingest-launch"
       service_account = google_service_account.ingest_launch.email
       max_instances   = var.function_max_instances
       timeout         = 60
+      public          = false
+      secrets         = {}
       environment = {
         BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
         BINDEROPS_DEFAULT_ORIGIN = var.default_origin
@@ -262,6 +267,8 @@ locals {
       service_account = google_service_account.export_costs.email
       max_instances   = 1
       timeout         = 300
+      public          = false
+      secrets         = {}
       environment = merge(
         {
           BINDEROPS_WAREHOUSE     = "bigquery://${var.project_id}/${var.dataset_id}"
@@ -272,7 +279,7 @@ locals {
         var.member_costs_file == "" ? {} : { BINDEROPS_MEMBER_COSTS = "member-costs.csv" },
       )
     }
-  }
+  })
 }
 
 resource "google_cloudfunctions2_function" "functions" {
@@ -300,16 +307,61 @@ resource "google_cloudfunctions2_function" "functions" {
     available_cpu                    = "1"
     available_memory                 = "512Mi"
     timeout_seconds                  = each.value.timeout
-    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    ingress_settings                 = each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
     environment_variables            = each.value.environment
+
+    dynamic "secret_environment_variables" {
+      for_each = each.value.secrets
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value
+        version    = "latest"
+      }
+    }
   }
+
+  depends_on = [google_secret_manager_secret_iam_member.functions_read]
 }
 
 resource "google_cloud_run_service_iam_member" "pubsub_invokes" {
-  for_each = local.functions
+  for_each = local.push_subscriptions
   project  = var.project_id
   location = var.region
   service  = google_cloudfunctions2_function.functions[each.key].service_config[0].service
   role     = "roles/run.invoker"
   member   = "serviceAccount:${google_service_account.pubsub_invoker.email}"
+}
+
+# GitHub and Cloud Monitoring's webhook channel cannot present Google credentials; those
+# functions check an HMAC signature or a token themselves.
+resource "google_cloud_run_service_iam_member" "public_invokes" {
+  for_each = { for name, f in local.functions : name => f if f.public }
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.functions[each.key].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+# Secrets are created empty: add their values with `gcloud secrets versions add NAME
+# --data-file=-`, so they never pass through Terraform state.
+resource "google_secret_manager_secret" "secrets" {
+  for_each  = local.secrets
+  project   = var.project_id
+  secret_id = each.value
+  labels    = var.labels
+  replication {
+    auto {}
+  }
+}
+
+resource "google_secret_manager_secret_iam_member" "functions_read" {
+  for_each = merge([
+    for name, f in local.functions : { for env, secret in f.secrets : "${name}/${env}" => { secret = secret, account = f.service_account } }
+  ]...)
+  project   = var.project_id
+  secret_id = each.value.secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${each.value.account}"
 }

@@ -42,3 +42,23 @@ output "export_costs_service_account" {
   description = "Service account export_costs runs as."
   value       = google_service_account.export_costs.email
 }
+
+output "github_webhook_url" {
+  description = "Payload URL for the GitHub webhook (content type application/json; the secret in binderops-github-webhook-secret)."
+  value       = var.cloudbuild_trigger == "" ? "" : google_cloudfunctions2_function.functions["github_webhook"].service_config[0].uri
+}
+
+output "notify_incident_http_url" {
+  description = "URL for Cloud Monitoring webhook channels: add ?token=THE_ALERT_TOKEN, or use basic auth."
+  value       = google_cloudfunctions2_function.functions["notify_incident_http"].service_config[0].uri
+}
+
+output "notification_channel" {
+  description = "The Pub/Sub notification channel to attach to further alert policies."
+  value       = google_monitoring_notification_channel.pubsub.id
+}
+
+output "secrets" {
+  description = "Secret Manager secrets to fill with `gcloud secrets versions add NAME --data-file=-`."
+  value       = [for s in google_secret_manager_secret.secrets : s.secret_id]
+}

@@ -86,3 +86,69 @@ variable "public_bucket" {
   description = "Name of the public bucket for published files; default PROJECT-binderops-public."
   default     = ""
 }
+
+variable "cloudbuild_trigger" {
+  type        = string
+  description = "The deploy trigger, projects/P/locations/L/triggers/T; empty deploys nothing (no webhook functions)."
+  default     = ""
+}
+
+variable "cloudbuild_service_account" {
+  type        = string
+  description = "E-mail of the service account the deploy trigger builds as, if user-managed (the deployer must act as it)."
+  default     = ""
+}
+
+variable "deploy_repos" {
+  type        = list(string)
+  description = "Repositories (owner/name) whose pushes deploy."
+  default     = []
+}
+
+variable "deploy_branch" {
+  type        = string
+  description = "Branch whose pushes deploy."
+  default     = "main"
+}
+
+variable "deploy_ignore" {
+  type        = list(string)
+  description = "Globs of paths that deploy nothing when a push touches only them."
+  default     = ["docs/**"]
+}
+
+variable "deploy_rollback" {
+  type        = bool
+  description = "Redeploy the last good sha after a failed production deploy."
+  default     = false
+}
+
+variable "deploy_override_label" {
+  type        = string
+  description = "Label on a PR (or text in a commit message) that lets production deploy during an incident."
+  default     = "deploy-during-incident"
+}
+
+variable "incident_repo" {
+  type        = string
+  description = "Repository (owner/name) of incident reports; an open `incident` issue there holds production deploys."
+  default     = ""
+}
+
+variable "incident_close_issue" {
+  type        = bool
+  description = "Close the report when the alert closes (default: leave it open for the write-up)."
+  default     = false
+}
+
+variable "alert_error_ratio" {
+  type        = number
+  description = "Share of 5xx responses of a function that opens an incident."
+  default     = 0.05
+}
+
+variable "runbook_url" {
+  type        = string
+  description = "Runbook linked from the alert policies' documentation."
+  default     = "https://github.com/binderops/binderops#operating-it"
+}

@@ -1,0 +1,152 @@
+"""Webhook latency: signed GitHub deliveries to ``github_webhook`` served by functions-framework,
+timed from request to response, with GitHub, Cloud Build and Google's token endpoint answered
+by a local server. Beside it, in the same run: an empty HTTP function (the floor the
+framework and HTTP set) and the cheaper outcomes (forged signature, ignored push, redelivery).
+
+    python bench/webhook.py [--requests 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from _common import table  # noqa: E402
+
+from binderops import local, send  # noqa: E402
+from fakes.cloudbuild import ACCESS_TOKEN, TRIGGER, service_account_file  # noqa: E402
+from fakes.github import TOKEN  # noqa: E402
+from fakes.http import RecordingServer, Request, Response  # noqa: E402
+
+SECRET = "bench-secret"
+REPO = "jupyterhub/mybinder.org-deploy"
+EMPTY = '''import functions_framework
+
+
+@functions_framework.http
+def github_webhook(request):
+    return "ok"
+'''
+
+
+class Downstream:
+    """Answers GitHub and Cloud Build at once (no state beyond the shas started)."""
+
+    def __init__(self) -> None:
+        self.started: set[str] = set()
+        self.calls = 0
+
+    def __call__(self, request: Request) -> Response:
+        self.calls += 1
+        path = request.path
+        if path == "/token":
+            return Response(200, {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600})
+        if path.endswith("/builds"):
+            tags = re.findall(r'tags="sha-([0-9a-f]{40})"', request.query["filter"][0])
+            found = [{"id": "b", "status": "QUEUED", "createTime": "2026-11-28T10:00:00Z"}] if tags and tags[0] in self.started else []
+            return Response(200, {"builds": found} if found else {})
+        if path.endswith(":run"):
+            sha = request.json()["source"]["commitSha"]
+            self.started.add(sha)
+            return Response(200, {"name": "operations/build/x", "metadata": {"build": {"id": str(uuid.uuid4()), "status": "QUEUED", "logUrl": "https://console"}}})
+        if path.endswith("/deployments") and request.method == "GET":
+            return Response(200, [])
+        if path.endswith("/deployments"):
+            return Response(201, {"id": 1})
+        if path.endswith("/statuses"):
+            return Response(201, {"id": 1})
+        return Response(404, {"message": f"unexpected {request.method} {path}"})
+
+
+def signed(event: str, payload: dict, secret: str = SECRET) -> tuple[bytes, dict]:
+    body = json.dumps(payload).encode()
+    return body, {
+        "Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+    }  # fmt: skip
+
+
+def measure(url: str, requests_: list[tuple[bytes, dict]], expect: int) -> list[float]:
+    session = requests.Session()
+    timings = []
+    for body, headers in requests_:
+        start = time.perf_counter()
+        response = session.post(url, data=body, headers=headers, timeout=30)
+        timings.append(time.perf_counter() - start)
+        if response.status_code != expect:
+            raise SystemExit(f"expected {expect}, got {response.status_code}: {response.text}")
+    return timings
+
+
+def row(name: str, timings: list[float], calls: str) -> tuple[str, ...]:
+    ms = sorted(t * 1000 for t in timings)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return (name, f"{len(ms):,}", calls, f"{statistics.median(ms):.2f}", f"{p99:.2f}", f"{ms[-1]:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=10_000, help="deploy-starting deliveries to time (default 10000)")
+    args = parser.parse_args()
+    n, side = args.requests, max(200, args.requests // 5)
+    downstream = Downstream()
+    with tempfile.TemporaryDirectory() as tmp, RecordingServer(downstream) as server:
+        tmp = Path(tmp)
+        server.requests = _Discard()  # 50,000 requests: keep none
+        env = {
+            "BINDEROPS_GITHUB_WEBHOOK_SECRET": SECRET, "BINDEROPS_GITHUB_TOKEN": TOKEN, "BINDEROPS_GITHUB_API_URL": server.url,
+            "BINDEROPS_DEPLOY_REPOS": REPO, "BINDEROPS_DEPLOY_BACKEND": "cloudbuild", "BINDEROPS_CLOUDBUILD_TRIGGER": TRIGGER,
+            "BINDEROPS_CLOUDBUILD_API_URL": server.url, "BINDEROPS_STATE_DIR": str(tmp),
+            "GOOGLE_APPLICATION_CREDENTIALS": str(service_account_file(tmp, f"{server.url}/token")),
+        }  # fmt: skip
+        (tmp / "empty").mkdir()
+        (tmp / "empty" / "main.py").write_text(EMPTY)
+        empty = local.start_function("github_webhook", {}, tmp / "logs-empty", source=tmp / "empty" / "main.py")
+        webhook = local.start_function("github_webhook", env, tmp / "logs")
+        try:
+            warm = [signed("push", send.push_event(REPO, send.random_sha())) for _ in range(50)]
+            measure(webhook.url, warm, 200)  # first requests create the clients and fetch a token
+            measure(empty.url, warm, 200)
+            shas = [send.random_sha() for _ in range(n)]
+            before = downstream.calls
+            cases = [
+                ("empty HTTP function (baseline)", empty.url, [signed("push", {"zen": "x"}) for _ in range(side)], 200, "0"),
+                ("forged signature → 401", webhook.url, [signed("push", send.push_event(REPO, s), "wrong") for s in shas[:side]], 401, "0"),
+                ("docs-only push → 202", webhook.url, [signed("push", send.push_event(REPO, s, files=("docs/a.md",))) for s in shas[:side]], 202, "0"),
+            ]
+            results = [row(name, measure(url, reqs, status), calls) for name, url, reqs, status, calls in cases]
+            before = downstream.calls
+            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas], 200)
+            per = (downstream.calls - before) / n
+            results.append(row("push → staging deploy started", timings, f"{per:.0f}"))
+            before = downstream.calls
+            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas[:side]], 200)
+            results.append(row("redelivered push → exists", timings, f"{(downstream.calls - before) / side:.0f}"))
+        finally:
+            webhook.stop()
+            empty.stop()
+    print(table([("case", "requests", "calls out", "p50 ms", "p99 ms", "max ms"), *results]))
+    print("\ntarget: p99 ≤ 20 ms for a deploy-starting delivery (sequential requests, one client)")
+
+
+class _Discard(list):
+    def append(self, item) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    main()
