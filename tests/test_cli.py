@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from events import V6
 
+from binderops.cli import main
+
 # An archive line: the timestamp already truncated, as the public archive has it.
 LINE = {**V6, "timestamp": "2026-03-01T12:34:00+00:00"}
 
@@ -93,3 +95,15 @@ def test_help_names_every_command(env):
     for command in ("run", "query", "backfill", "setup"):
         assert command in out
     assert "--format {table,json,csv}" in binderops("query", "--help", env=env).stdout
+
+
+def test_send_without_a_running_stack_says_how_to_start_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BINDEROPS_STATE_DIR", str(tmp_path))
+    assert main(["send", "github-push"]) == 2
+    assert "start one with `binderops run`" in capsys.readouterr().err
+
+
+def test_send_to_a_stopped_stack_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BINDEROPS_STATE_DIR", str(tmp_path))
+    assert main(["send", "alert", "open", "--url", "http://127.0.0.1:9/", "--token", "t"]) == 1
+    assert "nothing answers at http://127.0.0.1:9/" in capsys.readouterr().err

@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -134,6 +135,16 @@ def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emul
     lines = [json.loads(line) for line in published.read_text().splitlines()]
     assert {line["source"] for line in lines} >= {"gcp-billing-export"}
     assert {line["currency"] for line in lines} == {"USD", "EUR"}
+    # A signed sample push deployed staging then production through cloud-builds, and a
+    # sample alert opened (webhook channel) and closed (Pub/Sub channel) one report.
+    assert re.search(r"staging\s+[0-9a-f]{40}\s+push\s+success", result.stdout)
+    assert re.search(r"production\s+[0-9a-f]{40}\s+push\s+success", result.stdout)
+    assert re.search(r"0\.local-\d+\s+Launch events dead-lettered .* 3900 ", result.stdout)
+    report = (tmp_path / "state" / "incidents" / "1.md").read_text()
+    assert "Alert closed after 1 h 5 min" in report and "postmortem-needed" in report
+    stack = json.loads((tmp_path / "state" / "stack.json").read_text())
+    assert oct((tmp_path / "state" / "stack.json").stat().st_mode & 0o777) == "0o600"
+    assert stack["webhook_secret"] not in result.stdout and stack["alert_token"] not in result.stdout
 
 
 def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
@@ -145,3 +156,5 @@ def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "posted 55 sample messages to ingest_launch" in result.stdout
     assert "launches stored: 50   rejected (raw.launch_errors): 5" in result.stdout
+    assert re.search(r"production\s+[0-9a-f]{40}\s+push\s+success", result.stdout)
+    assert re.search(r"0\.local-\d+\s+Launch events dead-lettered .* 3900 ", result.stdout)

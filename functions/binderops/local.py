@@ -111,9 +111,9 @@ def start_emulator(project: str, log_dir: Path, port: int | None = None) -> Serv
     return _start("pubsub-emulator", command, env, f"http://127.0.0.1:{port}", log_dir, timeout=60)
 
 
-def start_function(target: str, env: Mapping[str, str], log_dir: Path, source: Path | None = None) -> Service:
+def start_function(target: str, env: Mapping[str, str], log_dir: Path, source: Path | None = None, port: int | None = None) -> Service:
     """Serve one entry point of ``functions/main.py`` with functions-framework on 127.0.0.1."""
-    port = free_port()
+    port = port or free_port()
     source = source or FUNCTIONS_DIR / "main.py"
     command = [
         sys.executable, "-m", "functions_framework",

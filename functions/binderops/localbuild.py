@@ -92,8 +92,9 @@ class LocalBuilds:
         )
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         # The runner outlives this request, as a Cloud Build build outlives triggers.run.
-        subprocess.Popen([sys.executable, "-m", "binderops.localbuild", str(path)], env=env, start_new_session=True,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        with open(path.with_suffix(".log"), "ab") as log_file:  # the runner's own errors land in the build log
+            subprocess.Popen([sys.executable, "-m", "binderops.localbuild", str(path)], env=env, start_new_session=True,
+                             stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)  # fmt: skip
         return Build.from_resource(resource)
 
 
@@ -129,7 +130,7 @@ def run(path: Path, options: dict) -> str:
         "BINDEROPS_BUILD_ID": resource["id"],
     }
     env.pop("BINDEROPS_LOCAL_BUILD", None)
-    with open(path.with_suffix(".log"), "wb") as out:
+    with open(path.with_suffix(".log"), "ab") as out:
         command = subprocess.Popen(options["command"], shell=True, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
         try:

@@ -133,13 +133,15 @@ def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, services
         "BINDEROPS_DEPLOY_REPOS": ",".join(settings.deploy_repos or (send.SAMPLE_REPO,)),
         "BINDEROPS_GITHUB_WEBHOOK_SECRET": secret,
     }
-    status = local.start_function("deploy_status", deploy_env, logs)
-    services.append(status)
+    port = local.free_port()
     if emulator:
         deploy_env["PUBSUB_EMULATOR_HOST"] = emulator.url.removeprefix("http://")
+    else:  # builds report straight to deploy_status (it starts production builds itself)
+        deploy_env["BINDEROPS_DEPLOY_STATUS_URL"] = f"http://127.0.0.1:{port}"
+    status = local.start_function("deploy_status", deploy_env, logs, port=port)
+    services.append(status)
+    if emulator:
         local.PubSubWiring(settings.project, settings.builds_topic, status.url).create(emulator.url)
-    else:
-        deploy_env["BINDEROPS_DEPLOY_STATUS_URL"] = status.url
     webhook = local.start_function("github_webhook", deploy_env, logs)
     services.append(webhook)
     print(f"\ngithub_webhook on {webhook.url}, deploy_status on {status.url} (builds run locally: {settings.deploy_command or 'a sample command'})")
@@ -262,8 +264,12 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
         stack_info = _start_deploys(settings, env, logs, emulator, services)
         incident_info = _start_incidents(settings, env, logs, emulator, services)
         send.write_stack(state, {**stack_info, **{k: v for k, v in incident_info.items() if not k.startswith("_")}})
-        _sample_deploy(stack_info, warehouse)
-        _sample_incident(incident_info, warehouse)
+        try:
+            _sample_deploy(stack_info, warehouse)
+            _sample_incident(incident_info, warehouse)
+        except RuntimeError as e:
+            print(f"binderops run: {e}")
+            return 1
         print(f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"')
         if not once:
             print(f"     {_command()} send github-push      (then: {_command()} query \"SELECT * FROM deployments\")")
