@@ -56,12 +56,17 @@ def github_webhook(request: flask.Request):
 def deploy_status(cloud_event: CloudEvent) -> None:
     """Follow a build on Cloud Build's ``cloud-builds`` topic: GitHub status, record, next stage."""
     from binderops.builds import Build
+    from binderops.clients import Rejected
 
     build = Build.from_resource(pubsub.json_data(cloud_event.get_data()))
     if not build.is_deploy:
         logs.log.info("deploy_status: build %s is not a binderops deploy; ignored", build.id or "(no id)")
         return
-    done = instance.deployer().on_build(build)
+    try:
+        done = instance.deployer().on_build(build)
+    except Rejected as e:  # e.g. the incident repository does not exist: retrying cannot help
+        logs.log.error("deploy_status: build %s: %s; acknowledged", build.id, e)
+        return
     logs.log.info("deploy_status: build %s (%s %s) %s: %s", build.id, build.environment, build.sha[:12], build.status,
                   "; ".join(done) or "nothing to do")  # fmt: skip
 

@@ -25,6 +25,21 @@ def need_tool(reason: str) -> None:
 
 
 @pytest.fixture
+def function_env(monkeypatch):
+    """Set variables of the functions' environment; per-instance settings and clients are
+    made afresh after each change (and after the test)."""
+    from binderops import instance
+
+    def set_env(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        instance.reset()
+
+    yield set_env
+    instance.reset()
+
+
+@pytest.fixture
 def warehouse(tmp_path):
     w = open_warehouse(f"duckdb://{tmp_path / 'warehouse.duckdb'}")
     w.setup()

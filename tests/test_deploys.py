@@ -74,11 +74,11 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path, monkeypatch):
+def stack(tmp_path, function_env):
     github, cloudbuild = FakeGitHub(), FakeCloudBuild()
     with RecordingServer(github) as gh, RecordingServer(cloudbuild) as cb:
         github.url = gh.url
-        env = {
+        function_env(**{
             "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
             "BINDEROPS_GITHUB_WEBHOOK_SECRET": SECRET,
             "BINDEROPS_GITHUB_TOKEN": TOKEN,
@@ -89,14 +89,10 @@ def stack(tmp_path, monkeypatch):
             "BINDEROPS_CLOUDBUILD_API_URL": cb.url,
             "BINDEROPS_INCIDENT_REPO": "jupyterhub/mybinder.org-incidents",
             "GOOGLE_APPLICATION_CREDENTIALS": str(service_account_file(tmp_path, f"{cb.url}/token")),
-        }
-        for k, v in env.items():
-            monkeypatch.setenv(k, v)
-        instance.reset()
+        })
         stack = Stack(github, cloudbuild)
         stack.servers = (gh, cb)
         yield stack
-        instance.reset()
         assert github.problems == [] and cloudbuild.problems == []
 
 
@@ -131,9 +127,8 @@ def test_a_forged_or_missing_signature_gets_401_and_does_nothing(stack, case):
     assert [s.requests for s in stack.servers] == [[], []]
 
 
-def test_without_a_configured_secret_every_webhook_is_refused(stack, monkeypatch, caplog):
-    monkeypatch.setenv("BINDEROPS_GITHUB_WEBHOOK_SECRET", "")
-    instance.reset()
+def test_without_a_configured_secret_every_webhook_is_refused(stack, function_env, caplog):
+    function_env(BINDEROPS_GITHUB_WEBHOOK_SECRET="")
     with caplog.at_level(logging.ERROR, logger="binderops"):
         assert stack.send("push", push(), signature=sign(b"", "")).status_code == 401
     assert "BINDEROPS_GITHUB_WEBHOOK_SECRET is not set" in caplog.text
@@ -356,9 +351,8 @@ def test_the_override_label_cannot_skip_a_failed_staging(stack):
     assert stack.runs("production") == []
 
 
-def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configured(stack, monkeypatch):
-    monkeypatch.setenv("BINDEROPS_DEPLOY_ROLLBACK", "true")
-    instance.reset()
+def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configured(stack, function_env):
+    function_env(BINDEROPS_DEPLOY_ROLLBACK="true")
     good = staged(stack, OLD_SHA)
     stack.report(good, "SUCCESS")
     bad = staged(stack, SHA)
@@ -401,3 +395,18 @@ def test_secrets_reach_neither_logs_nor_responses(stack, caplog):
     text = caplog.text + "".join(bodies) + repr(instance.settings())
     for secret in (SECRET, TOKEN, ACCESS_TOKEN):
         assert secret not in text
+
+
+def test_github_refusing_the_deployment_does_not_stop_the_deploy(stack, caplog):
+    stack.github.faults = [Response(422, {"message": "No ref found for: b2c3"})]
+    assert stack.send("push", push()).get_json()["action"] == "started"
+    assert len(stack.cloudbuild.builds) == 1
+    assert "GitHub refused a deployment report: GitHub GET" in caplog.text
+
+
+def test_a_misconfigured_incident_repository_is_logged_and_acknowledged(stack, caplog):
+    stack.github.missing_repos.add("jupyterhub/mybinder.org-incidents")
+    stack.send("push", push())
+    assert stack.report(stack.runs("staging")[0], "SUCCESS").status_code == 200  # acknowledged: retrying cannot help
+    assert "GitHub GET /repos/jupyterhub/mybinder.org-incidents/issues: HTTP 404: Not Found; acknowledged" in caplog.text
+    assert stack.runs("production") == []

@@ -82,11 +82,11 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path, monkeypatch):
+def stack(tmp_path, function_env):
     github, chat = FakeGitHub(), FakeChat()
     with RecordingServer(github) as gh, RecordingServer(chat) as ch:
         github.url = gh.url
-        env = {
+        function_env(**{
             "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
             "BINDEROPS_STATE_DIR": str(tmp_path / "state"),
             "BINDEROPS_GITHUB_TOKEN": TOKEN,
@@ -95,12 +95,8 @@ def stack(tmp_path, monkeypatch):
             "BINDEROPS_ALERT_TOKEN": ALERT_TOKEN,
             "BINDEROPS_ALERT_BASIC_AUTH": BASIC,
             "BINDEROPS_CHAT_WEBHOOKS": webhooks(ch.url),
-        }
-        for k, v in env.items():
-            monkeypatch.setenv(k, v)
-        instance.reset()
+        })
         yield Stack(github, chat)
-        instance.reset()
         assert github.problems == [] and chat.problems == []
 
 
@@ -152,9 +148,8 @@ def test_a_close_comments_adds_the_timeline_row_and_asks_for_the_postmortem(stac
     assert (row["duration_seconds"], row["policy"]) == (3900, "Function error rate")
 
 
-def test_closing_the_issue_is_configurable(stack, monkeypatch):
-    monkeypatch.setenv("BINDEROPS_INCIDENT_CLOSE_ISSUE", "true")
-    instance.reset()
+def test_closing_the_issue_is_configurable(stack, function_env):
+    function_env(BINDEROPS_INCIDENT_CLOSE_ISSUE="true")
     stack.post(OPEN)
     stack.post(closed())
     assert stack.reports()[0]["state"] == "closed"
@@ -226,10 +221,8 @@ def test_basic_auth_is_accepted(stack):
     assert stack.post(OPEN, token=None, headers=headers).status_code == 200
 
 
-def test_without_configured_credentials_nothing_is_accepted(stack, monkeypatch):
-    monkeypatch.setenv("BINDEROPS_ALERT_TOKEN", "")
-    monkeypatch.setenv("BINDEROPS_ALERT_BASIC_AUTH", "")
-    instance.reset()
+def test_without_configured_credentials_nothing_is_accepted(stack, function_env):
+    function_env(BINDEROPS_ALERT_TOKEN="", BINDEROPS_ALERT_BASIC_AUTH="")
     assert stack.post(OPEN, token="").status_code == 401
 
 
@@ -310,9 +303,8 @@ def test_the_pubsub_channel_opens_and_closes_the_same_way(stack):
     assert [len(v) for v in stack.chat.messages.values()] == [2, 2, 2]
 
 
-def test_without_a_github_token_reports_are_written_to_a_local_folder(stack, monkeypatch, tmp_path):
-    monkeypatch.setenv("BINDEROPS_GITHUB_TOKEN", "")
-    instance.reset()
+def test_without_a_github_token_reports_are_written_to_a_local_folder(stack, function_env, tmp_path):
+    function_env(BINDEROPS_GITHUB_TOKEN="")
     stack.post(OPEN)
     stack.post(closed())
     folder = tmp_path / "state" / "incidents"

@@ -73,12 +73,23 @@ class Deployer:
                 reason = f"Held: incident #{held_by['number']} is open. Add the {self.policy.override_label!r} label to deploy anyway."
                 self._report_held(request, reason)
                 return Outcome("held", reason)
-        deployment = self._deployment(request, create=True)
+        deployment = self._reporting(lambda: self._deployment(request, create=True))
         build = self.builds.start(request)
         if deployment:
-            self.github.create_deployment_status(request.repo, deployment["id"], "queued", f"Build {build.id} queued", build.log_url)
+            self._reporting(lambda: self.github.create_deployment_status(
+                request.repo, deployment["id"], "queued", f"Build {build.id} queued", build.log_url))  # fmt: skip
         log.info("started %s deploy of %s (%s, build %s)", request.environment, request.sha[:12], request.kind, build.id)
         return Outcome("started", f"{request.environment} deploy of {request.sha[:12]} started", build.id)
+
+    @staticmethod
+    def _reporting(report):
+        """Run a GitHub reporting step; GitHub refusing it (a 4xx) must not stop the deploy.
+        An unavailable GitHub still raises, so the delivery is retried."""
+        try:
+            return report()
+        except Rejected as e:
+            log.error("GitHub refused a deployment report: %s", e)
+            return None
 
     def _held_by(self, request: DeployRequest) -> dict | None:
         """The open incident holding production, unless the commit or its PR carries the override label."""
@@ -144,10 +155,7 @@ class Deployer:
         if state is None:
             return done
         with self._locks(build.id):
-            try:
-                done += self._report(build, state)
-            except Rejected as e:  # GitHub refusing a status must not stop the deploy itself
-                log.error("GitHub refused the status of build %s: %s", build.id, e)
+            done += self._reporting(lambda: self._report(build, state)) or []
             if build.status not in builds.TERMINAL:
                 return done
             if self.warehouse is not None:

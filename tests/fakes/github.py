@@ -31,6 +31,7 @@ class FakeGitHub:
         # Responses to give instead of the normal answer, first come first served: fault injection.
         self.faults: list[Response] = []
         self.served: list[tuple[str, str]] = []
+        self.missing_repos: set[str] = set()  # answered 404, as GitHub answers a repository it cannot see
 
     def _problem(self, text: str, status: int = 422) -> Response:
         self.problems.append(text)
@@ -48,6 +49,8 @@ class FakeGitHub:
         if self.faults:
             return self.faults.pop(0)
         self.served.append((request.method, request.path))
+        if any(request.path.startswith(f"/repos/{repo}/") for repo in self.missing_repos):
+            return Response(404, {"message": "Not Found"})
         for pattern, method, handler in self.routes:
             if request.method == method and (m := re.fullmatch(REPO + pattern, request.path)):
                 return handler(self, request, **m.groupdict())

@@ -31,7 +31,8 @@ class CloudBuild:
             from google.auth.transport.requests import AuthorizedSession
 
             credentials, _ = google.auth.default(scopes=SCOPES)
-            self._session = AuthorizedSession(credentials)
+            # The token fetch is bounded like every other call (google-auth's default is 120 s).
+            self._session = AuthorizedSession(credentials, refresh_timeout=sum(self.policy.timeout))
         return self._session
 
     def find(self, tags: Sequence[str], status: str = "", limit: int = 10) -> list[Build]:
