@@ -46,8 +46,7 @@ def github_webhook(request: flask.Request):
     if len(body) > webhooks.MAX_BODY_BYTES:
         return {"error": "payload larger than 25 MiB"}, 413
     current = instance.settings()
-    rules = webhooks.Rules(current.deploy_repos, current.deploy_branch, current.deploy_ignore, current.deploy_label,
-                           current.deploy_override_label, current.incident_repo)  # fmt: skip
+    rules = webhooks.Rules.from_settings(current)
     reply = webhooks.handle(request.headers, body, current.github_webhook_secret, rules, instance.deployer(webhook=True))
     return reply.body, reply.status
 

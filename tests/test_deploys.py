@@ -410,3 +410,10 @@ def test_a_misconfigured_incident_repository_is_logged_and_acknowledged(stack, c
     assert stack.report(stack.runs("staging")[0], "SUCCESS").status_code == 200  # acknowledged: retrying cannot help
     assert "GitHub GET /repos/jupyterhub/mybinder.org-incidents/issues: HTTP 404: Not Found; acknowledged" in caplog.text
     assert stack.runs("production") == []
+
+
+def test_the_documented_cloud_builds_message_reads_as_a_failed_staging_deploy():
+    resource = json.loads((Path(__file__).parent / "fixtures" / "cloud-build-notification.json").read_text())
+    build = builds.Build.from_resource(resource)
+    assert build.is_deploy and (build.environment, build.status, build.sha[:8]) == ("staging", "FAILURE", "b2c3d4e5")
+    assert build.duration_seconds == 456.0 and builds.DEPLOYMENT_STATE[build.status] == "failure"

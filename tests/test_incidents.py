@@ -23,7 +23,7 @@ from fakes.http import RecordingServer, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = str(ROOT / "functions" / "main.py")
-REFERENCE = ROOT.parent / "shared" / "reference"
+FIXTURES = ROOT / "tests" / "fixtures"  # notifications as Cloud Monitoring documents them
 INCIDENT_REPO = "jupyterhub/mybinder.org-incidents"
 ALERT_TOKEN = "alert-token-abc"
 BASIC = "monitoring:s3cret-pass"
@@ -167,7 +167,7 @@ def test_a_close_before_its_open_still_makes_a_whole_report(stack):
 
 
 def test_the_console_test_notification_is_marked_and_holds_no_deploy(stack):
-    test = json.loads((REFERENCE / "monitoring-test-notification.json").read_text())
+    test = json.loads((FIXTURES / "monitoring-test-notification.json").read_text())
     assert stack.post(test).status_code == 200
     [issue] = stack.reports()
     assert issue["title"] == "[test] projects/12345/alertPolicies/12345: Example condition"
@@ -178,7 +178,7 @@ def test_the_console_test_notification_is_marked_and_holds_no_deploy(stack):
 
 
 def test_the_reference_notification_is_understood(stack):
-    alert = alerts.parse((REFERENCE / "monitoring-incident.json").read_bytes())
+    alert = alerts.parse((FIXTURES / "monitoring-incident.json").read_bytes())
     assert (alert.incident_id, alert.state, alert.policy, alert.links) == (
         "0.opqiw61fsv7p", "open", "Function error rate", (("Runbook", "https://example.org/runbooks/function-errors"),))
 

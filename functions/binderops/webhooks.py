@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 from .builds import STAGING, DeployRequest
 from .clients import Rejected, Unavailable
+from .config import Settings
 from .deploys import INCIDENT_LABEL, Deployer, Outcome
 
 log = logging.getLogger("binderops.webhooks")
@@ -33,6 +34,11 @@ class Rules:
     label: str = "test-staging"
     override_label: str = "deploy-during-incident"
     incident_repo: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return cls(settings.deploy_repos, settings.deploy_branch, settings.deploy_ignore, settings.deploy_label,
+                   settings.deploy_override_label, settings.incident_repo)  # fmt: skip
 
 
 @dataclass(frozen=True)
