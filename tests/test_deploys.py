@@ -417,3 +417,16 @@ def test_the_documented_cloud_builds_message_reads_as_a_failed_staging_deploy():
     build = builds.Build.from_resource(resource)
     assert build.is_deploy and (build.environment, build.status, build.sha[:8]) == ("staging", "FAILURE", "b2c3d4e5")
     assert build.duration_seconds == 456.0 and builds.DEPLOYMENT_STATE[build.status] == "failure"
+
+
+def test_a_push_of_a_sha_tried_on_staging_by_label_still_goes_to_production(stack):
+    event = {"action": "labeled", "label": {"name": "test-staging"}, "number": 7,
+             "pull_request": {"head": {"sha": SHA}, "merged": False, "labels": []}, "repository": {"full_name": REPO}}  # fmt: skip
+    stack.send("pull_request", event)
+    stack.report(stack.runs("staging")[0], "SUCCESS")
+    assert stack.runs("production") == []  # a trial stays on staging
+    assert stack.send("push", push(SHA)).get_json()["action"] == "started"  # the fast-forwarded push
+    push_build = stack.runs("staging")[-1]
+    assert push_build["substitutions"]["_KIND"] == "push"
+    stack.report(push_build, "SUCCESS")
+    assert len(stack.runs("production")) == 1

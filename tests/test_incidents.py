@@ -345,3 +345,11 @@ def test_notifier_without_any_sink_or_repo_only_records(warehouse):
     result = notifier.handle(alerts.parse(OPEN))
     assert result["recorded"] and result["issue"] is None
     assert warehouse.query("SELECT incident_id FROM incidents") == [{"incident_id": "0.opqiw61fsv7p"}]
+
+
+def test_a_refusal_is_logged_once_not_retried_forever(stack, caplog):
+    stack.github.missing_repos.add(INCIDENT_REPO)
+    assert stack.publish(OPEN).status_code == 200  # acknowledged: a 404 would be refused again
+    assert f"GitHub GET /repos/{INCIDENT_REPO}/issues: HTTP 404: Not Found" in caplog.text
+    assert [len(v) for v in stack.chat.messages.values()] == [1, 1, 1]
+    assert stack.rows()[0]["issue_url"] is None

@@ -54,10 +54,20 @@ def tags(sha: str = "", environment: str = "", delivery: str = "") -> list[str]:
     return [t for t in (sha and f"sha-{sha}", environment and f"env-{environment}", delivery and f"delivery-{delivery}") if t]
 
 
+# Staging deploys of these kinds go on to production; other staging deploys are trials.
+PROMOTED_KINDS = {"push"}
+
+
 def identity(request: DeployRequest) -> list[str]:
     """The tags that make two deploys the same: sha and environment, or for a rollback its delivery
     (a rollback redeploys a sha production already had)."""
     return tags(delivery=request.delivery) if request.kind == "rollback" else tags(request.sha, request.environment)
+
+
+def same_deploy(request: DeployRequest, build: Build) -> bool:
+    """Whether ``build`` (found by ``identity``) already does what ``request`` asks. A trial on
+    staging (a labelled PR) does not stand in for a push, which must go on to production."""
+    return not (request.environment == STAGING and request.kind in PROMOTED_KINDS and build.kind not in PROMOTED_KINDS)
 
 
 def _time(value: str | None) -> datetime | None:

@@ -21,8 +21,6 @@ from .locks import KeyedLocks
 log = logging.getLogger("binderops.deploys")
 
 INCIDENT_LABEL = "incident"
-# Staging deploys of these kinds are trials; only a push to the branch goes on to production.
-PROMOTED_KINDS = {"push"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ class Deployer:
             return self._deploy(request, override)
 
     def _deploy(self, request: DeployRequest, override: bool) -> Outcome:
-        existing = self.builds.find(builds.identity(request), limit=1)
+        existing = [b for b in self.builds.find(builds.identity(request)) if builds.same_deploy(request, b)]
         if existing:
             return Outcome("exists", f"{request.environment} deploy of {request.sha[:12]} already started", existing[0].id)
         if request.environment == PRODUCTION and request.kind != "rollback":
@@ -73,7 +71,7 @@ class Deployer:
                 reason = f"Held: incident #{held_by['number']} is open. Add the {self.policy.override_label!r} label to deploy anyway."
                 self._report_held(request, reason)
                 return Outcome("held", reason)
-        deployment = self._reporting(lambda: self._deployment(request, create=True))
+        deployment = self._reporting(lambda: self._deployment(request))
         build = self.builds.start(request)
         if deployment:
             self._reporting(lambda: self.github.create_deployment_status(
@@ -107,22 +105,20 @@ class Deployer:
         return incidents[-1]  # the oldest open incident
 
     def _report_held(self, request: DeployRequest, reason: str) -> None:
-        deployment = self._deployment(request, create=True)
+        deployment = self._deployment(request)
         if deployment is None:
             return
         latest = self.github.deployment_statuses(request.repo, deployment["id"])
         if not latest or latest[0].get("description") != reason:
             self.github.create_deployment_status(request.repo, deployment["id"], "queued", reason)
 
-    def _deployment(self, request: DeployRequest, create: bool) -> dict | None:
-        """The GitHub Deployment for this sha, environment and delivery (made if missing and ``create``)."""
+    def _deployment(self, request: DeployRequest) -> dict | None:
+        """The GitHub Deployment for this sha, environment and delivery (made if missing)."""
         if not self.github:
             return None
         for deployment in self.github.deployments(request.repo, request.sha, request.environment):
             if (deployment.get("payload") or {}).get("delivery") == request.delivery:
                 return deployment
-        if not create:
-            return None
         description = request.description or f"{request.kind} deploy of {request.sha[:12]}"
         return self.github.create_deployment(
             request.repo, request.sha, request.environment, description, {"delivery": request.delivery, "kind": request.kind}
@@ -161,7 +157,7 @@ class Deployer:
             if self.warehouse is not None:
                 self.warehouse.insert("deployments", [deployment_row(build)])
                 done.append("recorded in deployments")
-        if build.status == "SUCCESS" and build.environment == STAGING and build.kind in PROMOTED_KINDS:
+        if build.status == "SUCCESS" and build.environment == STAGING and build.kind in builds.PROMOTED_KINDS:
             outcome = self.deploy(DeployRequest(build.repo, build.sha, PRODUCTION, build.kind, build.delivery))
             done.append(f"production: {outcome.action} ({outcome.reason})")
         if build.environment == PRODUCTION and state != "success" and self.policy.rollback and build.kind != "rollback":
@@ -171,7 +167,7 @@ class Deployer:
     def _report(self, build: Build, state: str) -> list[str]:
         """Move the build's GitHub Deployment forward to ``state`` (never back: messages may arrive out of order)."""
         request = DeployRequest(build.repo, build.sha, build.environment, build.kind, build.delivery)
-        deployment = self._deployment(request, create=True)
+        deployment = self._deployment(request)
         if not deployment:
             return []
         final = build.status in builds.TERMINAL

@@ -118,21 +118,28 @@ class Notifier:
             return self._handle(alert)
 
     def _handle(self, alert: Alert) -> dict:
+        # Transient failures are retried (by raising at the end); a refusal (a 4xx: a wrong
+        # token, a missing repository) would only be refused again, so it is logged instead.
         failures: list[str] = []
-        issue = None
+        issue, refused = None, False
         if self.issues is not None and self.repo:
             try:
                 issue = self._report(alert)
-            except (Unavailable, Rejected) as e:
+            except Unavailable as e:
                 failures.append(str(e))
+            except Rejected as e:
+                log.error("incident %s: the report was refused: %s", alert.key, e)
+                refused = True
         chatted = self._chat(alert, issue, failures)
         if issue is not None and chatted and reports.chat_marker(alert) not in issue["body"]:
             try:
                 issue = self.issues.update_issue(self.repo, issue["number"], body=f"{issue['body'].rstrip()}\n{reports.chat_marker(alert)}\n")
-            except (Unavailable, Rejected) as e:
+            except Unavailable as e:
                 failures.append(str(e))
+            except Rejected as e:
+                log.error("incident %s: marking the chat notice was refused: %s", alert.key, e)
         recorded = False
-        if self.warehouse is not None and not alert.test and (issue is not None or self.issues is None):
+        if self.warehouse is not None and not alert.test and (issue is not None or refused or self.issues is None):
             self.warehouse.insert("incident_notifications", [incident_row(alert, issue)])
             recorded = True
         result = {"incident": alert.incident_id, "state": alert.state, "test": alert.test,
@@ -190,8 +197,11 @@ class Notifier:
             try:
                 sink.send(notice)
                 self._remember((alert.key, sink.name))
-            except (Unavailable, Rejected) as e:
+            except Unavailable as e:
                 failures.append(str(e))
+                ok = False
+            except Rejected as e:
+                log.error("incident %s: %s refused the notice: %s", alert.key, sink.name, e)
                 ok = False
         return ok
 
