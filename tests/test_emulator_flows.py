@@ -29,6 +29,16 @@ def services():
         service.stop()
 
 
+def start_deploys(env: dict, emulator, services: list, tmp_path) -> local.Service:
+    """deploy_status pushed from ``BINDEROPS_BUILDS_TOPIC`` on the emulator, and github_webhook."""
+    status = local.start_function("deploy_status", env, tmp_path / "logs")
+    services.append(status)
+    local.PubSubWiring(PROJECT, env["BINDEROPS_BUILDS_TOPIC"], status.url).create(emulator.url)
+    webhook = local.start_function("github_webhook", env, tmp_path / "logs")
+    services.append(webhook)
+    return webhook
+
+
 def rows(url: str, sql: str) -> list[dict]:
     warehouse = open_warehouse(url)
     try:
@@ -51,11 +61,7 @@ def test_a_signed_push_deploys_staging_then_production_through_cloud_builds(emul
             "BINDEROPS_DEPLOY_COMMAND": 'echo "deploy $BINDEROPS_DEPLOY_SHA to $BINDEROPS_DEPLOY_ENVIRONMENT, '
                                         'token=${BINDEROPS_GITHUB_TOKEN:-unset} secret=${BINDEROPS_GITHUB_WEBHOOK_SECRET:-unset}"',
         }  # fmt: skip
-        status = local.start_function("deploy_status", env, tmp_path / "logs")
-        services.append(status)
-        local.PubSubWiring(PROJECT, "cloud-builds-e2e", status.url).create(emulator.url)
-        webhook = local.start_function("github_webhook", env, tmp_path / "logs")
-        services.append(webhook)
+        webhook = start_deploys(env, emulator, services, tmp_path)
 
         sha = "e5" * 20
         args = ["send", "github-push", "--url", webhook.url, "--secret", "local-secret", "--repo", REPO, "--sha", sha, "--delivery", "d-1"]
@@ -90,11 +96,7 @@ def test_a_deploy_that_times_out_fails_and_never_reaches_production(emulator, se
         "PUBSUB_EMULATOR_HOST": emulator.url.removeprefix("http://"),
         "BINDEROPS_DEPLOY_COMMAND": "echo starting; sleep 30 & wait", "BINDEROPS_DEPLOY_TIMEOUT": "1",
     }  # fmt: skip
-    status = local.start_function("deploy_status", env, tmp_path / "logs")
-    services.append(status)
-    local.PubSubWiring(PROJECT, "cloud-builds-timeout", status.url).create(emulator.url)
-    webhook = local.start_function("github_webhook", env, tmp_path / "logs")
-    services.append(webhook)
+    webhook = start_deploys(env, emulator, services, tmp_path)
     started = time.monotonic()
     assert cli.main(["send", "github-push", "--url", webhook.url, "--secret", "s", "--repo", REPO, "--sha", "f6" * 20]) == 0
     wait_until(lambda: rows(warehouse, "SELECT COUNT(*) AS n FROM deployments")[0]["n"] == 1, 60, "the timed-out deploy")
