@@ -158,3 +158,44 @@ def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
     assert "launches stored: 50   rejected (raw.launch_errors): 5" in result.stdout
     assert re.search(r"production\s+[0-9a-f]{40}\s+push\s+success", result.stdout)
     assert re.search(r"0\.local-\d+\s+Launch events dead-lettered .* 3900 ", result.stdout)
+
+
+def _stack_processes(state: Path) -> list[int]:
+    """Processes started for the stack in ``state`` (found by their environment; Linux /proc)."""
+    marker = f"BINDEROPS_STATE_DIR={state}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C twice once running", "SIGTERM while starting"])
+def test_stopping_binderops_run_leaves_no_process_behind(tmp_path, how):
+    import signal
+
+    state = (tmp_path / "state").resolve()
+    env = {**os.environ, "BINDEROPS_STATE_DIR": str(state)}
+    env.pop("PUBSUB_EMULATOR_HOST", None)
+    run = subprocess.Popen([sys.executable, "-m", "binderops.cli", "run", "--no-emulator", "--launches", "20"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    wait_for = "press Ctrl-C" if how.startswith("Ctrl-C") else "github_webhook on"
+    output = ""
+    for line in run.stdout:
+        output += line
+        if wait_for in line:
+            break
+    assert wait_for in output, output
+    assert len(_stack_processes(state)) >= 4  # the functions, each in its own session
+    if how.startswith("Ctrl-C"):
+        run.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        run.send_signal(signal.SIGINT)  # an impatient second Ctrl-C must not cut the clean-up short
+    else:
+        run.send_signal(signal.SIGTERM)
+    run.communicate(timeout=60)
+    assert run.returncode in (0, 1)
+    wait_until(lambda: _stack_processes(state) == [], 15, "every process of the stack to end")

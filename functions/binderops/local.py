@@ -77,13 +77,21 @@ class Service:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_all([self])
+
+
+def stop_all(services: list[Service], grace: float = 10) -> None:
+    """Stop services at once: all are asked to terminate, then waited for (killed after ``grace``)."""
+    running = [s for s in services if s.process.poll() is None]
+    for service in running:
+        service.process.terminate()
+    deadline = time.monotonic() + grace
+    for service in running:
+        try:
+            service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            service.process.kill()
+            service.process.wait()
 
 
 def _start(name: str, command: list[str], env: Mapping[str, str], url: str, log_dir: Path, timeout: float) -> Service:
@@ -98,6 +106,9 @@ def _start(name: str, command: list[str], env: Mapping[str, str], url: str, log_
         service.stop()
         tail = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{e}; its log ({log_path}) ends:\n{tail}") from None
+    except BaseException:  # interrupted while it started: it is nobody's to stop yet
+        service.stop()
+        raise
     return service
 
 

@@ -219,6 +219,10 @@ def _sample_incident(info: dict, warehouse) -> None:
     print(format_rows(rows, "table"))
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True) -> int:
     state = Path(settings.state_dir)
     logs = state / "logs"
@@ -226,6 +230,7 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
     warehouse.setup()
     warehouse.close()
     services: list[local.Service] = []
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the stack as Ctrl-C does
     try:
         emulator = None
         if use_emulator:
@@ -277,13 +282,14 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
         if once:
             return 0
         print("\nThe stack is running; press Ctrl-C to stop it.")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        threading.Event().wait()
+        return 0
+    except KeyboardInterrupt:
+        print("\nstopping the stack")
         return 0
     finally:
-        for service in reversed(services):
-            service.stop()
+        # However it ends (Ctrl-C pressed twice, SIGTERM while starting), every service it
+        # started is stopped: they run in their own sessions and would outlive it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        local.stop_all(services)
