@@ -186,7 +186,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="start the local stack and feed it a sample day of launches")
+    run = sub.add_parser("run", help="start the local stack: a sample day of launches, the cost export, a deploy and an incident")
     run.add_argument("--once", action="store_true", help="stop after the sample is stored and summarised")
     run.add_argument("--launches", type=int, default=2000, metavar="N", help="valid launches in the sample (default 2000)")
     run.add_argument("--no-emulator", action="store_true", help="post CloudEvents straight to the function")
