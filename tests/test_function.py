@@ -12,7 +12,6 @@ from functions_framework import create_app
 
 from binderops import instance, local
 from events import pubsub_event
-from binderops.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT = {

@@ -64,14 +64,15 @@ def identity(request: DeployRequest) -> list[str]:
     return tags(delivery=request.delivery) if request.kind == "rollback" else tags(request.sha, request.environment)
 
 
-def same_deploy(request: DeployRequest, build: Build) -> bool:
-    """Whether ``build`` (found by ``identity``) already does what ``request`` asks. A trial on
-    staging (a labelled PR) does not stand in for a push, which must go on to production."""
-    return not (request.environment == STAGING and request.kind in PROMOTED_KINDS and build.kind not in PROMOTED_KINDS)
+def already_started(found: Builds, request: DeployRequest) -> list[Build]:
+    """Builds that already do what ``request`` asks: found by ``identity``, newest first. A trial
+    on staging (a labelled PR) does not stand in for a push, which must go on to production."""
+    trial_only = request.environment == STAGING and request.kind in PROMOTED_KINDS
+    return [b for b in found.find(identity(request)) if not (trial_only and b.kind not in PROMOTED_KINDS)]
 
 
 def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,11 @@ class Build:
             log_url=resource.get("logUrl", ""),
             detail=resource.get("statusDetail", ""),
         )
+
+    @property
+    def request(self) -> DeployRequest:
+        """The deploy this build carries out."""
+        return DeployRequest(self.repo, self.sha, self.environment, self.kind, self.delivery)
 
     @property
     def is_deploy(self) -> bool:

@@ -160,9 +160,8 @@ def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
         else:
             url = args.url or stack["notify_incident_http"]
             token = args.token if args.token is not None else stack.get("alert_token", "")
-            now = int(time.time())
-            notification = send.alert_notification(args.state, args.incident_id, args.policy, now - 3900, now)
-            response = requests.post(url, json=notification, params={"token": token}, timeout=30)
+            notification = send.alert_notification(args.state, args.incident_id, args.policy, int(time.time()))
+            response = send.post_alert(url, token, notification)
             print(f"{args.state} alert {args.incident_id} → notify_incident_http: HTTP {response.status_code} {response.text.strip()}")
     except requests.ConnectionError:
         print(f"binderops send: nothing answers at {url}; is `binderops run` still running?", file=sys.stderr)

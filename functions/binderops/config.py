@@ -193,7 +193,9 @@ class Settings:
         if settings.alert_basic_auth and ":" not in settings.alert_basic_auth:
             raise ConfigError("BINDEROPS_ALERT_BASIC_AUTH must be user:password")
         if settings.deploy_timeout <= 0 or settings.chat_burst < 1 or settings.chat_interval_seconds < 0:
-            raise ConfigError("BINDEROPS_DEPLOY_TIMEOUT and BINDEROPS_CHAT_BURST must be positive")
+            raise ConfigError(
+                "BINDEROPS_DEPLOY_TIMEOUT and BINDEROPS_CHAT_BURST must be positive, BINDEROPS_CHAT_INTERVAL_SECONDS not negative"
+            )
         try:
             ZoneInfo(settings.cost_timezone)
         except (ZoneInfoNotFoundError, ValueError):

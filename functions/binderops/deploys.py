@@ -9,7 +9,7 @@ delivery; a status is only ever moved forward. So every step may safely run twic
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from . import builds
@@ -21,6 +21,7 @@ from .locks import KeyedLocks
 log = logging.getLogger("binderops.deploys")
 
 INCIDENT_LABEL = "incident"
+HELD = "Held:"  # how a held production Deployment's status begins; release_held looks for it
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Deployer:
             return self._deploy(request, override)
 
     def _deploy(self, request: DeployRequest, override: bool) -> Outcome:
-        existing = [b for b in self.builds.find(builds.identity(request)) if builds.same_deploy(request, b)]
+        existing = builds.already_started(self.builds, request)
         if existing:
             return Outcome("exists", f"{request.environment} deploy of {request.sha[:12]} already started", existing[0].id)
         if request.environment == PRODUCTION and request.kind != "rollback":
@@ -68,7 +69,7 @@ class Deployer:
                 return Outcome("refused", f"staging has not succeeded for {request.sha[:12]}; production waits for it")
             held_by = None if override else self._held_by(request)
             if held_by:
-                reason = f"Held: incident #{held_by['number']} is open. Add the {self.policy.override_label!r} label to deploy anyway."
+                reason = f"{HELD} incident #{held_by['number']} is open. Add the {self.policy.override_label!r} label to deploy anyway."
                 self._report_held(request, reason)
                 return Outcome("held", reason)
         deployment = self._reporting(lambda: self._deployment(request))
@@ -132,7 +133,7 @@ class Deployer:
         if not latest:
             return Outcome("ignored", "no production deployment on record")
         statuses = self.github.deployment_statuses(repo, latest["id"])
-        if not statuses or not statuses[0].get("description", "").startswith("Held:"):
+        if not statuses or not statuses[0].get("description", "").startswith(HELD):
             return Outcome("ignored", "the newest production deployment is not held")
         payload = latest.get("payload") or {}
         request = DeployRequest(repo, latest["sha"], PRODUCTION, payload.get("kind", "release"), payload.get("delivery", ""))
@@ -158,7 +159,7 @@ class Deployer:
                 self.warehouse.insert("deployments", [deployment_row(build)])
                 done.append("recorded in deployments")
         if build.status == "SUCCESS" and build.environment == STAGING and build.kind in builds.PROMOTED_KINDS:
-            outcome = self.deploy(DeployRequest(build.repo, build.sha, PRODUCTION, build.kind, build.delivery))
+            outcome = self.deploy(replace(build.request, environment=PRODUCTION))
             done.append(f"production: {outcome.action} ({outcome.reason})")
         if build.environment == PRODUCTION and state != "success" and self.policy.rollback and build.kind != "rollback":
             done.append(self._roll_back(build))
@@ -166,13 +167,10 @@ class Deployer:
 
     def _report(self, build: Build, state: str) -> list[str]:
         """Move the build's GitHub Deployment forward to ``state`` (never back: messages may arrive out of order)."""
-        request = DeployRequest(build.repo, build.sha, build.environment, build.kind, build.delivery)
-        deployment = self._deployment(request)
-        if not deployment:
-            return []
         final = build.status in builds.TERMINAL
-        if not final and self._finished(build.id):
-            return []  # a late message: the build has moved on
+        if not self.github or (not final and self._finished(build.id)):
+            return []  # nothing to report to, or a late message: the build has moved on
+        deployment = self._deployment(build.request)
         statuses = self.github.deployment_statuses(build.repo, deployment["id"])
         reached = max((builds.STATE_RANK.get(s.get("state"), 0) for s in statuses), default=-1)
         if builds.STATE_RANK[state] <= reached:

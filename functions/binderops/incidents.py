@@ -156,7 +156,7 @@ class Notifier:
             if match and match.group(1) == alert.incident_id:
                 return issue
             created = issue.get("created_at")
-            if created and alert.started and datetime.fromisoformat(created.replace("Z", "+00:00")) < oldest:
+            if created and alert.started and datetime.fromisoformat(created) < oldest:
                 return None  # newest first: everything further is older than this incident
         return None
 
@@ -165,9 +165,9 @@ class Notifier:
         if issue is None:
             issue = self.issues.create_issue(self.repo, reports.title(alert), reports.body(alert), [TEST_LABEL if alert.test else LABEL])
             log.info("opened report #%s for incident %s", issue["number"], alert.incident_id)
-        if alert.state != "closed" or reports.closed_marker(alert) in issue["body"]:
-            return issue
         marker = reports.closed_marker(alert)
+        if alert.state != "closed" or marker in issue["body"]:
+            return issue
         if not any(marker in (c.get("body") or "") for c in self.issues.comments(self.repo, issue["number"])):
             self.issues.comment(self.repo, issue["number"], reports.close_comment(alert))
         labels = [label["name"] for label in issue.get("labels", [])]

@@ -82,12 +82,6 @@ def warehouse() -> Warehouse:
         return _warehouse()
 
 
-def github(quick: bool = False):
-    """The GitHub client (None without a token); ``quick`` for a webhook that must answer in seconds."""
-    with _lock:
-        return _github(quick)
-
-
 def deployer(webhook: bool = False):
     """The deployer: with quick clients and no warehouse for the webhook, else for deploy_status."""
     with _lock:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .builds import Build, DeployRequest, identity, same_deploy, tags
+from .builds import Build, DeployRequest, already_started, tags
 from .locks import locked
 
 log = logging.getLogger("binderops.localbuild")
@@ -71,7 +71,7 @@ class LocalBuilds:
 
     def start(self, request: DeployRequest) -> Build:
         with locked(self.dir):  # two deliveries at once must not both start a build
-            if existing := [b for b in self.find(identity(request)) if same_deploy(request, b)]:
+            if existing := already_started(self, request):
                 return existing[0]
             build_id = str(uuid.uuid4())
             path = self.dir / f"{build_id}.json"

@@ -52,8 +52,8 @@ def push_event(repo: str, sha: str, branch: str = "main", files: tuple[str, ...]
     }  # fmt: skip
 
 
-def post_webhook(url: str, secret: str, event: str, payload: dict, delivery: str = "") -> requests.Response:
-    """POST ``payload`` as GitHub does: JSON body, event and delivery headers, HMAC-SHA256 signature."""
+def signed_webhook(secret: str, event: str, payload: dict, delivery: str = "") -> tuple[bytes, dict[str, str]]:
+    """Body and headers as GitHub sends them: JSON, event and delivery headers, HMAC-SHA256 signature."""
     body = json.dumps(payload).encode()
     headers = {
         "Content-Type": "application/json",
@@ -62,15 +62,28 @@ def post_webhook(url: str, secret: str, event: str, payload: dict, delivery: str
         "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
         "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
     }
+    return body, headers
+
+
+def post_webhook(url: str, secret: str, event: str, payload: dict, delivery: str = "") -> requests.Response:
+    """POST ``payload`` to ``url`` as GitHub would."""
+    body, headers = signed_webhook(secret, event, payload, delivery)
     return requests.post(url, data=body, headers=headers, timeout=15)
+
+
+def post_alert(url: str, token: str, notification: dict) -> requests.Response:
+    """POST a notification as Cloud Monitoring's token-auth webhook channel does."""
+    return requests.post(url, json=notification, params={"token": token}, timeout=30)
 
 
 def random_sha() -> str:
     return uuid.uuid4().hex + uuid.uuid4().hex[:8]
 
 
-def alert_notification(state: str, incident_id: str, policy: str, started: int, ended: int | None) -> dict:
-    """A Cloud Monitoring notification (schema 1.2) for the launch dead-letter policy."""
+def alert_notification(state: str, incident_id: str, policy: str, now: int) -> dict:
+    """A Cloud Monitoring notification (schema 1.2) for the launch dead-letter policy: an
+    incident that started 1 h 5 min before ``now`` (Unix seconds) and, if closed, ended then."""
+    started, ended = now - 3900, now
     return {
         "version": "1.2",
         "incident": {

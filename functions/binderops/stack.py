@@ -17,9 +17,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-
-import requests
-
 from . import local, sample, send
 from .config import Settings
 from .warehouse import open_warehouse
@@ -198,15 +195,15 @@ def _sample_incident(info: dict, warehouse) -> None:
 
     now = int(time.time())
     incident_id = f"0.local-{now}"
-    opening = send.alert_notification("open", incident_id, "Launch events dead-lettered", now - 3900, None)
-    closing = send.alert_notification("closed", incident_id, "Launch events dead-lettered", now - 3900, now)
-    response = requests.post(info["notify_incident_http"], json=opening, params={"token": info["alert_token"]}, timeout=30)
+    opening = send.alert_notification("open", incident_id, "Launch events dead-lettered", now)
+    closing = send.alert_notification("closed", incident_id, "Launch events dead-lettered", now)
+    response = send.post_alert(info["notify_incident_http"], info["alert_token"], opening)
     print(f"sent an open alert to notify_incident_http: {response.status_code} {response.json()}")
     if "_wiring" in info:
         info["_wiring"].publish([(json.dumps(closing).encode(), {})])
         print("published its closing notification to the monitoring-alerts topic")
     else:
-        requests.post(info["notify_incident_http"], json=closing, params={"token": info["alert_token"]}, timeout=30)
+        send.post_alert(info["notify_incident_http"], info["alert_token"], closing)
 
     def closed():
         rows = warehouse.query("SELECT incident_id, policy, started, ended, duration_seconds, issue_url FROM incidents "

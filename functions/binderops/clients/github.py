@@ -46,18 +46,18 @@ class GitHub:
             }
         )
 
+    def _send(self, method: str, url: str, path: str, **kwargs: Any) -> requests.Response:
+        return call(self.session, method, url, f"GitHub {method} {path}", self.policy, wait_for=rate_limit_wait, **kwargs)
+
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
-        response = call(
-            self.session, method, self.api_url + path, f"GitHub {method} {path}", self.policy,
-            wait_for=rate_limit_wait, json=json, params=params,
-        )  # fmt: skip
+        response = self._send(method, self.api_url + path, path, json=json, params=params)
         return response.json() if response.content else None
 
     def pages(self, path: str, params: dict | None = None, max_pages: int = 10) -> Iterator[dict]:
         """Items of a list endpoint, following ``Link: rel="next"`` for up to ``max_pages`` pages."""
         url, query = self.api_url + path, {"per_page": 100, **(params or {})}
         for _ in range(max_pages):
-            response = call(self.session, "GET", url, f"GitHub GET {path}", self.policy, wait_for=rate_limit_wait, params=query)
+            response = self._send("GET", url, path, params=query)
             yield from response.json()
             url, query = response.links.get("next", {}).get("url"), None
             if not url:
