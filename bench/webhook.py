@@ -9,9 +9,6 @@ framework and HTTP set) and the cheaper outcomes (forged signature, ignored push
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
-import json
 import re
 import statistics
 import sys
@@ -44,10 +41,10 @@ def github_webhook(request):
 
 
 class Downstream:
-    """Answers GitHub and Cloud Build at once (no state beyond the shas started)."""
+    """Answers GitHub and Cloud Build at once (no state beyond the builds started, by sha)."""
 
     def __init__(self) -> None:
-        self.started: set[str] = set()
+        self.started: dict[str, dict] = {}
         self.calls = 0
 
     def __call__(self, request: Request) -> Response:
@@ -57,12 +54,14 @@ class Downstream:
             return Response(200, {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600})
         if path.endswith("/builds"):
             tags = re.findall(r'tags="sha-([0-9a-f]{40})"', request.query["filter"][0])
-            found = [{"id": "b", "status": "QUEUED", "createTime": "2026-11-28T10:00:00Z"}] if tags and tags[0] in self.started else []
+            found = [self.started[tags[0]]] if tags and tags[0] in self.started else []
             return Response(200, {"builds": found} if found else {})
         if path.endswith(":run"):
-            sha = request.json()["source"]["commitSha"]
-            self.started.add(sha)
-            return Response(200, {"name": "operations/build/x", "metadata": {"build": {"id": str(uuid.uuid4()), "status": "QUEUED", "logUrl": "https://console"}}})
+            source = request.json()["source"]
+            build = {"id": str(uuid.uuid4()), "status": "QUEUED", "createTime": "2026-11-28T10:00:00Z", "logUrl": "https://console",
+                     "substitutions": {"COMMIT_SHA": source["commitSha"], **source["substitutions"]}}  # fmt: skip
+            self.started[source["commitSha"]] = build
+            return Response(200, {"name": "operations/build/x", "metadata": {"build": build}})
         if path.endswith("/deployments") and request.method == "GET":
             return Response(200, [])
         if path.endswith("/deployments"):
@@ -73,22 +72,19 @@ class Downstream:
 
 
 def signed(event: str, payload: dict, secret: str = SECRET) -> tuple[bytes, dict]:
-    body = json.dumps(payload).encode()
-    return body, {
-        "Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
-    }  # fmt: skip
+    return send.signed_webhook(secret, event, payload)
 
 
-def measure(url: str, requests_: list[tuple[bytes, dict]], expect: int) -> list[float]:
+def measure(url: str, requests_: list[tuple[bytes, dict]], expect: int, action: str = "") -> list[float]:
+    """Time each request; stop if one is not answered with ``expect`` (and ``action``, if given)."""
     session = requests.Session()
     timings = []
     for body, headers in requests_:
         start = time.perf_counter()
         response = session.post(url, data=body, headers=headers, timeout=30)
         timings.append(time.perf_counter() - start)
-        if response.status_code != expect:
-            raise SystemExit(f"expected {expect}, got {response.status_code}: {response.text}")
+        if response.status_code != expect or (action and response.json().get("action") != action):
+            raise SystemExit(f"expected {expect} {action}, got {response.status_code}: {response.text}")
     return timings
 
 
@@ -130,11 +126,11 @@ def main() -> None:
             ]
             results = [row(name, measure(url, reqs, status), calls) for name, url, reqs, status, calls in cases]
             before = downstream.calls
-            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas], 200)
+            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas], 200, "started")
             per = (downstream.calls - before) / n
             results.append(row("push → staging deploy started", timings, f"{per:.0f}"))
             before = downstream.calls
-            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas[:side]], 200)
+            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas[:side]], 200, "exists")
             results.append(row("redelivered push → exists", timings, f"{(downstream.calls - before) / side:.0f}"))
         finally:
             webhook.stop()
