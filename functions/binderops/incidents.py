@@ -21,6 +21,7 @@ from . import reports
 from .alerts import Alert
 from .clients import Rejected, Unavailable
 from .clients.chat import Notice, RateLimit, Sink
+from .files import write_atomically
 from .locks import KeyedLocks, locked
 
 log = logging.getLogger("binderops.incidents")
@@ -54,11 +55,13 @@ class FolderIssues:
         return sorted(found, key=lambda i: i["number"], reverse=True)
 
     def _save(self, issue: dict) -> dict:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Written whole: another function's process may be reading the folder right now.
         base = self.folder / str(issue["number"])
-        base.with_suffix(".json").write_text(json.dumps(issue, indent=1))
+        write_atomically(base.with_suffix(".json"), json.dumps(issue, indent=1).encode())
         comments = "".join(f"\n\n---\n\n{c['body']}" for c in issue["comments"])
-        base.with_suffix(".md").write_text(f"# {issue['title']}\n\nLabels: {', '.join(l['name'] for l in issue['labels'])} · {issue['state']}\n\n{issue['body']}{comments}\n")
+        labels = ", ".join(label["name"] for label in issue["labels"])
+        page = f"# {issue['title']}\n\nLabels: {labels} · {issue['state']}\n\n{issue['body']}{comments}\n"
+        write_atomically(base.with_suffix(".md"), page.encode())
         return issue
 
     def issues(self, repo: str, label: str):

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .builds import Build, DeployRequest, already_started, tags
+from .files import write_atomically
 from .locks import locked
 
 log = logging.getLogger("binderops.localbuild")
@@ -36,9 +37,7 @@ def _now() -> str:
 
 
 def _write(path: Path, resource: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(resource, indent=1))
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(resource, indent=1).encode())
 
 
 class LocalBuilds:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-from urllib.parse import urlparse
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+from .clients import google_endpoint
+from .files import write_atomically
 
 
 def write_public(name: str, content: bytes, content_type: str, public_dir: Path, bucket: str = "", api_url: str = "") -> str:
@@ -15,21 +13,12 @@ def write_public(name: str, content: bytes, content_type: str, public_dir: Path,
     if bucket:
         from google.cloud import storage
 
-        options, credentials = {}, None
-        if api_url:
-            options["api_endpoint"] = api_url
-            if urlparse(api_url).hostname in LOOPBACK_HOSTS:
-                from google.auth.credentials import AnonymousCredentials
-
-                credentials = AnonymousCredentials()
+        credentials, options = google_endpoint(api_url)
         client = storage.Client(project="-" if credentials else None, credentials=credentials, client_options=options)
         blob = client.bucket(bucket).blob(name)
         blob.cache_control = "public, max-age=300"
         blob.upload_from_string(content, content_type=content_type, timeout=60)
         return f"gs://{bucket}/{name}"
-    public_dir.mkdir(parents=True, exist_ok=True)
     target = public_dir / name
-    with tempfile.NamedTemporaryFile(dir=public_dir, prefix=f".{name}.", delete=False) as f:
-        f.write(content)
-    os.replace(f.name, target)  # atomic on one file system
+    write_atomically(target, content)
     return str(target)

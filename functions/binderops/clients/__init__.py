@@ -13,10 +13,26 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import requests
 
 log = logging.getLogger("binderops.clients")
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def google_endpoint(api_url: str) -> tuple[object | None, dict]:
+    """``credentials`` and ``client_options`` for a google-cloud client aimed at ``api_url``
+    (Google's own endpoint and ADC when empty). A loopback endpoint — an emulator or a test
+    server — gets anonymous credentials: there is nobody to authenticate to."""
+    if not api_url:
+        return None, {}
+    if urlparse(api_url).hostname in LOOPBACK_HOSTS:
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials(), {"api_endpoint": api_url}
+    return None, {"api_endpoint": api_url}
 
 
 class Unavailable(RuntimeError):

@@ -12,12 +12,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from .. import schemas
+from ..clients import google_endpoint
 from . import WarehouseUnavailable
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # A function should fail fast and let Pub/Sub redeliver rather than retry for minutes.
 STREAM_RETRY_SECONDS = 20.0
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -56,15 +55,7 @@ class BigQueryWarehouse:
         if self._client is None:
             from google.cloud import bigquery
 
-            options = {}
-            credentials = None
-            if self.api_url:
-                options["api_endpoint"] = self.api_url
-                if urlparse(self.api_url).hostname in LOOPBACK_HOSTS:
-                    # A local emulator or test server: there is nobody to authenticate to.
-                    from google.auth.credentials import AnonymousCredentials
-
-                    credentials = AnonymousCredentials()
+            credentials, options = google_endpoint(self.api_url)
             self._client = bigquery.Client(project=self.project, credentials=credentials, client_options=options)
         return self._client
 
