@@ -22,13 +22,26 @@ class CloudJsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is when a record is written, not as it was at set-up
+    (whatever replaces it later — a test runner's capture, a host's redirection — gets the logs)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup(env: dict[str, str] | None = None) -> None:
     """Send ``binderops`` logs (INFO and up) to stderr, as JSON when running on Cloud Run."""
     env = os.environ if env is None else env
     logger = logging.getLogger("binderops")
     if logger.handlers:
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     on_cloud_run = "K_SERVICE" in env
     handler.setFormatter(CloudJsonFormatter() if on_cloud_run else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
