@@ -9,12 +9,15 @@ import base64
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,36 +97,64 @@ def stop_all(services: list[Service], grace: float = 10) -> None:
             service.process.wait()
 
 
-def _start(name: str, command: list[str], env: Mapping[str, str], url: str, log_dir: Path, timeout: float) -> Service:
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM for the block, then deliver them. Starting a child must not be
+    interrupted between its fork and its registration: it runs in its own session, and a child
+    nobody knows of outlives the stack."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers run in the main thread only
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda number, frame: caught.append(number)) for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    for signum in caught:
+        signal.raise_signal(signum)  # now handled as it would have been
+
+
+def _start(name: str, command: list[str], env: Mapping[str, str], url: str, log_dir: Path, timeout: float,
+           registry: list[Service] | None = None) -> Service:  # fmt: skip
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    with open(log_path, "wb") as out:
-        process = subprocess.Popen(command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    service = Service(name, url, process, log_path)
+    service = None
     try:
+        with _interrupts_held():
+            with open(log_path, "wb") as out:
+                process = subprocess.Popen(command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            service = Service(name, url, process, log_path)
+            if registry is not None:
+                registry.append(service)
         _wait_for_http(url, process, name, timeout)
     except RuntimeError as e:
         service.stop()
         tail = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{e}; its log ({log_path}) ends:\n{tail}") from None
-    except BaseException:  # interrupted while it started: it is nobody's to stop yet
-        service.stop()
+    except BaseException:  # interrupted while it started
+        if service is not None:
+            service.stop()
         raise
     return service
 
 
-def start_emulator(project: str, log_dir: Path, port: int | None = None) -> Service:
-    """Start the official Pub/Sub emulator on 127.0.0.1."""
+def start_emulator(project: str, log_dir: Path, port: int | None = None, registry: list[Service] | None = None) -> Service:
+    """Start the official Pub/Sub emulator on 127.0.0.1 (added to ``registry`` as soon as it runs)."""
     script = find_emulator()
     port = port or free_port()
     data_dir = log_dir / f"pubsub-{port}"
     command = [str(script), "--host=127.0.0.1", f"--port={port}", f"--data-dir={data_dir}"]
     env = {**os.environ, "CLOUDSDK_CORE_PROJECT": project}
-    return _start("pubsub-emulator", command, env, f"http://127.0.0.1:{port}", log_dir, timeout=60)
+    return _start("pubsub-emulator", command, env, f"http://127.0.0.1:{port}", log_dir, timeout=60, registry=registry)
 
 
-def start_function(target: str, env: Mapping[str, str], log_dir: Path, source: Path | None = None, port: int | None = None) -> Service:
-    """Serve one entry point of ``functions/main.py`` with functions-framework on 127.0.0.1."""
+def start_function(target: str, env: Mapping[str, str], log_dir: Path, source: Path | None = None, port: int | None = None,
+                   registry: list[Service] | None = None) -> Service:  # fmt: skip
+    """Serve one entry point of ``functions/main.py`` with functions-framework on 127.0.0.1
+    (added to ``registry`` as soon as it runs, so its owner can always stop it)."""
     port = port or free_port()
     source = source or FUNCTIONS_DIR / "main.py"
     command = [
@@ -133,7 +164,7 @@ def start_function(target: str, env: Mapping[str, str], log_dir: Path, source: P
     ]  # fmt: skip
     # The function imports ``binderops`` from beside main.py, as it does when deployed.
     full_env = {**os.environ, **env, "PYTHONPATH": str(source.parent)}
-    return _start(target, command, full_env, f"http://127.0.0.1:{port}", log_dir, timeout=30)
+    return _start(target, command, full_env, f"http://127.0.0.1:{port}", log_dir, timeout=30, registry=registry)
 
 
 def post_cloudevent(function_url: str, data: bytes, attributes: dict[str, str], project: str, topic: str) -> None:

@@ -60,7 +60,17 @@ def _command() -> str:
     return os.path.relpath(installed) if installed.exists() else "binderops"
 
 
-def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator) -> None:
+def _wait_for(what: str, check, timeout: float, log_path: Path):
+    """Poll ``check`` until it returns something true; RuntimeError naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen within {timeout:.0f} s; see {log_path}")
+        time.sleep(0.3)
+    return value
+
+
+def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator, services: list) -> None:
     """The daily cost export, fired as Cloud Scheduler would: a tick on a topic pushed into
     ``export_costs``. Runs over a generated billing export (loaded once into DuckDB)."""
     from .billing_sample import load_rows, sample_rows
@@ -82,7 +92,7 @@ def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator
         "BINDEROPS_PUBLIC_DIR": str(Path(settings.public_dir).resolve()),
         "BINDEROPS_MEMBER_COSTS": str(settings.member_costs or local.FUNCTIONS_DIR.parent / "samples" / "member-costs.csv"),
     }
-    function = local.start_function("export_costs", cost_env, logs)
+    function = local.start_function("export_costs", cost_env, logs, registry=services)
     try:
         if emulator:
             wiring = local.PubSubWiring(settings.project, "cost-export-ticks", function.url)
@@ -90,12 +100,11 @@ def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator
             wiring.publish([(b"{}", {})])
         else:
             local.post_cloudevent(function.url, b"{}", {}, settings.project, "cost-export-ticks")
-        deadline = time.monotonic() + 60
-        while not published.exists() or published.stat().st_mtime_ns == before:
-            if time.monotonic() > deadline:
-                print(f"export_costs did not publish within 60 s; see {function.log_path}")
-                return
-            time.sleep(0.2)
+        try:
+            _wait_for("export_costs publishing", lambda: published.exists() and published.stat().st_mtime_ns != before, 60, function.log_path)
+        except RuntimeError as e:
+            print(e)
+            return
     finally:
         function.stop()
     from .cli import format_rows
@@ -107,15 +116,6 @@ def _export_costs(settings: Settings, warehouse, env: dict, logs: Path, emulator
     warehouse.close()
     print(f"\nexport_costs (fired by a scheduler tick) published {published}; the last days:\n")
     print(format_rows(rows, "table"))
-
-
-def _wait_for(what: str, check, timeout: float, log_path: Path):
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not happen within {timeout:.0f} s; see {log_path}")
-        time.sleep(0.3)
-    return value
 
 
 def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, services: list) -> dict:
@@ -135,12 +135,10 @@ def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, services
         deploy_env["PUBSUB_EMULATOR_HOST"] = emulator.url.removeprefix("http://")
     else:  # builds report straight to deploy_status (it starts production builds itself)
         deploy_env["BINDEROPS_DEPLOY_STATUS_URL"] = f"http://127.0.0.1:{port}"
-    status = local.start_function("deploy_status", deploy_env, logs, port=port)
-    services.append(status)
+    status = local.start_function("deploy_status", deploy_env, logs, port=port, registry=services)
     if emulator:
         local.PubSubWiring(settings.project, settings.builds_topic, status.url).create(emulator.url)
-    webhook = local.start_function("github_webhook", deploy_env, logs)
-    services.append(webhook)
+    webhook = local.start_function("github_webhook", deploy_env, logs, registry=services)
     print(f"\ngithub_webhook on {webhook.url}, deploy_status on {status.url} (builds run locally: {settings.deploy_command or 'a sample command'})")
     return {"github_webhook": webhook.url, "webhook_secret": secret, "deploy_repo": deploy_env["BINDEROPS_DEPLOY_REPOS"].split(",")[0],
             "deploy_status_log": str(status.log_path)}  # fmt: skip
@@ -173,12 +171,10 @@ def _start_incidents(settings: Settings, env: dict, logs: Path, emulator, servic
     incident_env = {**env, "BINDEROPS_STATE_DIR": str(state), "BINDEROPS_ALERT_TOKEN": token}
     if not settings.chat_webhooks:
         incident_env["BINDEROPS_CHAT_WEBHOOKS"] = f"file={state / 'chat.jsonl'}"
-    webhook = local.start_function("notify_incident_http", incident_env, logs)
-    services.append(webhook)
+    webhook = local.start_function("notify_incident_http", incident_env, logs, registry=services)
     info = {"notify_incident_http": f"{webhook.url}/", "alert_token": token, "notify_incident_log": str(webhook.log_path)}
     if emulator:
-        subscriber = local.start_function("notify_incident", incident_env, logs)
-        services.append(subscriber)
+        subscriber = local.start_function("notify_incident", incident_env, logs, registry=services)
         wiring = local.PubSubWiring(settings.project, "monitoring-alerts", subscriber.url)
         wiring.create(emulator.url)
         info["alert_topic"] = f"projects/{settings.project}/topics/monitoring-alerts"
@@ -232,14 +228,12 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
         emulator = None
         if use_emulator:
             try:
-                emulator = local.start_emulator(settings.project, logs)
-                services.append(emulator)
+                emulator = local.start_emulator(settings.project, logs, registry=services)
                 print(f"Pub/Sub emulator on {emulator.url}")
             except local.ToolMissing as e:
                 print(f"Pub/Sub emulator not available ({e}); posting CloudEvents straight to the function instead.")
         env = {"BINDEROPS_WAREHOUSE": warehouse.url, "BINDEROPS_DEFAULT_ORIGIN": settings.default_origin}
-        function = local.start_function("ingest_launch", env, logs)
-        services.append(function)
+        function = local.start_function("ingest_launch", env, logs, registry=services)
         print(f"ingest_launch (functions-framework) on {function.url}; logs in {logs}")
 
         messages = sample.sample_day(launches=launches)
@@ -262,7 +256,7 @@ def run_stack(settings: Settings, launches: int = 2000, once: bool = False, use_
                 return 1
             time.sleep(0.5)
         print(_summary(warehouse))
-        _export_costs(settings, warehouse, env, logs, emulator)
+        _export_costs(settings, warehouse, env, logs, emulator, services)
         stack_info = _start_deploys(settings, env, logs, emulator, services)
         incident_info = _start_incidents(settings, env, logs, emulator, services)
         send.write_stack(state, {**stack_info, **{k: v for k, v in incident_info.items() if not k.startswith("_")}})
