@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from urllib.parse import parse_qs
 
-from .builds import STAGING, DeployRequest
+from .builds import PRODUCTION, STAGING, DeployRequest
 from .clients import Rejected, Unavailable
 from .config import Settings
 from .deploys import INCIDENT_LABEL, Deployer, Outcome
@@ -136,7 +136,7 @@ def _pull_request(event: dict, repo: str, delivery: str, rules: Rules, deployer:
         # Overriding an incident hold deploys what was merged, to production.
         if not pull.get("merged") or not pull.get("merge_commit_sha"):
             return _ignored(f"{rules.override_label!r} takes effect once the pull request is merged")
-        request = DeployRequest(repo, pull["merge_commit_sha"], "production", "override", delivery,
+        request = DeployRequest(repo, pull["merge_commit_sha"], PRODUCTION, "override", delivery,
                                 f"#{event.get('number')} deployed during an incident")  # fmt: skip
         return _reply(deployer.deploy(request, override=True))
     sha = (pull.get("head") or {}).get("sha", "")
