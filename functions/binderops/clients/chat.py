@@ -55,14 +55,17 @@ def _markdown(notice: Notice) -> str:
 class Zulip(Sink):
     kind = "zulip"
 
-    def send(self, notice: Notice) -> None:
-        parts = urlsplit(self.url)
+    def __init__(self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY) -> None:
+        super().__init__(url, session, policy)
+        parts = urlsplit(url)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        endpoint = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
-        form = {"type": "stream", "to": query.get("stream", "general"), "topic": query.get("topic", "incidents"),
-                "content": _markdown(notice)}  # fmt: skip
-        auth = (unquote(parts.username or ""), unquote(parts.password or ""))
-        call(self.session, "POST", endpoint, f"Zulip ({self.name})", self.policy, data=form, auth=auth)
+        self.endpoint = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+        self.stream, self.topic = query.get("stream", "general"), query.get("topic", "incidents")
+        self.auth = (unquote(parts.username or ""), unquote(parts.password or ""))
+
+    def send(self, notice: Notice) -> None:
+        form = {"type": "stream", "to": self.stream, "topic": self.topic, "content": _markdown(notice)}
+        call(self.session, "POST", self.endpoint, f"Zulip ({self.name})", self.policy, data=form, auth=self.auth)
 
 
 class Slack(Sink):
@@ -76,14 +79,17 @@ class Slack(Sink):
 class Matrix(Sink):
     kind = "matrix"
 
+    def __init__(self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY) -> None:
+        super().__init__(url, session, policy)
+        parts = urlsplit(url)
+        self.room = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+        self.headers = {"Authorization": f"Bearer {parse_qs(parts.query).get('access_token', [''])[0]}"}
+
     def send(self, notice: Notice) -> None:
-        parts = urlsplit(self.url)
-        token = parse_qs(parts.query).get("access_token", [""])[0]
-        room = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
         txn = hashlib.sha256(notice.key.encode()).hexdigest()[:32]
         body = {"msgtype": "m.notice", "body": _markdown(notice)}
-        call(self.session, "PUT", f"{room}/send/m.room.message/{quote(txn)}", f"Matrix ({self.name})", self.policy,
-             json=body, headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        call(self.session, "PUT", f"{self.room}/send/m.room.message/{quote(txn)}", f"Matrix ({self.name})", self.policy,
+             json=body, headers=self.headers)  # fmt: skip
 
 
 class File(Sink):
