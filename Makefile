@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean lock
 
 $(BIN)/binderops: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "binderops needs Python 3.11 or newer"; exit 1; }
@@ -23,6 +23,7 @@ test: $(BIN)/binderops
 	else \
 		echo "skipping terraform fmt: terraform is not installed"; \
 	fi
+	$(BIN)/ruff format --check --quiet . && $(BIN)/ruff check --quiet . && echo "ruff: ok"
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/binderops
@@ -31,6 +32,13 @@ bench: $(BIN)/binderops
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/costs.py
 	$(BIN)/python bench/webhook.py
+
+# The deployed functions' dependencies, every transitive one pinned with its hashes. Run after
+# changing the `functions` extra in pyproject.toml; `make test` fails until the lock agrees.
+lock: $(BIN)/binderops
+	$(BIN)/uv pip compile pyproject.toml --extra functions --generate-hashes --quiet \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--custom-compile-command "make lock" -o functions/requirements.txt
 
 clean:
 	rm -rf $(VENV) .binderops

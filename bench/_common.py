@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import random
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from binderops.sample import launch_event
+from binderops.local.samples import launch_event
 
 
 def write_archive(path: Path, events: int, seed: int = 1) -> Path:
     """An ``events-YYYY-MM-DD.jsonl`` file as the public archive has them."""
     rng = random.Random(seed)
-    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
     with open(path, "w") as f:
         for n in range(events):
             when = start + timedelta(minutes=n * 1440 // events)

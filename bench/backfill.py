@@ -15,32 +15,35 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table, write_archive  # noqa: E402
+from _common import table, write_archive
 
-from binderops import schemas  # noqa: E402
-from binderops.backfill import backfill  # noqa: E402
-from binderops.specs import split_spec  # noqa: E402
-from binderops.warehouse import open_warehouse  # noqa: E402
+from binderops import schemas
+from binderops.backfill import backfill
+from binderops.specs import split_spec
+from binderops.warehouse import open_warehouse
 
 
 def naive(path: Path, db: Path, limit: int) -> float:
     import duckdb
     import jsonschema
 
-    validators = {v: jsonschema.Draft7Validator(s) for v, s in schemas.launch_event_schemas().items()}
+    validators = {
+        v: jsonschema.Draft7Validator(s) for v, s in schemas.launch_event_schemas().items()
+    }
     con = duckdb.connect(str(db))
     con.execute("SET TimeZone = 'UTC'")
     con.execute(
-        "CREATE TABLE launches (event_id VARCHAR PRIMARY KEY, timestamp TIMESTAMPTZ, schema_version BIGINT, provider VARCHAR,"
+        "CREATE TABLE launches (event_id VARCHAR PRIMARY KEY, timestamp TIMESTAMPTZ, "
+        "schema_version BIGINT, provider VARCHAR,"
         " spec VARCHAR, repo VARCHAR, ref VARCHAR, resolved_ref VARCHAR, status VARCHAR, origin VARCHAR,"
         " build_token BOOLEAN, request_origin VARCHAR, ingested_at TIMESTAMPTZ)"
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = time.perf_counter()
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -52,21 +55,44 @@ def naive(path: Path, db: Path, limit: int) -> float:
             repo, ref = split_spec(event.get("provider"), event.get("spec"))
             con.execute(
                 "INSERT OR IGNORE INTO launches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [f"{path.name}:{n}", when, event["version"], event.get("provider"), event.get("spec"), repo, ref,
-                 event.get("ref", ""), event.get("status"), event.get("origin"), event.get("build_token"),
-                 event.get("request_origin"), now],
-            )  # fmt: skip
+                [
+                    f"{path.name}:{n}",
+                    when,
+                    event["version"],
+                    event.get("provider"),
+                    event.get("spec"),
+                    repo,
+                    ref,
+                    event.get("ref", ""),
+                    event.get("status"),
+                    event.get("origin"),
+                    event.get("build_token"),
+                    event.get("request_origin"),
+                    now,
+                ],
+            )
     elapsed = time.perf_counter() - start
     con.close()
     return min(limit, n) / elapsed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000, help="events in the archive (default 1,000,000)")
-    parser.add_argument("--naive-events", type=int, default=5_000, help="events the naive loop runs on (default 5,000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="events in the archive (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--naive-events",
+        type=int,
+        default=5_000,
+        help="events the naive loop runs on (default 5,000)",
+    )
     args = parser.parse_args()
-    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, DuckDB's threads included
+    os.sched_setaffinity(
+        0, {sorted(os.sched_getaffinity(0))[0]}
+    )  # one core, DuckDB's threads included
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -88,12 +114,34 @@ def main() -> None:
     assert first.loaded == args.events and again.loaded == 0
     rate = args.events / first_s
     print(f"Backfill into DuckDB, one core, {args.events:,} events ({size_mb:.0f} MB of JSONL)\n")
-    print(table([
-        ("path", "events", "seconds", "events/s", "vs naive"),
-        ("naive: json.loads + jsonschema + INSERT per event", f"{args.naive_events:,}", f"{args.naive_events / naive_rate:.2f}", f"{naive_rate:,.0f}", "1x"),
-        ("binderops backfill (first run)", f"{args.events:,}", f"{first_s:.2f}", f"{rate:,.0f}", f"{rate / naive_rate:,.0f}x"),
-        ("binderops backfill (re-run, adds 0 rows)", f"{args.events:,}", f"{again_s:.2f}", f"{args.events / again_s:,.0f}", f"{args.events / again_s / naive_rate:,.0f}x"),
-    ]))  # fmt: skip
+    print(
+        table(
+            [
+                ("path", "events", "seconds", "events/s", "vs naive"),
+                (
+                    "naive: json.loads + jsonschema + INSERT per event",
+                    f"{args.naive_events:,}",
+                    f"{args.naive_events / naive_rate:.2f}",
+                    f"{naive_rate:,.0f}",
+                    "1x",
+                ),
+                (
+                    "binderops backfill (first run)",
+                    f"{args.events:,}",
+                    f"{first_s:.2f}",
+                    f"{rate:,.0f}",
+                    f"{rate / naive_rate:,.0f}x",
+                ),
+                (
+                    "binderops backfill (re-run, adds 0 rows)",
+                    f"{args.events:,}",
+                    f"{again_s:.2f}",
+                    f"{args.events / again_s:,.0f}",
+                    f"{args.events / again_s / naive_rate:,.0f}x",
+                ),
+            ]
+        )
+    )
     print(f"\npeak memory (max RSS): {peak_mb:,.0f} MB")
     print(f"whole public archive (~32.5 million events) at this rate: {32.5e6 / rate / 60:.1f} min")
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table  # noqa: E402
+from _common import table
 
-from binderops import local, sample  # noqa: E402
-from binderops.warehouse import open_warehouse  # noqa: E402
+from binderops import local, sample
+from binderops.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 900
@@ -28,16 +28,21 @@ TIMEOUT = 900
 def counts(warehouse) -> dict:
     try:
         return warehouse.query(
-            "SELECT (SELECT COUNT(*) FROM raw.launches) AS launches, (SELECT COUNT(DISTINCT event_id) FROM raw.launches) AS ids,"
+            "SELECT (SELECT COUNT(*) FROM raw.launches) AS launches, (SELECT COUNT(DISTINCT "
+            "event_id) FROM raw.launches) AS ids,"
             " (SELECT COUNT(*) FROM raw.launch_errors) AS errors"
         )[0]
     finally:
         warehouse.close()
 
 
-def run(emulator, tmp: Path, name: str, source: Path, deliveries, expected: int) -> tuple[float, dict]:
+def run(
+    emulator, tmp: Path, name: str, source: Path, deliveries, expected: int
+) -> tuple[float, dict]:
     url = f"duckdb://{tmp / name / 'w.duckdb'}"
-    function = local.start_function("ingest_launch", {"BINDEROPS_WAREHOUSE": url}, tmp / name, source=source)
+    function = local.start_function(
+        "ingest_launch", {"BINDEROPS_WAREHOUSE": url}, tmp / name, source=source
+    )
     try:
         wiring = local.PubSubWiring("binderops-bench", f"launch-{name}", function.url)
         wiring.create(emulator.url)
@@ -56,7 +61,9 @@ def run(emulator, tmp: Path, name: str, source: Path, deliveries, expected: int)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=10_000)
     args = parser.parse_args()
     messages = sample.sample_day(launches=args.events, seed=11)
@@ -69,16 +76,51 @@ def main() -> None:
         tmp = Path(tmp)
         emulator = local.start_emulator("binderops-bench", tmp)
         try:
-            base_s, base = run(emulator, tmp, "plain", ROOT / "functions" / "main.py", once, len(messages))
-            soak_s, soak = run(emulator, tmp, "faults", ROOT / "tests" / "faulty_main.py", repeated, len(messages))
+            base_s, base = run(
+                emulator, tmp, "plain", ROOT / "functions" / "main.py", once, len(messages)
+            )
+            soak_s, soak = run(
+                emulator, tmp, "faults", ROOT / "tests" / "faulty_main.py", repeated, len(messages)
+            )
         finally:
             emulator.stop()
-    print(f"{len(messages):,} messages ({valid:,} valid launches) through the Pub/Sub emulator into functions-framework\n")
-    print(table([
-        ("run", "deliveries published", "seconds", "messages/s", "rows", "distinct ids", "errors"),
-        ("baseline: published once, no faults", f"{len(once):,}", f"{base_s:.1f}", f"{len(messages) / base_s:,.0f}", f"{base['launches']:,}", f"{base['ids']:,}", f"{base['errors']}"),
-        ("soak: up to 3 publishes, 1 in 5 writes fail", f"{len(repeated):,}", f"{soak_s:.1f}", f"{len(messages) / soak_s:,.0f}", f"{soak['launches']:,}", f"{soak['ids']:,}", f"{soak['errors']}"),
-    ]))  # fmt: skip
+    print(
+        f"{len(messages):,} messages ({valid:,} valid launches) through the Pub/Sub emulator into "
+        "functions-framework\n"
+    )
+    print(
+        table(
+            [
+                (
+                    "run",
+                    "deliveries published",
+                    "seconds",
+                    "messages/s",
+                    "rows",
+                    "distinct ids",
+                    "errors",
+                ),
+                (
+                    "baseline: published once, no faults",
+                    f"{len(once):,}",
+                    f"{base_s:.1f}",
+                    f"{len(messages) / base_s:,.0f}",
+                    f"{base['launches']:,}",
+                    f"{base['ids']:,}",
+                    f"{base['errors']}",
+                ),
+                (
+                    "soak: up to 3 publishes, 1 in 5 writes fail",
+                    f"{len(repeated):,}",
+                    f"{soak_s:.1f}",
+                    f"{len(messages) / soak_s:,.0f}",
+                    f"{soak['launches']:,}",
+                    f"{soak['ids']:,}",
+                    f"{soak['errors']}",
+                ),
+            ]
+        )
+    )
     ok = soak["launches"] == soak["ids"] == valid and soak["errors"] == len(messages) - valid
     print(f"\nexactly one row per event: {'yes' if ok else 'NO'}")
     sys.exit(0 if ok else 1)

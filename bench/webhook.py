@@ -22,22 +22,22 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from _common import table  # noqa: E402
+from _common import table
+from fakes.cloudbuild import ACCESS_TOKEN, TRIGGER, service_account_file
+from fakes.github import TOKEN
+from fakes.http import RecordingServer, Request, Response
 
-from binderops import local, send  # noqa: E402
-from fakes.cloudbuild import ACCESS_TOKEN, TRIGGER, service_account_file  # noqa: E402
-from fakes.github import TOKEN  # noqa: E402
-from fakes.http import RecordingServer, Request, Response  # noqa: E402
+from binderops import local, send
 
 SECRET = "bench-secret"
 REPO = "jupyterhub/mybinder.org-deploy"
-EMPTY = '''import functions_framework
+EMPTY = """import functions_framework
 
 
 @functions_framework.http
 def github_webhook(request):
     return "ok"
-'''
+"""
 
 
 class Downstream:
@@ -51,15 +51,22 @@ class Downstream:
         self.calls += 1
         path = request.path
         if path == "/token":
-            return Response(200, {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600})
+            return Response(
+                200, {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600}
+            )
         if path.endswith("/builds"):
             tags = re.findall(r'tags="sha-([0-9a-f]{40})"', request.query["filter"][0])
             found = [self.started[tags[0]]] if tags and tags[0] in self.started else []
             return Response(200, {"builds": found} if found else {})
         if path.endswith(":run"):
             source = request.json()["source"]
-            build = {"id": str(uuid.uuid4()), "status": "QUEUED", "createTime": "2026-11-28T10:00:00Z", "logUrl": "https://console",
-                     "substitutions": {"COMMIT_SHA": source["commitSha"], **source["substitutions"]}}  # fmt: skip
+            build = {
+                "id": str(uuid.uuid4()),
+                "status": "QUEUED",
+                "createTime": "2026-11-28T10:00:00Z",
+                "logUrl": "https://console",
+                "substitutions": {"COMMIT_SHA": source["commitSha"], **source["substitutions"]},
+            }
             self.started[source["commitSha"]] = build
             return Response(200, {"name": "operations/build/x", "metadata": {"build": build}})
         if path.endswith("/deployments") and request.method == "GET":
@@ -75,7 +82,9 @@ def signed(event: str, payload: dict, secret: str = SECRET) -> tuple[bytes, dict
     return send.signed_webhook(secret, event, payload)
 
 
-def measure(url: str, requests_: list[tuple[bytes, dict]], expect: int, action: str = "") -> list[float]:
+def measure(
+    url: str, requests_: list[tuple[bytes, dict]], expect: int, action: str = ""
+) -> list[float]:
     """Time each request; stop if one is not answered with ``expect`` (and ``action``, if given)."""
     session = requests.Session()
     timings = []
@@ -84,19 +93,33 @@ def measure(url: str, requests_: list[tuple[bytes, dict]], expect: int, action: 
         response = session.post(url, data=body, headers=headers, timeout=30)
         timings.append(time.perf_counter() - start)
         if response.status_code != expect or (action and response.json().get("action") != action):
-            raise SystemExit(f"expected {expect} {action}, got {response.status_code}: {response.text}")
+            raise SystemExit(
+                f"expected {expect} {action}, got {response.status_code}: {response.text}"
+            )
     return timings
 
 
 def row(name: str, timings: list[float], calls: str) -> tuple[str, ...]:
     ms = sorted(t * 1000 for t in timings)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    return (name, f"{len(ms):,}", calls, f"{statistics.median(ms):.2f}", f"{p99:.2f}", f"{ms[-1]:.1f}")
+    return (
+        name,
+        f"{len(ms):,}",
+        calls,
+        f"{statistics.median(ms):.2f}",
+        f"{p99:.2f}",
+        f"{ms[-1]:.1f}",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=10_000, help="deploy-starting deliveries to time (default 10000)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=10_000,
+        help="deploy-starting deliveries to time (default 10000)",
+    )
     args = parser.parse_args()
     n, side = args.requests, max(200, args.requests // 5)
     downstream = Downstream()
@@ -104,14 +127,21 @@ def main() -> None:
         tmp = Path(tmp)
         server.requests = _Discard()  # 50,000 requests: keep none
         env = {
-            "BINDEROPS_GITHUB_WEBHOOK_SECRET": SECRET, "BINDEROPS_GITHUB_TOKEN": TOKEN, "BINDEROPS_GITHUB_API_URL": server.url,
-            "BINDEROPS_DEPLOY_REPOS": REPO, "BINDEROPS_DEPLOY_BACKEND": "cloudbuild", "BINDEROPS_CLOUDBUILD_TRIGGER": TRIGGER,
-            "BINDEROPS_CLOUDBUILD_API_URL": server.url, "BINDEROPS_STATE_DIR": str(tmp),
+            "BINDEROPS_GITHUB_WEBHOOK_SECRET": SECRET,
+            "BINDEROPS_GITHUB_TOKEN": TOKEN,
+            "BINDEROPS_GITHUB_API_URL": server.url,
+            "BINDEROPS_DEPLOY_REPOS": REPO,
+            "BINDEROPS_DEPLOY_BACKEND": "cloudbuild",
+            "BINDEROPS_CLOUDBUILD_TRIGGER": TRIGGER,
+            "BINDEROPS_CLOUDBUILD_API_URL": server.url,
+            "BINDEROPS_STATE_DIR": str(tmp),
             "GOOGLE_APPLICATION_CREDENTIALS": str(service_account_file(tmp, f"{server.url}/token")),
-        }  # fmt: skip
+        }
         (tmp / "empty").mkdir()
         (tmp / "empty" / "main.py").write_text(EMPTY)
-        empty = local.start_function("github_webhook", {}, tmp / "logs-empty", source=tmp / "empty" / "main.py")
+        empty = local.start_function(
+            "github_webhook", {}, tmp / "logs-empty", source=tmp / "empty" / "main.py"
+        )
         webhook = local.start_function("github_webhook", env, tmp / "logs")
         try:
             warm = [signed("push", send.push_event(REPO, send.random_sha())) for _ in range(50)]
@@ -120,18 +150,58 @@ def main() -> None:
             shas = [send.random_sha() for _ in range(n)]
             before = downstream.calls
             cases = [
-                ("empty HTTP function (baseline)", empty.url, [signed("push", {"zen": "x"}) for _ in range(side)], 200, "0"),
-                ("forged signature → 401", webhook.url, [signed("push", send.push_event(REPO, s), "wrong") for s in shas[:side]], 401, "0"),
-                ("docs-only push → 202", webhook.url, [signed("push", send.push_event(REPO, s, files=("docs/a.md",))) for s in shas[:side]], 202, "0"),
+                (
+                    "empty HTTP function (baseline)",
+                    empty.url,
+                    [signed("push", {"zen": "x"}) for _ in range(side)],
+                    200,
+                    "0",
+                ),
+                (
+                    "forged signature → 401",
+                    webhook.url,
+                    [signed("push", send.push_event(REPO, s), "wrong") for s in shas[:side]],
+                    401,
+                    "0",
+                ),
+                (
+                    "docs-only push → 202",
+                    webhook.url,
+                    [
+                        signed("push", send.push_event(REPO, s, files=("docs/a.md",)))
+                        for s in shas[:side]
+                    ],
+                    202,
+                    "0",
+                ),
             ]
-            results = [row(name, measure(url, reqs, status), calls) for name, url, reqs, status, calls in cases]
+            results = [
+                row(name, measure(url, reqs, status), calls)
+                for name, url, reqs, status, calls in cases
+            ]
             before = downstream.calls
-            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas], 200, "started")
+            timings = measure(
+                webhook.url,
+                [signed("push", send.push_event(REPO, s)) for s in shas],
+                200,
+                "started",
+            )
             per = (downstream.calls - before) / n
             results.append(row("push → staging deploy started", timings, f"{per:.0f}"))
             before = downstream.calls
-            timings = measure(webhook.url, [signed("push", send.push_event(REPO, s)) for s in shas[:side]], 200, "exists")
-            results.append(row("redelivered push → exists", timings, f"{(downstream.calls - before) / side:.0f}"))
+            timings = measure(
+                webhook.url,
+                [signed("push", send.push_event(REPO, s)) for s in shas[:side]],
+                200,
+                "exists",
+            )
+            results.append(
+                row(
+                    "redelivered push → exists",
+                    timings,
+                    f"{(downstream.calls - before) / side:.0f}",
+                )
+            )
         finally:
             webhook.stop()
             empty.stop()

@@ -1,11 +1,16 @@
-"""Cloud Functions entry points. Each adapts transport to one function of ``binderops``."""
+"""Cloud Functions entry points. Each adapts transport to one function of ``binderops``.
+
+The package raises two kinds of error (``binderops.errors``) and these map them: a
+CloudEvent function raises ``Retry`` (Pub/Sub redelivers) and logs and acknowledges
+``Drop``; an HTTP function answers 503 for ``Retry`` and 4xx for ``Drop``.
+"""
 
 import flask  # already loaded by functions-framework
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from binderops import costs, instance, logs, pubsub
-from binderops.sql import QueryError
+from binderops import instance, logs, pubsub
+from binderops.errors import Drop, Retry
 
 logs.setup()
 
@@ -13,91 +18,103 @@ logs.setup()
 @functions_framework.cloud_event
 def ingest_launch(cloud_event: CloudEvent) -> None:
     """Store one BinderHub launch event from Pub/Sub; raising asks Pub/Sub to redeliver."""
-    pubsub.ingest_cloudevent(cloud_event, instance.warehouse(), instance.settings())
+    from binderops.launches.ingest import ingest_delivery
+    from binderops.launches.settings import LaunchSettings
+
+    settings = instance.settings(LaunchSettings)
+    ingest_delivery(cloud_event.get_data(), cloud_event["id"], instance.warehouse(), settings)
 
 
 @functions_framework.cloud_event
 def export_costs(cloud_event: CloudEvent) -> None:
     """Recompute recent days of cloud cost and publish them; fired daily by Cloud Scheduler.
 
-    The message may be ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` for a manual
-    re-run. A request that cannot be honoured is logged and acknowledged, not retried.
+    The message may be ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` for a manual re-run.
     """
+    from binderops.costs import export
+    from binderops.costs.settings import CostSettings
+
+    request = pubsub.json_data(cloud_event.get_data())
     try:
-        request = pubsub.json_data(cloud_event.get_data())
-        result, location = costs.run(instance.warehouse(), instance.settings(), request)
-    except (costs.ExportRequestError, costs.MemberCostsError, QueryError) as e:
+        result, location = export.run(
+            instance.warehouse(), instance.settings(CostSettings), instance.settings(), request
+        )
+    except Drop as e:
         logs.log.error("export_costs: %s", e)
         return
     logs.log.info(
         "export_costs: replaced %s..%s with %d rows, net %s; published %s",
-        result.window.first, result.window.last, result.rows, result.net_micros, location,
+        result.window.first,
+        result.window.last,
+        result.rows,
+        result.net_micros,
+        location,
     )
 
 
 @functions_framework.http
 def github_webhook(request: flask.Request):
     """Start staged deploys from GitHub ``push``, ``pull_request`` and ``issue_comment`` webhooks."""
-    from binderops import webhooks
+    from binderops.deploys import webhooks
+    from binderops.deploys.settings import DeploySettings
 
     if (request.content_length or 0) > webhooks.MAX_BODY_BYTES:
         return {"error": "payload larger than 25 MiB"}, 413
     body = request.stream.read(webhooks.MAX_BODY_BYTES + 1)
     if len(body) > webhooks.MAX_BODY_BYTES:
         return {"error": "payload larger than 25 MiB"}, 413
-    current = instance.settings()
-    rules = webhooks.Rules.from_settings(current)
-    reply = webhooks.handle(request.headers, body, current.github_webhook_secret, rules, instance.deployer(webhook=True))
+    deploys = instance.settings(DeploySettings)
+    rules = webhooks.Rules.from_settings(deploys, instance.settings().incident_repo)
+    reply = webhooks.handle(
+        request.headers, body, deploys.webhook_secret, rules, instance.deployer(webhook=True)
+    )
     return reply.body, reply.status
 
 
 @functions_framework.cloud_event
 def deploy_status(cloud_event: CloudEvent) -> None:
     """Follow a build on Cloud Build's ``cloud-builds`` topic: GitHub status, record, next stage."""
-    from binderops.builds import Build
-    from binderops.clients import Rejected
+    from binderops.deploys.builds import Build
 
     build = Build.from_resource(pubsub.json_data(cloud_event.get_data()))
-    if not build.is_deploy:
-        logs.log.info("deploy_status: build %s is not a binderops deploy; ignored", build.id or "(no id)")
-        return
     try:
-        done = instance.deployer().on_build(build)
-    except Rejected as e:  # e.g. the incident repository does not exist: retrying cannot help
+        summary = instance.deployer().follow(build)
+    except Drop as e:  # e.g. the incident repository does not exist: retrying cannot help
         logs.log.error("deploy_status: build %s: %s; acknowledged", build.id, e)
         return
-    logs.log.info("deploy_status: build %s (%s %s) %s: %s", build.id, build.environment, build.sha[:12], build.status,
-                  "; ".join(done) or "nothing to do")  # fmt: skip
+    logs.log.info("deploy_status: %s", summary)
 
 
 @functions_framework.cloud_event
 def notify_incident(cloud_event: CloudEvent) -> None:
     """A Cloud Monitoring notification from a Pub/Sub channel → incident report, chat, record."""
-    from binderops import alerts
+    from binderops.incidents import alerts
 
     try:
-        alert = alerts.parse(pubsub.json_data(cloud_event.get_data()))
-    except alerts.InvalidAlert as e:
+        result = instance.notifier().handle(alerts.parse(pubsub.json_data(cloud_event.get_data())))
+    except Drop as e:
         logs.log.error("notify_incident: %s; message %s acknowledged", e, cloud_event["id"])
         return
-    result = instance.notifier().handle(alert)
     logs.log.info("notify_incident: %s", result)
 
 
 @functions_framework.http
 def notify_incident_http(request: flask.Request):
     """The same from a webhook channel: token auth (``?token=``) or HTTP basic auth."""
-    from binderops import alerts
-    from binderops.clients import Unavailable
+    from binderops.incidents import alerts
+    from binderops.incidents.settings import IncidentSettings
 
-    current = instance.settings()
-    if not alerts.authorized(request.args.get("token"), request.headers.get("Authorization"), current.alert_token, current.alert_basic_auth):
+    incidents = instance.settings(IncidentSettings)
+    token, authorization = request.args.get("token"), request.headers.get("Authorization")
+    if not alerts.authorized(
+        token, authorization, incidents.alert_token, incidents.alert_basic_auth
+    ):
         return {"error": "missing or wrong token or credentials"}, 401
     try:
         result = instance.notifier().handle(alerts.parse(request.get_data()))
-    except alerts.InvalidAlert as e:
-        return {"error": str(e)}, 400
-    except Unavailable as e:
+    except Retry as e:
         logs.log.error("notify_incident_http: %s", e)
         return {"error": "a downstream service is unavailable; retry"}, 503
+    except Drop as e:
+        return {"error": str(e)}, 400
     return result, 200

@@ -12,9 +12,10 @@ locals {
   # The dataset names views are written against: `project`.`dataset`.
   sql_datasets = { for kind, id in local.datasets : kind => "`${var.project_id}`.`${id}`" }
   # The functions' source: functions/ plus schemas/, which the code reads at run time, and
-  # the members' invoices file when there is one.
+  # the members' invoices file when there is one. The one-machine tooling (binderops/local/)
+  # is left out: the deployed functions never import it.
   source_files = merge(
-    { for f in fileset(local.source_dir, "**") : f => "${local.source_dir}/${f}" if !can(regex("__pycache__|\\.pyc$|egg-info", f)) },
+    { for f in fileset(local.source_dir, "**") : f => "${local.source_dir}/${f}" if !can(regex("__pycache__|\\.pyc$|egg-info|^binderops/local/", f)) },
     { for f in fileset(local.schemas, "**") : "schemas/${f}" => "${local.schemas}/${f}" },
     var.member_costs_file == "" ? {} : { "member-costs.csv" = var.member_costs_file },
   )

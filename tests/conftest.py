@@ -11,7 +11,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # the fakes package
 
-from binderops import local  # noqa: E402
+from binderops.local import services as local  # noqa: E402
 from binderops.warehouse import open_warehouse  # noqa: E402
 
 REQUIRE_TOOLS = os.environ.get("BINDEROPS_REQUIRE_TOOLS") == "1"

@@ -18,8 +18,14 @@ V6 = {
 }
 
 
-def pubsub_event(data: bytes, attributes=None, message_id="1981947010177954", topic="launch-events") -> CloudEvent:
-    message = {"data": base64.b64encode(data).decode(), "messageId": message_id, "publishTime": "2026-03-01T12:35:00Z"}
+def pubsub_event(
+    data: bytes, attributes=None, message_id="1981947010177954", topic="launch-events"
+) -> CloudEvent:
+    message = {
+        "data": base64.b64encode(data).decode(),
+        "messageId": message_id,
+        "publishTime": "2026-03-01T12:35:00Z",
+    }
     if attributes is not None:
         message["attributes"] = attributes
     return CloudEvent(

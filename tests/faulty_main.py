@@ -11,7 +11,9 @@ import threading
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from binderops import instance, pubsub
+from binderops import instance
+from binderops.launches.ingest import ingest_delivery
+from binderops.launches.settings import LaunchSettings
 from binderops.warehouse import WarehouseUnavailable
 
 
@@ -40,4 +42,6 @@ def ingest_launch(cloud_event: CloudEvent) -> None:
     global _flaky
     if _flaky is None:
         _flaky = FlakyWarehouse(instance.warehouse())
-    pubsub.ingest_cloudevent(cloud_event, _flaky, instance.settings())
+    ingest_delivery(
+        cloud_event.get_data(), cloud_event["id"], _flaky, instance.settings(LaunchSettings)
+    )

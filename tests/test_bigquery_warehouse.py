@@ -1,27 +1,42 @@
 """The BigQuery backend, driven through the real google-cloud-bigquery client over loopback HTTP."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
-from binderops import schemas
-from binderops.warehouse import open_warehouse
 from fakes.bigquery import FakeBigQuery
 from fakes.http import RecordingServer
 
-NOW = datetime(2026, 3, 1, 12, 34, 56, 789000, tzinfo=timezone.utc)
+from binderops.warehouse import open_warehouse, schemas
+
+NOW = datetime(2026, 3, 1, 12, 34, 56, 789000, tzinfo=UTC)
 
 
 def launch_row(event_id: str) -> tuple:
     minute = NOW.replace(second=0, microsecond=0)
-    return (event_id, minute, 6, "GitHub", "a/b/HEAD", "a/b", "HEAD", "abc", "success", "gke.mybinder.org", False, "same-origin", NOW)
+    return (
+        event_id,
+        minute,
+        6,
+        "GitHub",
+        "a/b/HEAD",
+        "a/b",
+        "HEAD",
+        "abc",
+        "success",
+        "gke.mybinder.org",
+        False,
+        "same-origin",
+        NOW,
+    )
 
 
 @pytest.fixture
 def bigquery():
     fake = FakeBigQuery()
     with RecordingServer(fake) as server:
-        warehouse = open_warehouse("bigquery://binder-prod/binder_launches", bigquery_api_url=server.url)
+        warehouse = open_warehouse(
+            "bigquery://binder-prod/binder_launches", bigquery_api_url=server.url
+        )
         yield fake, server, warehouse
         warehouse.close()
 
@@ -45,7 +60,10 @@ def test_setup_creates_partitioned_clustered_tables_and_views_from_schemas(bigqu
     assert "FROM `binder-prod`.`binder_launches_raw`.launches" in view["query"]
     assert "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id" in view["query"]
     daily = fake.tables["binder-prod.binder_launches.launches_daily"]["view"]["query"]
-    assert "COUNT(DISTINCT event_id)" in daily and "FROM `binder-prod`.`binder_launches_raw`.launches" in daily
+    assert (
+        "COUNT(DISTINCT event_id)" in daily
+        and "FROM `binder-prod`.`binder_launches_raw`.launches" in daily
+    )
 
 
 def test_streamed_rows_carry_event_id_as_insert_id(bigquery):
@@ -71,7 +89,10 @@ def test_streamed_rows_carry_event_id_as_insert_id(bigquery):
     }
     request = server.requests[-1]
     assert request.method == "POST"
-    assert request.path == "/bigquery/v2/projects/binder-prod/datasets/binder_launches_raw/tables/launches/insertAll"
+    assert (
+        request.path
+        == "/bigquery/v2/projects/binder-prod/datasets/binder_launches_raw/tables/launches/insertAll"
+    )
 
 
 def test_bulk_load_goes_through_a_free_load_job_and_a_merge_on_the_key(bigquery):
@@ -83,10 +104,14 @@ def test_bulk_load_goes_through_a_free_load_job_and_a_merge_on_the_key(bigquery)
     (load,) = fake.loads
     config = load["configuration"]["load"]
     staging = config["destinationTable"]
-    assert staging["datasetId"] == "binder_launches_raw" and staging["tableId"].startswith("_staging_launches_")
+    assert staging["datasetId"] == "binder_launches_raw" and staging["tableId"].startswith(
+        "_staging_launches_"
+    )
     assert config["sourceFormat"] == "NEWLINE_DELIMITED_JSON"
     assert config["writeDisposition"] == "WRITE_TRUNCATE"
-    assert [f["name"] for f in config["schema"]["fields"]] == list(schemas.table("launches").column_names)
+    assert [f["name"] for f in config["schema"]["fields"]] == list(
+        schemas.table("launches").column_names
+    )
     assert [r["event_id"] for r in load["rows"]] == ["f:1", "f:2"]
     merge = fake.queries[-1]["query"]
     assert merge.startswith("MERGE `binder-prod.binder_launches_raw.launches` AS target USING")
@@ -98,11 +123,17 @@ def test_query_runs_in_the_public_dataset_and_returns_typed_rows(bigquery):
     fake, _, warehouse = bigquery
     fake.answers.append(
         (
-            [{"name": "day", "type": "DATE"}, {"name": "provider", "type": "STRING"}, {"name": "launches", "type": "INTEGER"}],
+            [
+                {"name": "day", "type": "DATE"},
+                {"name": "provider", "type": "STRING"},
+                {"name": "launches", "type": "INTEGER"},
+            ],
             [["2026-03-01", "GitHub", "1613"], ["2026-03-01", "Gist", "87"]],
         )
     )
-    rows = warehouse.query("SELECT day, provider, SUM(launches) AS launches FROM launches_daily GROUP BY 1, 2")
+    rows = warehouse.query(
+        "SELECT day, provider, SUM(launches) AS launches FROM launches_daily GROUP BY 1, 2"
+    )
 
     assert rows == [
         {"day": datetime(2026, 3, 1).date(), "provider": "GitHub", "launches": 1613},

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from events import V6
 
-from binderops.cli import main
+from binderops.local.cli import main
 
 # An archive line: the timestamp already truncated, as the public archive has it.
 LINE = {**V6, "timestamp": "2026-03-01T12:34:00+00:00"}
@@ -17,7 +17,11 @@ LINE = {**V6, "timestamp": "2026-03-01T12:34:00+00:00"}
 
 def binderops(*args, env, check=True):
     result = subprocess.run(
-        [sys.executable, "-m", "binderops.cli", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=120
+        [sys.executable, "-m", "binderops.local.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
     )
     if check:
         assert result.returncode == 0, result.stderr
@@ -33,23 +37,67 @@ def env(tmp_path):
 def archive(tmp_path) -> Path:
     """An archive day: 2,400 launches, two identical lines, one bad line, one blank line."""
     path = tmp_path / "events-2026-03-01.jsonl"
-    lines = [json.dumps({**LINE, "spec": f"owner/repo{n % 40}/HEAD", "timestamp": f"2026-03-01T{n % 24:02d}:{n % 60:02d}:00+00:00"}) for n in range(2398)]
-    lines += [json.dumps(LINE), json.dumps(LINE), '{"version": 6, "provider": "GitHub", "ip": "192.0.2.4"', ""]
+    lines = [
+        json.dumps(
+            {
+                **LINE,
+                "spec": f"owner/repo{n % 40}/HEAD",
+                "timestamp": f"2026-03-01T{n % 24:02d}:{n % 60:02d}:00+00:00",
+            }
+        )
+        for n in range(2398)
+    ]
+    lines += [
+        json.dumps(LINE),
+        json.dumps(LINE),
+        '{"version": 6, "provider": "GitHub", "ip": "192.0.2.4"',
+        "",
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def test_backfill_loads_every_line_and_a_rerun_adds_nothing(env, archive):
     first = binderops("backfill", "--quiet", str(archive), env=env)
-    assert "2401 events read from 1 file(s): 2400 new rows in launches, 0 already there, 1 rejected" in first.stdout
+    assert (
+        "2401 events read from 1 file(s): 2400 new rows in launches, 0 already there, 1 rejected"
+        in first.stdout
+    )
     again = binderops("backfill", "--quiet", str(archive), env=env)
     assert "0 new rows in launches, 2400 already there, 1 rejected" in again.stdout
-    counts = json.loads(binderops("query", "--format", "json", "SELECT COUNT(*) AS n, COUNT(DISTINCT event_id) AS ids FROM launches", env=env).stdout)
+    counts = json.loads(
+        binderops(
+            "query",
+            "--format",
+            "json",
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT event_id) AS ids FROM launches",
+            env=env,
+        ).stdout
+    )
     assert counts == [{"n": 2400, "ids": 2400}]
     # Two identical launches in one minute are two launches.
-    same = json.loads(binderops("query", "--format", "json", "SELECT event_id FROM launches WHERE repo = 'binder-examples/requirements' ORDER BY event_id", env=env).stdout)
-    assert same == [{"event_id": "events-2026-03-01.jsonl:2399"}, {"event_id": "events-2026-03-01.jsonl:2400"}]
-    errors = json.loads(binderops("query", "--format", "json", "SELECT event_id, reason, payload FROM raw.launch_errors", env=env).stdout)
+    same = json.loads(
+        binderops(
+            "query",
+            "--format",
+            "json",
+            "SELECT event_id FROM launches WHERE repo = 'binder-examples/requirements' ORDER BY event_id",
+            env=env,
+        ).stdout
+    )
+    assert same == [
+        {"event_id": "events-2026-03-01.jsonl:2399"},
+        {"event_id": "events-2026-03-01.jsonl:2400"},
+    ]
+    errors = json.loads(
+        binderops(
+            "query",
+            "--format",
+            "json",
+            "SELECT event_id, reason, payload FROM raw.launch_errors",
+            env=env,
+        ).stdout
+    )
     assert [e["event_id"] for e in errors] == ["events-2026-03-01.jsonl:2401"]
     assert errors[0]["reason"].startswith("line is not valid JSON")
     assert "192.0.2.4" not in errors[0]["payload"]
@@ -62,32 +110,52 @@ def test_backfill_reads_gzipped_archives(env, tmp_path):
     with gzip.open(path, "wt") as f:
         f.write(json.dumps(LINE) + "\n")
     assert "1 new rows" in binderops("backfill", "-q", str(path), env=env).stdout
-    assert json.loads(binderops("query", "--format", "json", "SELECT event_id FROM launches", env=env).stdout) == [
-        {"event_id": "events-2026-03-02.jsonl:1"}
-    ]
+    assert json.loads(
+        binderops("query", "--format", "json", "SELECT event_id FROM launches", env=env).stdout
+    ) == [{"event_id": "events-2026-03-02.jsonl:1"}]
 
 
 def test_query_formats(env, archive):
     binderops("backfill", "-q", str(archive), env=env)
     sql = "SELECT provider, COUNT(*) AS n FROM launches GROUP BY provider"
-    assert json.loads(binderops("query", "--format", "json", sql, env=env).stdout) == [{"provider": "GitHub", "n": 2400}]
+    assert json.loads(binderops("query", "--format", "json", sql, env=env).stdout) == [
+        {"provider": "GitHub", "n": 2400}
+    ]
     assert binderops("query", "--format", "csv", sql, env=env).stdout == "provider,n\nGitHub,2400\n"
-    assert binderops("query", sql, env=env).stdout == "provider  n\n--------  ----\nGitHub    2400\n"
+    assert (
+        binderops("query", sql, env=env).stdout == "provider  n\n--------  ----\nGitHub    2400\n"
+    )
 
 
 def test_timestamps_and_dates_print_as_iso_8601(env, archive):
     binderops("backfill", "-q", str(archive), env=env)
-    out = json.loads(binderops("query", "--format", "json", "SELECT MIN(timestamp) AS first, MIN(DATE(timestamp)) AS day FROM launches", env=env).stdout)
+    out = json.loads(
+        binderops(
+            "query",
+            "--format",
+            "json",
+            "SELECT MIN(timestamp) AS first, MIN(DATE(timestamp)) AS day FROM launches",
+            env=env,
+        ).stdout
+    )
     assert out == [{"first": "2026-03-01T00:00:00+00:00", "day": "2026-03-01"}]
 
 
 def test_errors_are_clear_and_exit_2(env, tmp_path):
     bad_sql = binderops("query", "SELECT * FROM nowhere", env=env, check=False)
-    assert bad_sql.returncode == 2 and "binderops query:" in bad_sql.stderr and "nowhere" in bad_sql.stderr
+    assert (
+        bad_sql.returncode == 2
+        and "binderops query:" in bad_sql.stderr
+        and "nowhere" in bad_sql.stderr
+    )
     missing = binderops("backfill", str(tmp_path / "missing.jsonl"), env=env, check=False)
     assert missing.returncode == 2 and "no such file" in missing.stderr
     wrong = binderops("query", "SELECT 1", env={"BINDEROPS_WAREHOUSE": "postgres://x"}, check=False)
-    assert wrong.returncode == 2 and "BINDEROPS_WAREHOUSE must be duckdb://PATH or bigquery://PROJECT/DATASET" in wrong.stderr
+    assert (
+        wrong.returncode == 2
+        and "BINDEROPS_WAREHOUSE must be duckdb://PATH or bigquery://PROJECT/DATASET"
+        in wrong.stderr
+    )
 
 
 def test_help_names_every_command(env):

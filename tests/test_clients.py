@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from binderops.clients import QUICK, Rejected, RetryPolicy, Unavailable
-from binderops.clients.github import GitHub
 from fakes.github import TOKEN, FakeGitHub
 from fakes.http import RecordingServer, Response
+
+from binderops.clients.github import GitHub
+from binderops.clients.http import QUICK, Rejected, RetryPolicy, Unavailable
 
 REPO = "o/r"
 FAST = RetryPolicy(attempts=3, timeout=(2, 5), backoff=0.01, max_wait=5)
@@ -25,7 +25,7 @@ def github():
 
 
 def test_every_request_carries_the_headers_github_asks_for(github):
-    fake, server, client = github
+    _fake, server, client = github
     client.create_issue(REPO, "t", "b", ["incident"])
     [request] = server.requests
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
@@ -44,7 +44,9 @@ def test_server_errors_are_retried_with_backoff(github):
 
 def test_retry_after_is_honoured(github):
     fake, server, client = github
-    fake.faults = [Response(403, {"message": "You have exceeded a secondary rate limit"}, {"Retry-After": "1"})]
+    fake.faults = [
+        Response(403, {"message": "You have exceeded a secondary rate limit"}, {"Retry-After": "1"})
+    ]
     started = time.monotonic()
     client.open_issues(REPO, "incident")
     assert time.monotonic() - started >= 1.0
@@ -52,18 +54,30 @@ def test_retry_after_is_honoured(github):
 
 
 def test_the_rate_limit_reset_time_is_honoured(github):
-    fake, server, client = github
+    fake, _server, client = github
     reset = str(int(time.time()) + 1)
-    fake.faults = [Response(429, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})]
+    fake.faults = [
+        Response(
+            429,
+            {"message": "API rate limit exceeded"},
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+        )
+    ]
     started = time.monotonic()
     client.open_issues(REPO, "incident")
     assert time.monotonic() - started >= 0.9
 
 
 def test_a_wait_longer_than_the_policy_allows_gives_up_at_once_as_unavailable(github):
-    fake, server, client = github
+    fake, server, _client = github
     reset = str(int(time.time()) + 3600)
-    fake.faults = [Response(403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})]
+    fake.faults = [
+        Response(
+            403,
+            {"message": "API rate limit exceeded"},
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+        )
+    ]
     quick = GitHub(server.url, TOKEN, QUICK)
     with pytest.raises(Unavailable, match="API rate limit exceeded"):
         quick.open_issues(REPO, "incident")
@@ -75,14 +89,20 @@ def test_a_refusal_is_not_retried_and_names_the_call_but_not_the_token(github):
     with pytest.raises(Rejected) as raised:
         client.pull(REPO, 404)
     assert raised.value.status == 404
-    assert "GitHub GET /repos/o/r/pulls/404: HTTP 404: no such pull request" == str(raised.value)
+    assert str(raised.value) == "GitHub GET /repos/o/r/pulls/404: HTTP 404: no such pull request"
     assert TOKEN not in str(raised.value) and len(server.requests) == 1
     fake.problems.clear()
 
 
 def test_a_plain_403_is_a_refusal_not_a_rate_limit(github):
-    fake, server, client = github
-    fake.faults = [Response(403, {"message": "Resource not accessible by integration"}, {"X-RateLimit-Remaining": "4999"})]
+    fake, _server, client = github
+    fake.faults = [
+        Response(
+            403,
+            {"message": "Resource not accessible by integration"},
+            {"X-RateLimit-Remaining": "4999"},
+        )
+    ]
     with pytest.raises(Rejected, match="not accessible"):
         client.open_issues(REPO, "incident")
 
@@ -98,5 +118,7 @@ def test_list_endpoints_follow_link_headers(github):
     fake.page_size = 2
     for n in range(5):
         fake.add_issue(REPO, f"incident {n}", ["incident"])
-    assert [i["title"] for i in client.issues(REPO, "incident")] == [f"incident {n}" for n in reversed(range(5))]
+    assert [i["title"] for i in client.issues(REPO, "incident")] == [
+        f"incident {n}" for n in reversed(range(5))
+    ]
     assert len(server.requests) == 3

@@ -3,22 +3,25 @@ paths through the real clients over loopback, and the invoices file."""
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
-from binderops import billing_sample, costs
-from binderops.billing_sample import SERVICES, credit, export_row
-from binderops.config import Settings
-from binderops.costs import MemberCostsError, Window
-from binderops.warehouse import open_warehouse
 from fakes.bigquery import FakeBigQuery
 from fakes.http import RecordingServer
 from fakes.storage import FakeStorage
 
+from binderops.config import Settings, read
+from binderops.costs import export as costs
+from binderops.costs.export import Window
+from binderops.costs.invoices import MemberCostsError, read_member_costs
+from binderops.costs.settings import CostSettings
+from binderops.local import billing_sample
+from binderops.local.billing_sample import SERVICES, credit, export_row
+from binderops.warehouse import open_warehouse
+
 TABLE = "gcp_billing_export_v1_000000_000000_000000"
-NOW = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 MARCH = Window(date(2026, 3, 1), date(2026, 3, 9))
 COMPUTE, GKE = SERVICES[0], SERVICES[1]
 
@@ -41,25 +44,70 @@ def export(warehouse, window=MARCH, tz="UTC", invoices=(), now=NOW):
 
 
 def test_credits_of_several_types_are_summed_in_exact_micros(warehouse):
-    load(warehouse, [export_row(date(2026, 3, 2), 1, COMPUTE, "binder-prod", 0.1, "USD",
-                                [credit("FREE_TIER", -0.01), credit("SUSTAINED_USAGE_DISCOUNT", -0.02)])
-                     for _ in range(10)])  # fmt: skip
+    load(
+        warehouse,
+        [
+            export_row(
+                date(2026, 3, 2),
+                1,
+                COMPUTE,
+                "binder-prod",
+                0.1,
+                "USD",
+                [credit("FREE_TIER", -0.01), credit("SUSTAINED_USAGE_DISCOUNT", -0.02)],
+            )
+            for _ in range(10)
+        ],
+    )
     export(warehouse)
     assert figures(warehouse) == [
-        {"day": date(2026, 3, 2), "source": "gcp-billing-export", "service": "Compute Engine", "project": "binder-prod",
-         "currency": "USD", "cost_type": "regular", "cost_micros": 1_000_000, "credits_micros": -300_000, "net_micros": 700_000}
-    ]  # fmt: skip
+        {
+            "day": date(2026, 3, 2),
+            "source": "gcp-billing-export",
+            "service": "Compute Engine",
+            "project": "binder-prod",
+            "currency": "USD",
+            "cost_type": "regular",
+            "cost_micros": 1_000_000,
+            "credits_micros": -300_000,
+            "net_micros": 700_000,
+        }
+    ]
 
 
 def test_refund_tax_and_a_day_with_only_credits_are_kept_and_labelled(warehouse):
-    load(warehouse, [
-        export_row(date(2026, 3, 3), 1, COMPUTE, "binder-prod", -20.0, "USD", [], cost_type="adjustment",
-                   adjustment={"id": "a", "description": "refund", "mode": "MANUAL_ADJUSTMENTS", "type": "GENERAL_ADJUSTMENT"}),
-        export_row(date(2026, 3, 3), 2, COMPUTE, "binder-prod", 1.5, "USD", [], cost_type="tax"),
-        export_row(date(2026, 3, 4), 2, GKE, "binder-prod", 0.0, "USD", [credit("PROMOTION", -12.5)]),
-    ])  # fmt: skip
+    load(
+        warehouse,
+        [
+            export_row(
+                date(2026, 3, 3),
+                1,
+                COMPUTE,
+                "binder-prod",
+                -20.0,
+                "USD",
+                [],
+                cost_type="adjustment",
+                adjustment={
+                    "id": "a",
+                    "description": "refund",
+                    "mode": "MANUAL_ADJUSTMENTS",
+                    "type": "GENERAL_ADJUSTMENT",
+                },
+            ),
+            export_row(
+                date(2026, 3, 3), 2, COMPUTE, "binder-prod", 1.5, "USD", [], cost_type="tax"
+            ),
+            export_row(
+                date(2026, 3, 4), 2, GKE, "binder-prod", 0.0, "USD", [credit("PROMOTION", -12.5)]
+            ),
+        ],
+    )
     export(warehouse)
-    assert [(r["day"].day, r["cost_type"], r["cost_micros"], r["credits_micros"], r["net_micros"]) for r in figures(warehouse)] == [
+    assert [
+        (r["day"].day, r["cost_type"], r["cost_micros"], r["credits_micros"], r["net_micros"])
+        for r in figures(warehouse)
+    ] == [
         (3, "adjustment", -20_000_000, 0, -20_000_000),
         (3, "tax", 1_500_000, 0, 1_500_000),
         (4, "regular", 0, -12_500_000, -12_500_000),
@@ -67,41 +115,81 @@ def test_refund_tax_and_a_day_with_only_credits_are_kept_and_labelled(warehouse)
 
 
 def test_currencies_are_kept_apart(warehouse):
-    load(warehouse, [export_row(date(2026, 3, 5), 1, COMPUTE, "p", 2.0, "USD", []), export_row(date(2026, 3, 5), 1, COMPUTE, "p", 3.0, "EUR", [])])
+    load(
+        warehouse,
+        [
+            export_row(date(2026, 3, 5), 1, COMPUTE, "p", 2.0, "USD", []),
+            export_row(date(2026, 3, 5), 1, COMPUTE, "p", 3.0, "EUR", []),
+        ],
+    )
     result = export(warehouse)
     assert result.net_micros == {"USD": 2_000_000, "EUR": 3_000_000}
-    assert [(r["currency"], r["net_micros"]) for r in figures(warehouse)] == [("EUR", 3_000_000), ("USD", 2_000_000)]
+    assert [(r["currency"], r["net_micros"]) for r in figures(warehouse)] == [
+        ("EUR", 3_000_000),
+        ("USD", 2_000_000),
+    ]
 
 
 def test_the_day_boundary_follows_the_configured_time_zone(warehouse):
     # 07:00 UTC on 2 March is 23:00 on 1 March in Los Angeles (PST, UTC-8).
-    load(warehouse, [export_row(date(2026, 3, 2), 7, COMPUTE, "p", 1.0, "USD", []), export_row(date(2026, 3, 2), 9, COMPUTE, "p", 2.0, "USD", [])])
+    load(
+        warehouse,
+        [
+            export_row(date(2026, 3, 2), 7, COMPUTE, "p", 1.0, "USD", []),
+            export_row(date(2026, 3, 2), 9, COMPUTE, "p", 2.0, "USD", []),
+        ],
+    )
     export(warehouse, tz="UTC")
-    assert [(r["day"], r["net_micros"]) for r in figures(warehouse)] == [(date(2026, 3, 2), 3_000_000)]
+    assert [(r["day"], r["net_micros"]) for r in figures(warehouse)] == [
+        (date(2026, 3, 2), 3_000_000)
+    ]
     export(warehouse, tz="America/Los_Angeles")
-    assert [(r["day"], r["net_micros"]) for r in figures(warehouse)] == [(date(2026, 3, 1), 1_000_000), (date(2026, 3, 2), 2_000_000)]
-    lines = [json.loads(line) for line in costs.cloud_costs_jsonl(warehouse, "America/Los_Angeles").splitlines()]
-    assert lines[0] == {"version": 1, "start_time": "2026-03-01T00:00:00-08:00", "end_time": "2026-03-02T00:00:00-08:00",
-                        "cost": 1.0, "currency": "USD", "source": "gcp-billing-export"}  # fmt: skip
+    assert [(r["day"], r["net_micros"]) for r in figures(warehouse)] == [
+        (date(2026, 3, 1), 1_000_000),
+        (date(2026, 3, 2), 2_000_000),
+    ]
+    lines = [
+        json.loads(line)
+        for line in costs.cloud_costs_jsonl(warehouse, "America/Los_Angeles").splitlines()
+    ]
+    assert lines[0] == {
+        "version": 1,
+        "start_time": "2026-03-01T00:00:00-08:00",
+        "end_time": "2026-03-02T00:00:00-08:00",
+        "cost": 1.0,
+        "currency": "USD",
+        "source": "gcp-billing-export",
+    }
 
 
 def test_a_late_row_changes_exactly_its_day_and_a_rerun_changes_nothing(warehouse):
-    load(warehouse, [export_row(date(2026, 3, d), 1, COMPUTE, "p", 1.0, "USD", []) for d in range(1, 10)])
+    load(
+        warehouse,
+        [export_row(date(2026, 3, d), 1, COMPUTE, "p", 1.0, "USD", []) for d in range(1, 10)],
+    )
     export(warehouse)
     before = figures(warehouse)
     export(warehouse)
     assert figures(warehouse) == before  # idempotent
-    load(warehouse, [export_row(date(2026, 3, 4), 5, COMPUTE, "p", 0.25, "USD", [], lag_days=4)])  # exported 4 days late
+    load(
+        warehouse, [export_row(date(2026, 3, 4), 5, COMPUTE, "p", 0.25, "USD", [], lag_days=4)]
+    )  # exported 4 days late
     export(warehouse)
     after = figures(warehouse)
     changed = [(b, a) for b, a in zip(before, after) if b != a]
-    assert changed == [(before[3], {**before[3], "cost_micros": 1_250_000, "net_micros": 1_250_000})]
+    assert changed == [
+        (before[3], {**before[3], "cost_micros": 1_250_000, "net_micros": 1_250_000})
+    ]
 
 
 def test_days_outside_the_window_are_left_alone(warehouse):
     load(warehouse, [export_row(date(2026, 3, d), 1, COMPUTE, "p", 1.0, "USD", []) for d in (1, 8)])
     export(warehouse, window=Window(date(2026, 3, 1), date(2026, 3, 9)))
-    export(warehouse, window=Window(date(2026, 3, 5), date(2026, 3, 9)), now=datetime(2026, 3, 11, tzinfo=timezone.utc))
+    export(
+        warehouse,
+        window=Window(date(2026, 3, 5), date(2026, 3, 9)),
+        now=datetime(2026, 3, 11, tzinfo=UTC),
+    )
     rows = warehouse.query("SELECT day, computed_at FROM cloud_costs_daily ORDER BY day")
     assert [(r["day"].day, r["computed_at"].day) for r in rows] == [(1, 10), (8, 11)]
 
@@ -121,35 +209,52 @@ def test_trailing_window(today, first):
 
 def test_manual_reruns_name_their_days_and_bad_requests_say_why():
     today = date(2026, 3, 20)
-    assert costs.requested_window({"start": "2026-01-01", "end": "2026-01-31"}, today, 7) == Window(date(2026, 1, 1), date(2026, 1, 31))
-    assert costs.requested_window({"start": "2026-03-01"}, today, 7) == Window(date(2026, 3, 1), today)
-    for request, message in [({"start": "yesterday"}, "YYYY-MM-DD"), ({"start": "2026-03-05", "end": "2026-03-01"}, "after end"),
-                             ({"start": "2024-01-01", "end": "2026-01-01"}, "at most 400 days")]:  # fmt: skip
+    assert costs.requested_window({"start": "2026-01-01", "end": "2026-01-31"}, today, 7) == Window(
+        date(2026, 1, 1), date(2026, 1, 31)
+    )
+    assert costs.requested_window({"start": "2026-03-01"}, today, 7) == Window(
+        date(2026, 3, 1), today
+    )
+    for request, message in [
+        ({"start": "yesterday"}, "YYYY-MM-DD"),
+        ({"start": "2026-03-05", "end": "2026-03-01"}, "after end"),
+        ({"start": "2024-01-01", "end": "2026-01-01"}, "at most 400 days"),
+    ]:
         with pytest.raises(costs.ExportRequestError, match=message):
             costs.requested_window(request, today, 7)
 
 
 def test_member_invoices_are_spread_exactly_over_their_days(tmp_path, warehouse):
     path = tmp_path / "members.csv"
-    path.write_text("# federation members\nmember,period,amount,currency\ngesis,2026-02,1000.00,EUR\novh,2026-03-01..2026-03-03,100.00,EUR\n")
-    invoices = costs.read_member_costs(path)
+    path.write_text(
+        "# federation "
+        "members\nmember,period,amount,currency\ngesis,2026-02,1000.00,EUR\novh,2026-03-01..2026-03-03,100.00,EUR\n"
+    )
+    invoices = read_member_costs(path)
     load(warehouse, [])  # an export with no rows yet
     rows = costs.member_rows(invoices, Window(date(2026, 2, 1), date(2026, 3, 31)), NOW)
-    gesis = [r[8] for r in rows if r[1] == "invoice:gesis"]
-    ovh = [r[8] for r in rows if r[1] == "invoice:ovh"]
+    gesis = [r.net_micros for r in rows if r.source == "invoice:gesis"]
+    ovh = [r.net_micros for r in rows if r.source == "invoice:ovh"]
     assert len(gesis) == 28 and sum(gesis) == 1_000_000_000 and max(gesis) - min(gesis) == 1
     assert ovh == [33_333_334, 33_333_333, 33_333_333]
     export(warehouse, invoices=invoices)  # the window holds only ovh's days
-    assert [(r["day"].day, r["source"], r["cost_type"], r["net_micros"]) for r in figures(warehouse)] == [
-        (1, "invoice:ovh", "invoice", 33_333_334), (2, "invoice:ovh", "invoice", 33_333_333), (3, "invoice:ovh", "invoice", 33_333_333)
-    ]  # fmt: skip
+    assert [
+        (r["day"].day, r["source"], r["cost_type"], r["net_micros"]) for r in figures(warehouse)
+    ] == [
+        (1, "invoice:ovh", "invoice", 33_333_334),
+        (2, "invoice:ovh", "invoice", 33_333_333),
+        (3, "invoice:ovh", "invoice", 33_333_333),
+    ]
 
 
 @pytest.mark.parametrize(
     "line, message",
     [
         ("gesis,2026-02,abc,EUR", "members.csv:3: amount 'abc' is not a number"),
-        ("gesis,2026-02,1.0000001,EUR", "members.csv:3: amount '1.0000001' has more than six decimal places"),
+        (
+            "gesis,2026-02,1.0000001,EUR",
+            "members.csv:3: amount '1.0000001' has more than six decimal places",
+        ),
         ("gesis,2026-13,10,EUR", "members.csv:3: period '2026-13' is not YYYY-MM"),
         ("gesis,2026-03-05..2026-03-01,10,EUR", "members.csv:3: period '2026-03-05..2026-03-01'"),
         ("gesis,2026-02,10,euro", "members.csv:3: currency 'euro' is not a three-letter"),
@@ -161,46 +266,94 @@ def test_bad_invoice_lines_are_named_and_nothing_is_written(tmp_path, warehouse,
     path = tmp_path / "members.csv"
     path.write_text(f"member,period,amount,currency\nok,2026-02,5,EUR\n{line}\n")
     with pytest.raises(MemberCostsError, match=message.replace("(", r"\(").replace(".", r"\.")):
-        costs.read_member_costs(path)
+        read_member_costs(path)
     load(warehouse, [export_row(date(2026, 3, 2), 1, COMPUTE, "p", 1.0, "USD", [])])
-    settings = replace(Settings.from_env({}), billing_table=TABLE, member_costs=path, public_dir=tmp_path / "public")
+    settings = replace(read(CostSettings, {}), billing_table=TABLE, member_costs=path)
+    shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
     with pytest.raises(MemberCostsError):
-        costs.run(warehouse, settings, {"start": "2026-03-01", "end": "2026-03-09"}, NOW)
+        costs.run(warehouse, settings, shared, {"start": "2026-03-01", "end": "2026-03-09"}, NOW)
     assert figures(warehouse) == [] and not (tmp_path / "public").exists()
 
 
 def test_run_publishes_cloud_costs_jsonl_atomically(tmp_path, warehouse):
     load(warehouse, billing_sample.sample_rows(date(2026, 3, 9), days=9))
-    settings = replace(Settings.from_env({}), billing_table=TABLE, public_dir=tmp_path / "public")
-    result, location = costs.run(warehouse, settings, {"start": "2026-03-01", "end": "2026-03-09"}, NOW)
+    settings = replace(read(CostSettings, {}), billing_table=TABLE)
+    shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
+    result, location = costs.run(
+        warehouse, settings, shared, {"start": "2026-03-01", "end": "2026-03-09"}, NOW
+    )
     lines = [json.loads(line) for line in Path(location).read_text().splitlines()]
     assert len(lines) == 18  # 9 days x (USD, EUR)
     usd = sum(round(line["cost"] * 1_000_000) for line in lines if line["currency"] == "USD")
     assert usd == result.net_micros["USD"]
-    assert {tuple(line) for line in lines} == {("version", "start_time", "end_time", "cost", "currency", "source")}
-    assert sorted(p.name for p in (tmp_path / "public").iterdir()) == ["cloud-costs.jsonl"]  # no temporary left
+    assert {tuple(line) for line in lines} == {
+        ("version", "start_time", "end_time", "cost", "currency", "source")
+    }
+    assert sorted(p.name for p in (tmp_path / "public").iterdir()) == [
+        "cloud-costs.jsonl"
+    ]  # no temporary left
 
 
 def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_in_one_transaction():
     fake = FakeBigQuery()
-    fake.answers.append((
-        [{"name": n, "type": t} for n, t in [("day", "DATE"), ("service", "STRING"), ("project", "STRING"), ("currency", "STRING"),
-         ("cost_type", "STRING"), ("cost_micros", "INTEGER"), ("credits_micros", "INTEGER"), ("net_micros", "INTEGER")]],
-        [["2026-03-01", "Compute Engine", "binder-prod", "USD", "regular", "5000000", "-1000000", "4000000"]],
-    ))  # fmt: skip
+    fake.answers.append(
+        (
+            [
+                {"name": n, "type": t}
+                for n, t in [
+                    ("day", "DATE"),
+                    ("service", "STRING"),
+                    ("project", "STRING"),
+                    ("currency", "STRING"),
+                    ("cost_type", "STRING"),
+                    ("cost_micros", "INTEGER"),
+                    ("credits_micros", "INTEGER"),
+                    ("net_micros", "INTEGER"),
+                ]
+            ],
+            [
+                [
+                    "2026-03-01",
+                    "Compute Engine",
+                    "binder-prod",
+                    "USD",
+                    "regular",
+                    "5000000",
+                    "-1000000",
+                    "4000000",
+                ]
+            ],
+        )
+    )
     with RecordingServer(fake) as server:
-        warehouse = open_warehouse("bigquery://binder-prod/binder_launches", bigquery_api_url=server.url)
-        result = costs.export(warehouse, "billing-proj.billing.gcp_billing_export_v1_0A", "America/Los_Angeles",
-                              Window(date(2026, 3, 1), date(2026, 3, 7)), [], NOW)  # fmt: skip
+        warehouse = open_warehouse(
+            "bigquery://binder-prod/binder_launches", bigquery_api_url=server.url
+        )
+        result = costs.export(
+            warehouse,
+            "billing-proj.billing.gcp_billing_export_v1_0A",
+            "America/Los_Angeles",
+            Window(date(2026, 3, 1), date(2026, 3, 7)),
+            [],
+            NOW,
+        )
         warehouse.close()
     assert result.rows == 1
     query, script = fake.queries
     assert "FROM `billing-proj.billing.gcp_billing_export_v1_0A`" in query["query"]
-    assert "_PARTITIONTIME >= TIMESTAMP_SUB(CAST(@start_date AS TIMESTAMP), INTERVAL 2 DAY)" in query["query"]
+    assert (
+        "_PARTITIONTIME >= TIMESTAMP_SUB(CAST(@start_date AS TIMESTAMP), INTERVAL 2 DAY)"
+        in query["query"]
+    )
     assert query["parameterMode"] == "NAMED"
-    assert {p["name"]: (p["parameterType"]["type"], p["parameterValue"]["value"]) for p in query["queryParameters"]} == {
-        "tz": ("STRING", "America/Los_Angeles"), "start_date": ("DATE", "2026-03-01"), "end_date": ("DATE", "2026-03-07")
-    }  # fmt: skip
+    assert {
+        p["name"]: (p["parameterType"]["type"], p["parameterValue"]["value"])
+        for p in query["queryParameters"]
+    } == {
+        "tz": ("STRING", "America/Los_Angeles"),
+        "start_date": ("DATE", "2026-03-01"),
+        "end_date": ("DATE", "2026-03-07"),
+    }
     assert script["query"] == (
         "BEGIN TRANSACTION;\n"
         "DELETE FROM `binder-prod.binder_launches.cloud_costs_daily` WHERE day BETWEEN @first AND @last;\n"
@@ -208,21 +361,41 @@ def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_i
         "COMMIT TRANSACTION;"
     )
     params = {p["name"]: p for p in script["queryParameters"]}
-    assert params["first"]["parameterValue"]["value"] == "2026-03-01" and params["last"]["parameterValue"]["value"] == "2026-03-07"
+    assert (
+        params["first"]["parameterValue"]["value"] == "2026-03-01"
+        and params["last"]["parameterValue"]["value"] == "2026-03-07"
+    )
     (row,) = params["rows"]["parameterValue"]["arrayValues"]
     assert {k: v["value"] for k, v in row["structValues"].items()} == {
-        "day": "2026-03-01", "source": "gcp-billing-export", "service": "Compute Engine", "project": "binder-prod",
-        "currency": "USD", "cost_type": "regular", "cost_micros": "5000000", "credits_micros": "-1000000",
-        "net_micros": "4000000", "computed_at": "2026-03-10 12:00:00+00:00",
-    }  # fmt: skip
+        "day": "2026-03-01",
+        "source": "gcp-billing-export",
+        "service": "Compute Engine",
+        "project": "binder-prod",
+        "currency": "USD",
+        "cost_type": "regular",
+        "cost_micros": "5000000",
+        "credits_micros": "-1000000",
+        "net_micros": "4000000",
+        "computed_at": "2026-03-10 12:00:00+00:00",
+    }
 
 
 def test_cloud_storage_upload_goes_through_the_real_client(tmp_path):
-    from binderops.publish import write_public
+    from binderops.public import write_public
 
     fake = FakeStorage()
     with RecordingServer(fake) as server:
-        where = write_public("cloud-costs.jsonl", b'{"version": 1}\n', "application/x-ndjson", tmp_path, "binder-public", server.url)
+        settings = read(
+            Settings,
+            {
+                "BINDEROPS_PUBLIC_DIR": str(tmp_path),
+                "BINDEROPS_PUBLIC_BUCKET": "binder-public",
+                "BINDEROPS_STORAGE_API_URL": server.url,
+            },
+        )
+        where = write_public(
+            "cloud-costs.jsonl", b'{"version": 1}\n', "application/x-ndjson", settings
+        )
     assert where == "gs://binder-public/cloud-costs.jsonl"
     stored = fake.objects["binder-public/cloud-costs.jsonl"]
     assert stored["data"] == b'{"version": 1}\n'
@@ -260,20 +433,41 @@ def test_export_costs_function_takes_a_manual_date_range(cost_env, tmp_path, cap
     from binderops import instance
 
     instance.reset()
-    client = create_app("export_costs", str(Path(__file__).resolve().parent.parent / "functions" / "main.py"), "cloudevent").test_client()
+    client = create_app(
+        "export_costs",
+        str(Path(__file__).resolve().parent.parent / "functions" / "main.py"),
+        "cloudevent",
+    ).test_client()
 
     def tick(request: dict) -> int:
-        data = {"message": {"data": base64.b64encode(json.dumps(request).encode()).decode(), "messageId": "9"}}
-        event = CloudEvent({"id": "9", "type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//pubsub/ticks"}, data)
+        data = {
+            "message": {
+                "data": base64.b64encode(json.dumps(request).encode()).decode(),
+                "messageId": "9",
+            }
+        }
+        event = CloudEvent(
+            {
+                "id": "9",
+                "type": "google.cloud.pubsub.topic.v1.messagePublished",
+                "source": "//pubsub/ticks",
+            },
+            data,
+        )
         headers, body = to_binary(event)
         return client.post("/", headers=headers, data=body).status_code
 
     try:
         assert tick({"start": "2026-03-02", "end": "2026-03-04"}) == 200
         published = Path(cost_env["BINDEROPS_PUBLIC_DIR"]) / "cloud-costs.jsonl"
-        days = sorted({json.loads(line)["start_time"][:10] for line in published.read_text().splitlines()})
+        days = sorted(
+            {json.loads(line)["start_time"][:10] for line in published.read_text().splitlines()}
+        )
         assert days == ["2026-03-02", "2026-03-03", "2026-03-04"]
-        assert json.loads(published.read_text().splitlines()[0])["start_time"] == "2026-03-02T00:00:00-08:00"
+        assert (
+            json.loads(published.read_text().splitlines()[0])["start_time"]
+            == "2026-03-02T00:00:00-08:00"
+        )
         before = published.read_bytes()
         capfd.readouterr()
         assert tick({"start": "not-a-date"}) == 200  # acknowledged: retrying cannot help
@@ -289,20 +483,58 @@ def test_binderops_costs_prints_the_days_it_replaced(cost_env):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "binderops.cli", "costs", "--start", "2026-03-07", "--end", "2026-03-08"],
-                         capture_output=True, text=True, env={**os.environ, **cost_env}, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "binderops.local.cli",
+            "costs",
+            "--start",
+            "2026-03-07",
+            "--end",
+            "2026-03-08",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **cost_env},
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["day", "source", "currency", "cost", "credits", "net"]
     assert [line.split()[:3] for line in lines[2:6]] == [
-        ["2026-03-07", "gcp-billing-export", "EUR"], ["2026-03-07", "gcp-billing-export", "USD"],
-        ["2026-03-08", "gcp-billing-export", "EUR"], ["2026-03-08", "gcp-billing-export", "USD"],
-    ]  # fmt: skip
+        ["2026-03-07", "gcp-billing-export", "EUR"],
+        ["2026-03-07", "gcp-billing-export", "USD"],
+        ["2026-03-08", "gcp-billing-export", "EUR"],
+        ["2026-03-08", "gcp-billing-export", "USD"],
+    ]
     assert "replaced 2026-03-07..2026-03-08 (America/Los_Angeles days)" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "binderops.cli", "costs", "--start", "2026-03-09", "--end", "2026-03-01"],
-                         capture_output=True, text=True, env={**os.environ, **cost_env}, timeout=120)  # fmt: skip
-    assert bad.returncode == 2 and "binderops costs: start 2026-03-09 is after end 2026-03-01" in bad.stderr
-    missing = subprocess.run([sys.executable, "-m", "binderops.cli", "costs"], capture_output=True, text=True,
-                             env={**os.environ, **cost_env, "BINDEROPS_BILLING_TABLE": "nowhere"}, timeout=120)  # fmt: skip
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "binderops.local.cli",
+            "costs",
+            "--start",
+            "2026-03-09",
+            "--end",
+            "2026-03-01",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **cost_env},
+        timeout=120,
+    )
+    assert (
+        bad.returncode == 2
+        and "binderops costs: start 2026-03-09 is after end 2026-03-01" in bad.stderr
+    )
+    missing = subprocess.run(
+        [sys.executable, "-m", "binderops.local.cli", "costs"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **cost_env, "BINDEROPS_BILLING_TABLE": "nowhere"},
+        timeout=120,
+    )
     assert missing.returncode == 2 and "cannot read the billing export 'nowhere'" in missing.stderr
     assert "set BINDEROPS_BILLING_TABLE" in missing.stderr

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 from cloudevents.conversion import to_binary
-from functions_framework import create_app
-
-from binderops import builds, instance
 from events import pubsub_event
 from fakes.cloudbuild import ACCESS_TOKEN, TRIGGER, FakeCloudBuild, service_account_file
 from fakes.github import TOKEN, FakeGitHub
 from fakes.http import RecordingServer, Response
+from functions_framework import create_app
+
+from binderops import instance
+from binderops.deploys import builds
 
 MAIN = str(Path(__file__).resolve().parent.parent / "functions" / "main.py")
 SECRET = "It's a Secret to Everybody"
@@ -34,11 +35,16 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 def push(sha=SHA, ref="refs/heads/main", files=("mybinder/values.yaml",), commits=1, deleted=False):
     commit = {"id": sha, "added": [], "removed": [], "modified": list(files)}
     return {
-        "ref": ref, "before": OLD_SHA, "after": "0" * 40 if deleted else sha, "created": False, "deleted": deleted,
-        "repository": {"full_name": REPO, "default_branch": "main"}, "pusher": {"name": "someone"},
+        "ref": ref,
+        "before": OLD_SHA,
+        "after": "0" * 40 if deleted else sha,
+        "created": False,
+        "deleted": deleted,
+        "repository": {"full_name": REPO, "default_branch": "main"},
+        "pusher": {"name": "someone"},
         "head_commit": None if deleted else {**commit, "message": "Bump chart\n\ndetails"},
         "commits": [] if deleted else [commit] * commits,
-    }  # fmt: skip
+    }
 
 
 class Stack:
@@ -50,13 +56,22 @@ class Stack:
         self.status = create_app("deploy_status", MAIN, "cloudevent").test_client()
         self.deliveries = 0
 
-    def send(self, event: str, payload: dict, delivery: str | None = None, signature: str | None = None, body: bytes | None = None):
+    def send(
+        self,
+        event: str,
+        payload: dict,
+        delivery: str | None = None,
+        signature: str | None = None,
+        body: bytes | None = None,
+    ):
         self.deliveries += 1
         body = json.dumps(payload).encode() if body is None else body
         headers = {
-            "X-GitHub-Event": event, "X-GitHub-Delivery": delivery or f"delivery-{self.deliveries}",
-            "User-Agent": "GitHub-Hookshot/abc", "Content-Type": "application/json",
-        }  # fmt: skip
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery or f"delivery-{self.deliveries}",
+            "User-Agent": "GitHub-Hookshot/abc",
+            "Content-Type": "application/json",
+        }
         if signature != "":
             headers["X-Hub-Signature-256"] = signature or sign(body)
         return self.webhook.post("/", data=body, headers=headers)
@@ -64,13 +79,19 @@ class Stack:
     def report(self, build: dict, status: str, message_id: str | None = None):
         """Cloud Build publishing a status change on cloud-builds, delivered to deploy_status."""
         resource = self.cloudbuild.finish(build, status)
-        event = pubsub_event(json.dumps(resource).encode(), {"buildId": build["id"], "status": status},
-                             message_id or f"{build['id']}-{status}", topic="cloud-builds")  # fmt: skip
+        event = pubsub_event(
+            json.dumps(resource).encode(),
+            {"buildId": build["id"], "status": status},
+            message_id or f"{build['id']}-{status}",
+            topic="cloud-builds",
+        )
         headers, data = to_binary(event)
         return self.status.post("/", data=data, headers=headers)
 
     def runs(self, environment: str) -> list[dict]:
-        return [b for b in self.cloudbuild.builds if b["substitutions"]["_ENVIRONMENT"] == environment]
+        return [
+            b for b in self.cloudbuild.builds if b["substitutions"]["_ENVIRONMENT"] == environment
+        ]
 
 
 @pytest.fixture
@@ -78,18 +99,22 @@ def stack(tmp_path, function_env):
     github, cloudbuild = FakeGitHub(), FakeCloudBuild()
     with RecordingServer(github) as gh, RecordingServer(cloudbuild) as cb:
         github.url = gh.url
-        function_env(**{
-            "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
-            "BINDEROPS_GITHUB_WEBHOOK_SECRET": SECRET,
-            "BINDEROPS_GITHUB_TOKEN": TOKEN,
-            "BINDEROPS_GITHUB_API_URL": gh.url,
-            "BINDEROPS_DEPLOY_REPOS": f"{REPO},jupyterhub/other",
-            "BINDEROPS_DEPLOY_BACKEND": "cloudbuild",
-            "BINDEROPS_CLOUDBUILD_TRIGGER": TRIGGER,
-            "BINDEROPS_CLOUDBUILD_API_URL": cb.url,
-            "BINDEROPS_INCIDENT_REPO": "jupyterhub/mybinder.org-incidents",
-            "GOOGLE_APPLICATION_CREDENTIALS": str(service_account_file(tmp_path, f"{cb.url}/token")),
-        })
+        function_env(
+            **{
+                "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
+                "BINDEROPS_GITHUB_WEBHOOK_SECRET": SECRET,
+                "BINDEROPS_GITHUB_TOKEN": TOKEN,
+                "BINDEROPS_GITHUB_API_URL": gh.url,
+                "BINDEROPS_DEPLOY_REPOS": f"{REPO},jupyterhub/other",
+                "BINDEROPS_DEPLOY_BACKEND": "cloudbuild",
+                "BINDEROPS_CLOUDBUILD_TRIGGER": TRIGGER,
+                "BINDEROPS_CLOUDBUILD_API_URL": cb.url,
+                "BINDEROPS_INCIDENT_REPO": "jupyterhub/mybinder.org-incidents",
+                "GOOGLE_APPLICATION_CREDENTIALS": str(
+                    service_account_file(tmp_path, f"{cb.url}/token")
+                ),
+            }
+        )
         stack = Stack(github, cloudbuild)
         stack.servers = (gh, cb)
         yield stack
@@ -108,7 +133,14 @@ def staged(stack: Stack, sha=SHA) -> dict:
 # Signatures
 @pytest.mark.parametrize(
     "case",
-    ["wrong secret", "tampered body", "missing header", "signature of a different body", "sha1 prefix", "not hex"],
+    [
+        "wrong secret",
+        "tampered body",
+        "missing header",
+        "signature of a different body",
+        "sha1 prefix",
+        "not hex",
+    ],
 )
 def test_a_forged_or_missing_signature_gets_401_and_does_nothing(stack, case):
     body = json.dumps(push()).encode()
@@ -136,12 +168,17 @@ def test_without_a_configured_secret_every_webhook_is_refused(stack, function_en
 
 
 def test_ping_unknown_events_bad_json_and_oversized_bodies(stack):
-    assert stack.send("ping", {"zen": "Keep it logically awesome.", "hook_id": 123}).status_code == 200
+    assert (
+        stack.send("ping", {"zen": "Keep it logically awesome.", "hook_id": 123}).status_code == 200
+    )
     response = stack.send("star", {"action": "created", "repository": {"full_name": REPO}})
     assert response.status_code == 202 and "'star'" in response.get_json()["reason"]
     assert stack.send("push", {}, body=b"{not json").status_code == 400
     big = b" " * (25 * 1024 * 1024) + b"{}"
-    assert stack.webhook.post("/", data=big, headers={"X-Hub-Signature-256": sign(big)}).status_code == 413
+    assert (
+        stack.webhook.post("/", data=big, headers={"X-Hub-Signature-256": sign(big)}).status_code
+        == 413
+    )
     assert stack.cloudbuild.runs == []
 
 
@@ -150,18 +187,35 @@ def test_a_push_to_main_runs_the_trigger_and_creates_a_queued_deployment(stack):
     response = stack.send("push", push(), delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
     assert response.status_code == 200
     assert response.get_json()["action"] == "started"
-    assert stack.cloudbuild.runs == [{
-        "projectId": "binder-prod", "triggerId": "deploy-trigger",
-        "source": {"commitSha": SHA, "substitutions": {"_ENVIRONMENT": "staging", "_DELIVERY": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
-                                                       "_REPO": REPO, "_KIND": "push"}},
-    }]  # fmt: skip
-    assert stack.cloudbuild.tokens_issued == 1  # ADC: the service account's JWT exchanged once for a token
+    assert stack.cloudbuild.runs == [
+        {
+            "projectId": "binder-prod",
+            "triggerId": "deploy-trigger",
+            "source": {
+                "commitSha": SHA,
+                "substitutions": {
+                    "_ENVIRONMENT": "staging",
+                    "_DELIVERY": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                    "_REPO": REPO,
+                    "_KIND": "push",
+                },
+            },
+        }
+    ]
+    assert (
+        stack.cloudbuild.tokens_issued == 1
+    )  # ADC: the service account's JWT exchanged once for a token
     [deployment] = stack.github.deployments
     assert deployment["sha"] == SHA and deployment["environment"] == "staging"
-    assert deployment["payload"] == {"delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "kind": "push"}
+    assert deployment["payload"] == {
+        "delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        "kind": "push",
+    }
     assert deployment["description"] == "push to main: Bump chart"
     [status] = stack.github.statuses[deployment["id"]]
-    assert status["state"] == "queued" and status["log_url"].startswith("https://console.cloud.google.com/cloud-build/builds/")
+    assert status["state"] == "queued" and status["log_url"].startswith(
+        "https://console.cloud.google.com/cloud-build/builds/"
+    )
 
 
 def test_a_redelivered_webhook_or_a_second_event_for_the_sha_starts_nothing_more(stack):
@@ -188,29 +242,54 @@ def test_pushes_that_deploy_nothing_say_why(stack, payload, reason):
 
 
 def test_a_push_touching_docs_and_code_or_too_many_commits_to_list_deploys(stack):
-    assert stack.send("push", push(files=("docs/index.md", "mybinder/values.yaml"))).get_json()["action"] == "started"
+    assert (
+        stack.send("push", push(files=("docs/index.md", "mybinder/values.yaml"))).get_json()[
+            "action"
+        ]
+        == "started"
+    )
     other = "c3" * 20
     # GitHub lists 20 commits at most: the rest may touch anything.
-    assert stack.send("push", push(other, files=("docs/index.md",), commits=20)).get_json()["action"] == "started"
+    assert (
+        stack.send("push", push(other, files=("docs/index.md",), commits=20)).get_json()["action"]
+        == "started"
+    )
 
 
 # pull requests
 def test_the_test_staging_label_deploys_the_pull_request_head_to_staging(stack):
-    event = {"action": "labeled", "label": {"name": "test-staging"}, "number": 7,
-             "pull_request": {"head": {"sha": PR_SHA, "ref": "feat", "repo": {"full_name": "fork/deploy"}}, "base": {"ref": "main"},
-                              "merged": False, "labels": [{"name": "test-staging"}]},
-             "repository": {"full_name": REPO}}  # fmt: skip
+    event = {
+        "action": "labeled",
+        "label": {"name": "test-staging"},
+        "number": 7,
+        "pull_request": {
+            "head": {"sha": PR_SHA, "ref": "feat", "repo": {"full_name": "fork/deploy"}},
+            "base": {"ref": "main"},
+            "merged": False,
+            "labels": [{"name": "test-staging"}],
+        },
+        "repository": {"full_name": REPO},
+    }
     assert stack.send("pull_request", event).get_json()["action"] == "started"
     [run] = stack.cloudbuild.runs
-    assert run["source"]["commitSha"] == PR_SHA and run["source"]["substitutions"]["_KIND"] == "pull_request"
+    assert (
+        run["source"]["commitSha"] == PR_SHA
+        and run["source"]["substitutions"]["_KIND"] == "pull_request"
+    )
     other = {**event, "label": {"name": "documentation"}}
     assert stack.send("pull_request", other).status_code == 202
 
 
 def comment(association: str, body="/test-this-pr", login="someone"):
-    return {"action": "created", "issue": {"number": 7, "pull_request": {"url": f"https://api.github.com/repos/{REPO}/pulls/7"}},
-            "comment": {"body": body, "author_association": association, "user": {"login": login}},
-            "repository": {"full_name": REPO}}  # fmt: skip
+    return {
+        "action": "created",
+        "issue": {
+            "number": 7,
+            "pull_request": {"url": f"https://api.github.com/repos/{REPO}/pulls/7"},
+        },
+        "comment": {"body": body, "author_association": association, "user": {"login": login}},
+        "repository": {"full_name": REPO},
+    }
 
 
 @pytest.mark.parametrize("association", ["OWNER", "MEMBER", "COLLABORATOR"])
@@ -218,20 +297,30 @@ def test_test_this_pr_by_a_trusted_author_deploys_the_head_to_staging(stack, ass
     stack.github.pulls[(REPO, 7)] = {"number": 7, "head": {"sha": PR_SHA}, "labels": []}
     assert stack.send("issue_comment", comment(association)).get_json()["action"] == "started"
     [run] = stack.cloudbuild.runs
-    assert run["source"]["commitSha"] == PR_SHA and run["source"]["substitutions"]["_ENVIRONMENT"] == "staging"
+    assert (
+        run["source"]["commitSha"] == PR_SHA
+        and run["source"]["substitutions"]["_ENVIRONMENT"] == "staging"
+    )
 
 
-@pytest.mark.parametrize("association", ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"])
+@pytest.mark.parametrize(
+    "association", ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"]
+)
 def test_test_this_pr_by_anyone_else_gets_a_polite_reply_and_no_deploy(stack, association):
     response = stack.send("issue_comment", comment(association, login="visitor"))
     assert response.status_code == 202
     [reply] = stack.github.comments[7]
     assert "@visitor" in reply["body"] and "owners, members and collaborators" in reply["body"]
-    assert stack.cloudbuild.runs == [] and ("GET", f"/repos/{REPO}/pulls/7") not in stack.github.served
+    assert (
+        stack.cloudbuild.runs == [] and ("GET", f"/repos/{REPO}/pulls/7") not in stack.github.served
+    )
 
 
 def test_other_comments_and_comments_on_issues_start_nothing(stack):
-    assert stack.send("issue_comment", comment("OWNER", body="looks good /test-this-pr")).status_code == 202
+    assert (
+        stack.send("issue_comment", comment("OWNER", body="looks good /test-this-pr")).status_code
+        == 202
+    )
     on_issue = comment("OWNER")
     del on_issue["issue"]["pull_request"]
     assert stack.send("issue_comment", on_issue).status_code == 202
@@ -253,16 +342,36 @@ def test_every_cloud_build_status_maps_to_a_deployment_state(stack, status, stat
 def test_staging_success_promotes_a_push_to_production_and_both_are_recorded(stack):
     production = staged(stack)
     assert production["substitutions"]["COMMIT_SHA"] == SHA
-    assert production["substitutions"]["_DELIVERY"] == stack.runs("staging")[0]["substitutions"]["_DELIVERY"]
+    assert (
+        production["substitutions"]["_DELIVERY"]
+        == stack.runs("staging")[0]["substitutions"]["_DELIVERY"]
+    )
     stack.report(production, "WORKING")
     stack.report(production, "SUCCESS")
     assert stack.github.states("staging") == [["queued", "in_progress", "success"]]
     assert stack.github.states("production") == [["queued", "in_progress", "success"]]
-    rows = instance.warehouse().query("SELECT environment, sha, trigger_kind, status, build_status, duration_seconds FROM deployments ORDER BY environment DESC")
+    rows = instance.warehouse().query(
+        "SELECT environment, sha, trigger_kind, status, build_status, duration_seconds FROM "
+        "deployments ORDER BY environment DESC"
+    )
     assert rows == [
-        {"environment": "staging", "sha": SHA, "trigger_kind": "push", "status": "success", "build_status": "SUCCESS", "duration_seconds": 456.0},
-        {"environment": "production", "sha": SHA, "trigger_kind": "push", "status": "success", "build_status": "SUCCESS", "duration_seconds": 456.0},
-    ]  # fmt: skip
+        {
+            "environment": "staging",
+            "sha": SHA,
+            "trigger_kind": "push",
+            "status": "success",
+            "build_status": "SUCCESS",
+            "duration_seconds": 456.0,
+        },
+        {
+            "environment": "production",
+            "sha": SHA,
+            "trigger_kind": "push",
+            "status": "success",
+            "build_status": "SUCCESS",
+            "duration_seconds": 456.0,
+        },
+    ]
 
 
 @pytest.mark.parametrize("status", ["FAILURE", "TIMEOUT", "INTERNAL_ERROR", "CANCELLED", "EXPIRED"])
@@ -293,14 +402,22 @@ def test_a_redelivered_or_late_build_message_changes_nothing(stack):
 
 def test_builds_that_are_not_deploys_are_ignored(stack):
     other = {"id": "x-1", "status": "SUCCESS", "substitutions": {"COMMIT_SHA": SHA}, "tags": []}
-    headers, data = to_binary(pubsub_event(json.dumps(other).encode(), {"buildId": "x-1", "status": "SUCCESS"}, topic="cloud-builds"))
+    headers, data = to_binary(
+        pubsub_event(
+            json.dumps(other).encode(),
+            {"buildId": "x-1", "status": "SUCCESS"},
+            topic="cloud-builds",
+        )
+    )
     assert stack.status.post("/", data=data, headers=headers).status_code == 200
     assert stack.github.served == [] and stack.cloudbuild.runs == []
 
 
 # Incidents and overrides
 def test_an_open_incident_holds_production_but_not_staging(stack):
-    incident = stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Function error rate", ["incident"])
+    incident = stack.github.add_issue(
+        "jupyterhub/mybinder.org-incidents", "Function error rate", ["incident"]
+    )
     stack.send("push", push())
     stack.report(stack.runs("staging")[0], "SUCCESS")
     assert stack.runs("production") == []
@@ -310,8 +427,11 @@ def test_an_open_incident_holds_production_but_not_staging(stack):
     assert status["description"].startswith(f"Held: incident #{incident['number']} is open")
     # Closing the incident releases the held sha.
     incident["state"] = "closed"
-    closed = {"action": "closed", "issue": {"number": incident["number"], "labels": [{"name": "incident"}]},
-              "repository": {"full_name": "jupyterhub/mybinder.org-incidents"}}  # fmt: skip
+    closed = {
+        "action": "closed",
+        "issue": {"number": incident["number"], "labels": [{"name": "incident"}]},
+        "repository": {"full_name": "jupyterhub/mybinder.org-incidents"},
+    }
     assert stack.send("issues", closed).status_code == 200
     [production] = stack.runs("production")
     assert production["substitutions"]["COMMIT_SHA"] == SHA
@@ -320,8 +440,12 @@ def test_an_open_incident_holds_production_but_not_staging(stack):
 
 def test_the_override_label_on_the_merged_pull_request_deploys_during_an_incident(stack):
     stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Launch failures", ["incident"])
-    stack.github.pulls[(REPO, 9)] = {"number": 9, "head": {"sha": PR_SHA}, "merge_commit_sha": SHA,
-                                     "labels": [{"name": "deploy-during-incident"}]}  # fmt: skip
+    stack.github.pulls[(REPO, 9)] = {
+        "number": 9,
+        "head": {"sha": PR_SHA},
+        "merge_commit_sha": SHA,
+        "labels": [{"name": "deploy-during-incident"}],
+    }
     staged(stack)
     [production] = stack.runs("production")
     assert production["substitutions"]["COMMIT_SHA"] == SHA
@@ -332,26 +456,43 @@ def test_labelling_a_merged_pull_request_with_the_override_releases_it(stack):
     stack.send("push", push())
     stack.report(stack.runs("staging")[0], "SUCCESS")
     assert stack.runs("production") == []
-    labelled = {"action": "labeled", "label": {"name": "deploy-during-incident"}, "number": 9,
-                "pull_request": {"head": {"sha": PR_SHA}, "merged": True, "merge_commit_sha": SHA, "labels": []},
-                "repository": {"full_name": REPO}}  # fmt: skip
+    labelled = override_label_on_merged_pr()
     assert stack.send("pull_request", labelled).get_json()["action"] == "started"
     [production] = stack.runs("production")
     assert production["substitutions"]["_KIND"] == "override"
 
 
+def override_label_on_merged_pr() -> dict:
+    """The override label added to merged PR #9, whose merge commit is SHA."""
+    return {
+        "action": "labeled",
+        "label": {"name": "deploy-during-incident"},
+        "number": 9,
+        "pull_request": {
+            "head": {"sha": PR_SHA},
+            "merged": True,
+            "merge_commit_sha": SHA,
+            "labels": [],
+        },
+        "repository": {"full_name": REPO},
+    }
+
+
 def test_the_override_label_cannot_skip_a_failed_staging(stack):
     stack.send("push", push())
     stack.report(stack.runs("staging")[0], "FAILURE")
-    labelled = {"action": "labeled", "label": {"name": "deploy-during-incident"}, "number": 9,
-                "pull_request": {"head": {"sha": PR_SHA}, "merged": True, "merge_commit_sha": SHA, "labels": []},
-                "repository": {"full_name": REPO}}  # fmt: skip
+    labelled = override_label_on_merged_pr()
     response = stack.send("pull_request", labelled)
-    assert response.get_json()["action"] == "refused" and "staging has not succeeded" in response.get_json()["reason"]
+    assert (
+        response.get_json()["action"] == "refused"
+        and "staging has not succeeded" in response.get_json()["reason"]
+    )
     assert stack.runs("production") == []
 
 
-def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configured(stack, function_env):
+def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configured(
+    stack, function_env
+):
     function_env(BINDEROPS_DEPLOY_ROLLBACK="true")
     good = staged(stack, OLD_SHA)
     stack.report(good, "SUCCESS")
@@ -362,7 +503,9 @@ def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configu
     assert [b["substitutions"]["COMMIT_SHA"] for b in rollbacks] == [OLD_SHA]
     assert rollbacks[0]["substitutions"]["_DELIVERY"] == f"rollback-{bad['id']}"
     stack.report(rollbacks[0], "FAILURE")  # a failed rollback does not roll back again
-    assert len([b for b in stack.runs("production") if b["substitutions"]["_KIND"] == "rollback"]) == 1
+    assert (
+        len([b for b in stack.runs("production") if b["substitutions"]["_KIND"] == "rollback"]) == 1
+    )
 
 
 # Failures downstream
@@ -387,10 +530,18 @@ def test_github_unavailable_during_deploy_status_raises_so_pubsub_retries(stack)
 def test_secrets_reach_neither_logs_nor_responses(stack, caplog):
     stack.cloudbuild.faults = [Response(500, {"error": {"message": "oops"}})] * 2
     with caplog.at_level(logging.DEBUG):
-        bodies = [stack.send("push", push(), delivery="s-1").get_data(as_text=True),
-                  stack.send("push", push(), delivery="s-1").get_data(as_text=True)]  # fmt: skip
+        bodies = [
+            stack.send("push", push(), delivery="s-1").get_data(as_text=True),
+            stack.send("push", push(), delivery="s-1").get_data(as_text=True),
+        ]
         build = stack.runs("staging")[0]
-        stack.github.faults = [Response(403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0"})]
+        stack.github.faults = [
+            Response(
+                403,
+                {"message": "API rate limit exceeded"},
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0"},
+            )
+        ]
         stack.report(build, "SUCCESS")
     text = caplog.text + "".join(bodies) + repr(instance.settings())
     for secret in (SECRET, TOKEN, ACCESS_TOKEN):
@@ -407,25 +558,43 @@ def test_github_refusing_the_deployment_does_not_stop_the_deploy(stack, caplog):
 def test_a_misconfigured_incident_repository_is_logged_and_acknowledged(stack, caplog):
     stack.github.missing_repos.add("jupyterhub/mybinder.org-incidents")
     stack.send("push", push())
-    assert stack.report(stack.runs("staging")[0], "SUCCESS").status_code == 200  # acknowledged: retrying cannot help
-    assert "GitHub GET /repos/jupyterhub/mybinder.org-incidents/issues: HTTP 404: Not Found; acknowledged" in caplog.text
+    assert (
+        stack.report(stack.runs("staging")[0], "SUCCESS").status_code == 200
+    )  # acknowledged: retrying cannot help
+    assert (
+        "GitHub GET /repos/jupyterhub/mybinder.org-incidents/issues: HTTP 404: Not Found; acknowledged"
+        in caplog.text
+    )
     assert stack.runs("production") == []
 
 
 def test_the_documented_cloud_builds_message_reads_as_a_failed_staging_deploy():
-    resource = json.loads((Path(__file__).parent / "fixtures" / "cloud-build-notification.json").read_text())
+    resource = json.loads(
+        (Path(__file__).parent / "fixtures" / "cloud-build-notification.json").read_text()
+    )
     build = builds.Build.from_resource(resource)
-    assert build.is_deploy and (build.environment, build.status, build.sha[:8]) == ("staging", "FAILURE", "b2c3d4e5")
+    assert build.is_deploy and (build.environment, build.status, build.sha[:8]) == (
+        "staging",
+        "FAILURE",
+        "b2c3d4e5",
+    )
     assert build.duration_seconds == 456.0 and builds.DEPLOYMENT_STATE[build.status] == "failure"
 
 
 def test_a_push_of_a_sha_tried_on_staging_by_label_still_goes_to_production(stack):
-    event = {"action": "labeled", "label": {"name": "test-staging"}, "number": 7,
-             "pull_request": {"head": {"sha": SHA}, "merged": False, "labels": []}, "repository": {"full_name": REPO}}  # fmt: skip
+    event = {
+        "action": "labeled",
+        "label": {"name": "test-staging"},
+        "number": 7,
+        "pull_request": {"head": {"sha": SHA}, "merged": False, "labels": []},
+        "repository": {"full_name": REPO},
+    }
     stack.send("pull_request", event)
     stack.report(stack.runs("staging")[0], "SUCCESS")
     assert stack.runs("production") == []  # a trial stays on staging
-    assert stack.send("push", push(SHA)).get_json()["action"] == "started"  # the fast-forwarded push
+    assert (
+        stack.send("push", push(SHA)).get_json()["action"] == "started"
+    )  # the fast-forwarded push
     push_build = stack.runs("staging")[-1]
     assert push_build["substitutions"]["_KIND"] == "push"
     stack.report(push_build, "SUCCESS")

@@ -8,10 +8,11 @@ import pytest
 import requests
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
+from events import pubsub_event
 from functions_framework import create_app
 
-from binderops import instance, local
-from events import pubsub_event
+from binderops import instance
+from binderops.local import services as local
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT = {
@@ -53,7 +54,12 @@ def test_binary_mode_cloudevent_is_stored(client):
     response = client().post("/", headers=headers, data=body)
     assert response.status_code == 200
     assert stored("SELECT event_id, repo, ref, origin FROM launches") == [
-        {"event_id": "pub-7", "repo": "gitlab.com/group/project", "ref": "main", "origin": "gke.mybinder.org"}
+        {
+            "event_id": "pub-7",
+            "repo": "gitlab.com/group/project",
+            "ref": "main",
+            "origin": "gke.mybinder.org",
+        }
     ]
 
 
@@ -66,7 +72,11 @@ def test_structured_mode_cloudevent_uses_the_message_id_without_attribute(client
 
 def test_raw_pubsub_push_is_accepted(client):
     push = {
-        "message": {"data": base64.b64encode(json.dumps(EVENT).encode()).decode(), "messageId": "77", "attributes": {}},
+        "message": {
+            "data": base64.b64encode(json.dumps(EVENT).encode()).decode(),
+            "messageId": "77",
+            "attributes": {},
+        },
         "subscription": "projects/p/subscriptions/push",
     }
     response = client().post("/projects/p/topics/launch-events", json=push)
@@ -84,11 +94,18 @@ def test_poison_message_is_acknowledged_and_recorded(client):
 
 
 def test_cloudevent_without_a_pubsub_message_is_recorded_not_retried(client):
-    event = CloudEvent({"id": "odd-1", "type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//x"}, {"hello": "world"})
+    event = CloudEvent(
+        {"id": "odd-1", "type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//x"},
+        {"hello": "world"},
+    )
     headers, body = to_binary(event)
     assert client().post("/", headers=headers, data=body).status_code == 200
     assert stored("SELECT event_id, reason FROM raw.launch_errors") == [
-        {"event_id": "odd-1", "reason": "message data is not valid JSON: Input is a zero-length, empty document: line 1 column 1 (char 0)"}
+        {
+            "event_id": "odd-1",
+            "reason": "message data is not valid JSON: Input is a zero-length, empty document: "
+            "line 1 column 1 (char 0)",
+        }
     ]
 
 
@@ -96,7 +113,9 @@ def test_transient_warehouse_failure_answers_500_so_pubsub_redelivers(client):
     app = client("tests/faulty_main.py")
     codes = []
     for n in range(1, 11):
-        headers, body = to_binary(pubsub_event(json.dumps(EVENT).encode(), {"event_id": f"e{n}"}, message_id=str(n)))
+        headers, body = to_binary(
+            pubsub_event(json.dumps(EVENT).encode(), {"event_id": f"e{n}"}, message_id=str(n))
+        )
         codes.append(app.post("/", headers=headers, data=body).status_code)
     assert codes == [200, 200, 200, 200, 500, 200, 200, 200, 200, 500]
     # The 10th write landed before failing; a redelivery of e5 and e10 then makes 10 rows.
@@ -109,14 +128,26 @@ def test_logs_say_what_happened_to_each_event(tmp_path):
     env = {"K_SERVICE": "ingest-launch", "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}"}
     server = local.start_function("ingest_launch", env, tmp_path)
     try:
-        for event_id, data in (("good-1", json.dumps(EVENT).encode()), ("bad-1", b'{"version": 9, "ip": "192.0.2.1"}')):
+        for event_id, data in (
+            ("good-1", json.dumps(EVENT).encode()),
+            ("bad-1", b'{"version": 9, "ip": "192.0.2.1"}'),
+        ):
             headers, body = to_binary(pubsub_event(data, {"event_id": event_id}))
-            assert requests.post(server.url, headers=headers, data=body, timeout=10).status_code == 200
+            assert (
+                requests.post(server.url, headers=headers, data=body, timeout=10).status_code == 200
+            )
     finally:
         server.stop()
     log = server.log_path.read_text()
     entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    assert {"severity": "INFO", "message": "stored launch event good-1", "logger": "binderops.launches"} in entries
-    assert {"severity": "WARNING", "message": "rejected launch event bad-1: unknown launch schema version '9'",
-            "logger": "binderops.launches"} in entries  # fmt: skip
+    assert {
+        "severity": "INFO",
+        "message": "stored launch event good-1",
+        "logger": "binderops.launches",
+    } in entries
+    assert {
+        "severity": "WARNING",
+        "message": "rejected launch event bad-1: unknown launch schema version '9'",
+        "logger": "binderops.launches",
+    } in entries
     assert "192.0.2.1" not in log

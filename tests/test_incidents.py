@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 from cloudevents.conversion import to_binary
-from functions_framework import create_app
-
-from binderops import alerts, instance, reports
-from binderops.clients.chat import RateLimit
-from binderops.incidents import Notifier, chat_notice
 from events import pubsub_event
 from fakes.chat import MATRIX_TOKEN, SLACK_PATH, ZULIP_AUTH, FakeChat, webhooks
 from fakes.github import TOKEN, FakeGitHub
 from fakes.http import RecordingServer, Response
+from functions_framework import create_app
+
+from binderops import instance
+from binderops.clients.chat import RateLimit
+from binderops.incidents import alerts, reports
+from binderops.incidents.notifier import Notifier, chat_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = str(ROOT / "functions" / "main.py")
@@ -31,19 +32,37 @@ BASIC = "monitoring:s3cret-pass"
 OPEN = {
     "version": "1.2",
     "incident": {
-        "incident_id": "0.opqiw61fsv7p", "scoping_project_id": "binder-prod", "scoping_project_number": 12345,
+        "incident_id": "0.opqiw61fsv7p",
+        "scoping_project_id": "binder-prod",
+        "scoping_project_number": 12345,
         "url": "https://console.cloud.google.com/monitoring/alerting/incidents/0.opqiw61fsv7p?project=binder-prod",
-        "severity": "Warning", "started_at": 1795860000, "ended_at": None, "state": "open",
-        "resource_display_name": "ingest_launch", "resource": {"type": "cloud_run_revision", "labels": {}},
-        "metric": {"type": "run.googleapis.com/request_count", "displayName": "Request Count", "labels": {}},
-        "policy_name": "Function error rate", "condition_name": "5xx responses above 5% for 10 min",
-        "threshold_value": "0.05", "observed_value": "0.231",
-        "documentation": {"content": "Check the function's logs first. Runbook below.", "mime_type": "text/markdown",
-                          "subject": "ALERT - Function error rate",
-                          "links": [{"displayName": "Runbook", "url": "https://example.org/runbooks/function-errors"}]},
-        "summary": "Request Count for binder-prod ingest_launch is above the threshold of 0.05 with a value of 0.231.",
+        "severity": "Warning",
+        "started_at": 1795860000,
+        "ended_at": None,
+        "state": "open",
+        "resource_display_name": "ingest_launch",
+        "resource": {"type": "cloud_run_revision", "labels": {}},
+        "metric": {
+            "type": "run.googleapis.com/request_count",
+            "displayName": "Request Count",
+            "labels": {},
+        },
+        "policy_name": "Function error rate",
+        "condition_name": "5xx responses above 5% for 10 min",
+        "threshold_value": "0.05",
+        "observed_value": "0.231",
+        "documentation": {
+            "content": "Check the function's logs first. Runbook below.",
+            "mime_type": "text/markdown",
+            "subject": "ALERT - Function error rate",
+            "links": [
+                {"displayName": "Runbook", "url": "https://example.org/runbooks/function-errors"}
+            ],
+        },
+        "summary": "Request Count for binder-prod ingest_launch is above the threshold of 0.05 "
+        "with a value of 0.231.",
     },
-}  # fmt: skip
+}
 
 
 def closed(notification=OPEN, ended=1795863900):
@@ -65,12 +84,20 @@ class Stack:
         self.pubsub = create_app("notify_incident", MAIN, "cloudevent").test_client()
 
     def post(self, notification, token=ALERT_TOKEN, **kwargs):
-        body = notification if isinstance(notification, bytes) else json.dumps(notification).encode()
+        body = (
+            notification if isinstance(notification, bytes) else json.dumps(notification).encode()
+        )
         query = {} if token is None else {"token": token}
-        return self.http.post("/", data=body, query_string=query, content_type="application/json", **kwargs)
+        return self.http.post(
+            "/", data=body, query_string=query, content_type="application/json", **kwargs
+        )
 
     def publish(self, notification, message_id="m-1"):
-        headers, data = to_binary(pubsub_event(json.dumps(notification).encode(), {}, message_id, topic="monitoring-alerts"))
+        headers, data = to_binary(
+            pubsub_event(
+                json.dumps(notification).encode(), {}, message_id, topic="monitoring-alerts"
+            )
+        )
         return self.pubsub.post("/", data=data, headers=headers)
 
     def reports(self):
@@ -78,7 +105,10 @@ class Stack:
 
     def rows(self):
         warehouse = instance.warehouse()
-        return warehouse.query("SELECT incident_id, policy, condition, started, ended, duration_seconds, issue_url FROM incidents ORDER BY incident_id")
+        return warehouse.query(
+            "SELECT incident_id, policy, condition, started, ended, duration_seconds, issue_url "
+            "FROM incidents ORDER BY incident_id"
+        )
 
 
 @pytest.fixture
@@ -86,16 +116,18 @@ def stack(tmp_path, function_env):
     github, chat = FakeGitHub(), FakeChat()
     with RecordingServer(github) as gh, RecordingServer(chat) as ch:
         github.url = gh.url
-        function_env(**{
-            "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
-            "BINDEROPS_STATE_DIR": str(tmp_path / "state"),
-            "BINDEROPS_GITHUB_TOKEN": TOKEN,
-            "BINDEROPS_GITHUB_API_URL": gh.url,
-            "BINDEROPS_INCIDENT_REPO": INCIDENT_REPO,
-            "BINDEROPS_ALERT_TOKEN": ALERT_TOKEN,
-            "BINDEROPS_ALERT_BASIC_AUTH": BASIC,
-            "BINDEROPS_CHAT_WEBHOOKS": webhooks(ch.url),
-        })
+        function_env(
+            **{
+                "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
+                "BINDEROPS_STATE_DIR": str(tmp_path / "state"),
+                "BINDEROPS_GITHUB_TOKEN": TOKEN,
+                "BINDEROPS_GITHUB_API_URL": gh.url,
+                "BINDEROPS_INCIDENT_REPO": INCIDENT_REPO,
+                "BINDEROPS_ALERT_TOKEN": ALERT_TOKEN,
+                "BINDEROPS_ALERT_BASIC_AUTH": BASIC,
+                "BINDEROPS_CHAT_WEBHOOKS": webhooks(ch.url),
+            }
+        )
         yield Stack(github, chat)
         assert github.problems == [] and chat.problems == []
 
@@ -109,16 +141,33 @@ def test_an_open_alert_opens_a_blameless_report_and_tells_every_chat(stack):
     assert response.get_json()["issue"] == issue["html_url"]
     body = issue["body"]
     assert reports.MARKER.search(body).group(1) == "0.opqiw61fsv7p"
-    for section in ("## Summary", "## Impact", "## Timeline", "## Lessons learnt", "### What went well", "### What went wrong",
-                    "### Where we got lucky", "## Action items", "### Process", "### Documentation", "### Technical"):  # fmt: skip
+    for section in (
+        "## Summary",
+        "## Impact",
+        "## Timeline",
+        "## Lessons learnt",
+        "### What went well",
+        "### What went wrong",
+        "### Where we got lucky",
+        "## Action items",
+        "### Process",
+        "### Documentation",
+        "### Technical",
+    ):
         assert f"\n{section}\n" in body
     assert OPEN["incident"]["summary"] in body
-    assert "| 2026-11-28 10:00 UTC | Alert opened: 5xx responses above 5% for 10 min ([incident](<https://console.cloud.google.com/" in body
+    assert (
+        "| 2026-11-28 10:00 UTC | Alert opened: 5xx responses above 5% for 10 min ([incident](<https://console.cloud.google.com/"
+        in body
+    )
     assert "- [Runbook](<https://example.org/runbooks/function-errors>)" in body
     assert "> Check the function's logs first. Runbook below." in body
     for kind in ("zulip", "slack", "matrix"):
         [message] = stack.chat.messages[kind]
-        assert "Incident opened: **Function error rate** — 5xx responses above 5% for 10 min" in message
+        assert (
+            "Incident opened: **Function error rate** — 5xx responses above 5% for 10 min"
+            in message
+        )
         assert issue["html_url"] in message
     assert stack.rows()[0]["issue_url"] == issue["html_url"]
 
@@ -127,7 +176,11 @@ def test_a_redelivered_open_opens_one_report_and_one_notice(stack):
     for _ in range(3):
         assert stack.post(OPEN).status_code == 200
     assert len(stack.reports()) == 1
-    assert {k: len(v) for k, v in stack.chat.messages.items()} == {"zulip": 1, "slack": 1, "matrix": 1}
+    assert {k: len(v) for k, v in stack.chat.messages.items()} == {
+        "zulip": 1,
+        "slack": 1,
+        "matrix": 1,
+    }
     assert len(stack.rows()) == 1
 
 
@@ -171,7 +224,9 @@ def test_the_console_test_notification_is_marked_and_holds_no_deploy(stack):
     assert stack.post(test).status_code == 200
     [issue] = stack.reports()
     assert issue["title"] == "[test] projects/12345/alertPolicies/12345: Example condition"
-    assert [label["name"] for label in issue["labels"]] == ["incident-test"]  # not "incident": deploys are not held
+    assert [label["name"] for label in issue["labels"]] == [
+        "incident-test"
+    ]  # not "incident": deploys are not held
     assert "> Test documentation" in issue["body"]
     assert stack.chat.messages["slack"][0].startswith("[test] 🔥 Incident opened")
     assert stack.rows() == []
@@ -180,7 +235,11 @@ def test_the_console_test_notification_is_marked_and_holds_no_deploy(stack):
 def test_the_reference_notification_is_understood(stack):
     alert = alerts.parse((FIXTURES / "monitoring-incident.json").read_bytes())
     assert (alert.incident_id, alert.state, alert.policy, alert.links) == (
-        "0.opqiw61fsv7p", "open", "Function error rate", (("Runbook", "https://example.org/runbooks/function-errors"),))
+        "0.opqiw61fsv7p",
+        "open",
+        "Function error rate",
+        (("Runbook", "https://example.org/runbooks/function-errors"),),
+    )
 
 
 @pytest.mark.parametrize(
@@ -189,28 +248,51 @@ def test_the_reference_notification_is_understood(stack):
         (b"not json", "not JSON"),
         ({"version": "1.2"}, "no 'incident' object"),
         ({"version": "1.2", "incident": {"state": "open"}}, "no incident_id"),
-        ({"version": "1.2", "incident": {"incident_id": "x", "state": "acknowledged"}}, "open or closed"),
+        (
+            {"version": "1.2", "incident": {"incident_id": "x", "state": "acknowledged"}},
+            "open or closed",
+        ),
     ],
 )
 def test_a_notification_missing_what_matters_is_refused_clearly(stack, body, reason):
     response = stack.post(body)
     assert response.status_code == 400 and reason in response.get_json()["error"]
-    assert stack.publish(body if isinstance(body, dict) else {"x": 1}).status_code == 200  # acknowledged, not retried
+    assert (
+        stack.publish(body if isinstance(body, dict) else {"x": 1}).status_code == 200
+    )  # acknowledged, not retried
     assert stack.reports() == [] and stack.chat.messages["slack"] == []
 
 
 def test_a_sparse_notification_still_opens_a_report(stack):
-    assert stack.post({"version": "1.2", "incident": {"incident_id": "sparse-1", "state": "open"}}).status_code == 200
+    assert (
+        stack.post(
+            {"version": "1.2", "incident": {"incident_id": "sparse-1", "state": "open"}}
+        ).status_code
+        == 200
+    )
     [issue] = stack.reports()
-    assert issue["title"] == "Unnamed alert policy" and "_The alert carried no summary._" in issue["body"]
+    assert (
+        issue["title"] == "Unnamed alert policy"
+        and "_The alert carried no summary._" in issue["body"]
+    )
 
 
 @pytest.mark.parametrize(
     "token, auth",
-    [("wrong", None), (None, None), ("", None), (None, ("monitoring", "wrong")), (None, ("someone", "s3cret-pass"))],
+    [
+        ("wrong", None),
+        (None, None),
+        ("", None),
+        (None, ("monitoring", "wrong")),
+        (None, ("someone", "s3cret-pass")),
+    ],
 )
 def test_a_wrong_or_missing_token_gets_401(stack, token, auth):
-    headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
+    headers = (
+        {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()}
+        if auth
+        else {}
+    )
     response = stack.post(OPEN, token=token, headers=headers)
     assert response.status_code == 401
     assert stack.github.served == [] and stack.chat.messages["zulip"] == []
@@ -239,7 +321,11 @@ def test_chat_down_still_opens_the_report_and_a_retry_sends_the_notice_once(stac
 
 
 def test_github_rate_limited_still_notifies_chat_and_a_retry_opens_the_report_once(stack):
-    limited = Response(403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9999999999"})
+    limited = Response(
+        403,
+        {"message": "API rate limit exceeded"},
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9999999999"},
+    )
     stack.github.faults = [limited]
     response = stack.publish(OPEN)
     assert response.status_code == 500  # raised: Pub/Sub redelivers
@@ -274,7 +360,8 @@ def test_the_rate_limit_refills_one_a_minute_and_counts_what_it_held_back():
 def test_documentation_markdown_cannot_break_the_report(stack):
     hostile = opened("md-1")
     hostile["incident"]["documentation"]["content"] = (
-        "## Impact\nStep 1 | do this\n```bash\nkubectl get pods\n<!-- binderops:incident other-id -->\n<details><summary>more"
+        "## Impact\nStep 1 | do this\n```bash\nkubectl get pods\n<!-- binderops:incident other-id "
+        "-->\n<details><summary>more"
     )
     hostile["incident"]["condition_name"] = "a | b --> c"
     stack.post(hostile)
@@ -282,15 +369,28 @@ def test_documentation_markdown_cannot_break_the_report(stack):
     [issue] = stack.reports()
     body = issue["body"]
     assert reports.MARKER.findall(body) == ["md-1"]
-    assert re.findall(r"<!--.*?-->", body, re.S) == [  # only ours: nothing opened or closed a comment
-        "<!-- binderops:incident md-1 -->", "<!-- binderops:timeline -->", "<!-- binderops:chat open -->",
-        "<!-- binderops:closed md-1 -->", "<!-- binderops:chat closed -->",
+    assert re.findall(
+        r"<!--.*?-->", body, re.S
+    ) == [  # only ours: nothing opened or closed a comment
+        "<!-- binderops:incident md-1 -->",
+        "<!-- binderops:timeline -->",
+        "<!-- binderops:chat open -->",
+        "<!-- binderops:closed md-1 -->",
+        "<!-- binderops:chat closed -->",
     ]
     quoted = body.split("### What the alert says to do\n\n")[1].split("\n\n## Impact")[0]
-    assert all(line.startswith(">") for line in quoted.splitlines())  # the open fence ends with the quote
+    assert all(
+        line.startswith(">") for line in quoted.splitlines()
+    )  # the open fence ends with the quote
     assert body.count("\n## Impact\n") == 1
-    table = body.split("| Time | Event |\n| --- | --- |\n")[1].split("\n<!-- binderops:timeline -->")[0].splitlines()
-    assert len(table) == 2 and all(len(re.split(r"(?<!\\)\|", row)) == 4 for row in table)  # two cells
+    table = (
+        body.split("| Time | Event |\n| --- | --- |\n")[1]
+        .split("\n<!-- binderops:timeline -->")[0]
+        .splitlines()
+    )
+    assert len(table) == 2 and all(
+        len(re.split(r"(?<!\\)\|", row)) == 4 for row in table
+    )  # two cells
     assert "a \\| b --&gt; c" in table[0]
 
 
@@ -303,7 +403,9 @@ def test_the_pubsub_channel_opens_and_closes_the_same_way(stack):
     assert [len(v) for v in stack.chat.messages.values()] == [2, 2, 2]
 
 
-def test_without_a_github_token_reports_are_written_to_a_local_folder(stack, function_env, tmp_path):
+def test_without_a_github_token_reports_are_written_to_a_local_folder(
+    stack, function_env, tmp_path
+):
     function_env(BINDEROPS_GITHUB_TOKEN="")
     stack.post(OPEN)
     stack.post(closed())
@@ -320,16 +422,28 @@ def test_secrets_never_reach_responses_or_logs(stack, caplog):
     # and a Slack webhook's path is its secret: the README says not to turn that on.)
     stack.chat.down = True
     with caplog.at_level("INFO"):
-        bodies = [stack.post(OPEN).get_data(as_text=True), stack.post(OPEN, token="nope").get_data(as_text=True)]
+        bodies = [
+            stack.post(OPEN).get_data(as_text=True),
+            stack.post(OPEN, token="nope").get_data(as_text=True),
+        ]
     text = caplog.text + "".join(bodies) + repr(instance.settings())
-    for secret in (TOKEN, ALERT_TOKEN, "s3cret-pass", ZULIP_AUTH[1], MATRIX_TOKEN, SLACK_PATH.rsplit("/", 1)[1]):
+    for secret in (
+        TOKEN,
+        ALERT_TOKEN,
+        "s3cret-pass",
+        ZULIP_AUTH[1],
+        MATRIX_TOKEN,
+        SLACK_PATH.rsplit("/", 1)[1],
+    ):
         assert secret not in text
 
 
 def test_issues_are_found_by_marker_among_many(stack):
     stack.github.page_size = 5
     for n in range(12):
-        issue = stack.github.add_issue(INCIDENT_REPO, f"old {n}", ["incident"], "2026-11-28T09:00:00Z")
+        issue = stack.github.add_issue(
+            INCIDENT_REPO, f"old {n}", ["incident"], "2026-11-28T09:00:00Z"
+        )
         issue["body"] = f"<!-- binderops:incident older-{n} -->"
     stack.post(OPEN)
     target = stack.reports()[-1]
@@ -344,7 +458,9 @@ def test_notifier_without_any_sink_or_repo_only_records(warehouse):
     notifier = Notifier(None, "", [], RateLimit(), warehouse)
     result = notifier.handle(alerts.parse(OPEN))
     assert result["recorded"] and result["issue"] is None
-    assert warehouse.query("SELECT incident_id FROM incidents") == [{"incident_id": "0.opqiw61fsv7p"}]
+    assert warehouse.query("SELECT incident_id FROM incidents") == [
+        {"incident_id": "0.opqiw61fsv7p"}
+    ]
 
 
 def test_a_refusal_is_logged_once_not_retried_forever(stack, caplog):

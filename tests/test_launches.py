@@ -2,21 +2,33 @@
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from events import V6
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binderops import launches
-from binderops.launches import InvalidEvent, Message, decode, ingest, to_row
-from events import V6
+from binderops.launches import events as launches
+from binderops.launches.events import InvalidEvent, decode, to_row
+from binderops.launches.ingest import Message, ingest
 
-NOW = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 COLUMNS = [
-    "event_id", "timestamp", "schema_version", "provider", "spec", "repo", "ref", "resolved_ref",
-    "status", "origin", "build_token", "request_origin", "ingested_at",
-]  # fmt: skip
+    "event_id",
+    "timestamp",
+    "schema_version",
+    "provider",
+    "spec",
+    "repo",
+    "ref",
+    "resolved_ref",
+    "status",
+    "origin",
+    "build_token",
+    "request_origin",
+    "ingested_at",
+]
 
 
 def b64(value) -> str:
@@ -31,7 +43,7 @@ def row(event, event_id="e1"):
 def test_v6_event_becomes_a_row_with_timestamp_truncated_to_the_minute():
     assert row(V6) == {
         "event_id": "e1",
-        "timestamp": datetime(2026, 3, 1, 12, 34, tzinfo=timezone.utc),
+        "timestamp": datetime(2026, 3, 1, 12, 34, tzinfo=UTC),
         "schema_version": 6,
         "provider": "GitHub",
         "spec": "binder-examples/requirements/HEAD",
@@ -47,7 +59,9 @@ def test_v6_event_becomes_a_row_with_timestamp_truncated_to_the_minute():
 
 
 def test_timestamps_with_offsets_are_stored_in_utc():
-    assert row({**V6, "timestamp": "2026-03-01T14:34:59+02:00"})["timestamp"] == datetime(2026, 3, 1, 12, 34, tzinfo=timezone.utc)
+    assert row({**V6, "timestamp": "2026-03-01T14:34:59+02:00"})["timestamp"] == datetime(
+        2026, 3, 1, 12, 34, tzinfo=UTC
+    )
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -69,7 +83,14 @@ def test_each_version_reads_the_fields_it_added():
 
 
 def test_fields_outside_the_schema_are_never_stored():
-    r = row({**V6, "remote_ip": "198.51.100.7", "user": "someone", "headers": {"x-forwarded-for": "1.2.3.4"}})
+    r = row(
+        {
+            **V6,
+            "remote_ip": "198.51.100.7",
+            "user": "someone",
+            "headers": {"x-forwarded-for": "1.2.3.4"},
+        }
+    )
     text = repr(r)
     assert "198.51.100.7" not in text and "someone" not in text and "1.2.3.4" not in text
 
@@ -85,8 +106,14 @@ def test_fields_outside_the_schema_are_never_stored():
         ({**V6, "status": "maybe"}, "invalid v6 launch event: data.status must be one of"),
         ({**V6, "build_token": "yes"}, "invalid v6 launch event: data.build_token must be boolean"),
         ({**V6, "spec": 42}, "invalid v6 launch event: data.spec must be string"),
-        ({**V6, "schema": "other/schema"}, "invalid v6 launch event: data.schema must be same as const"),
-        ({k: v for k, v in V6.items() if k != "timestamp"}, "data must contain ['timestamp'] properties"),
+        (
+            {**V6, "schema": "other/schema"},
+            "invalid v6 launch event: data.schema must be same as const",
+        ),
+        (
+            {k: v for k, v in V6.items() if k != "timestamp"},
+            "data must contain ['timestamp'] properties",
+        ),
         ({**V6, "timestamp": "yesterday"}, "is not an RFC 3339 date-time"),
         ({**V6, "timestamp": "2026-03-01T12:00:00"}, "has no time zone"),
         ({**V6, "timestamp": "2027-03-01T12:00:00Z"}, "is in the future"),
@@ -103,12 +130,26 @@ def test_invalid_events_are_rejected_with_a_reason(event, reason):
     [
         V6,
         {"logName": "projects/p/logs/binderhub", "jsonPayload": V6},
-        {"logName": "projects/p/logs/binderhub", "jsonPayload": {"message": V6, "levelname": "INFO"}},
+        {
+            "logName": "projects/p/logs/binderhub",
+            "jsonPayload": {"message": V6, "levelname": "INFO"},
+        },
         {"logName": "projects/p/logs/binderhub", "jsonPayload": {"event": V6}},
         {"logName": "projects/p/logs/binderhub", "jsonPayload": {"message": json.dumps(V6)}},
-        {"logName": "projects/p/logs/binderhub", "textPayload": json.dumps(V6), "httpRequest": {"remoteIp": "203.0.113.9"}},
+        {
+            "logName": "projects/p/logs/binderhub",
+            "textPayload": json.dumps(V6),
+            "httpRequest": {"remoteIp": "203.0.113.9"},
+        },
     ],
-    ids=["bare", "jsonPayload", "jsonPayload.message", "jsonPayload.event", "jsonPayload.message-text", "textPayload"],
+    ids=[
+        "bare",
+        "jsonPayload",
+        "jsonPayload.message",
+        "jsonPayload.event",
+        "jsonPayload.message-text",
+        "textPayload",
+    ],
 )
 def test_bare_events_and_log_entries_decode_to_the_same_event(document):
     assert decode(b64(document), 65536) == V6
@@ -120,7 +161,10 @@ def test_bare_events_and_log_entries_decode_to_the_same_event(document):
         ("not base64!", "message data is not valid base64"),
         (b64(b"{oops"), "message data is not valid JSON"),
         (b64([1, 2]), "message data is JSON but not an object"),
-        (b64({"logName": "x", "jsonPayload": {"msg": "hello"}}), "jsonPayload carries no launch event"),
+        (
+            b64({"logName": "x", "jsonPayload": {"msg": "hello"}}),
+            "jsonPayload carries no launch event",
+        ),
         (b64({"logName": "x", "textPayload": "GET /health 200"}), "textPayload is not valid JSON"),
         (b64({**V6, "spec": "x" * 70000}), "exceeds the 65536-byte limit"),
         ("", "message data is not valid JSON"),
@@ -156,7 +200,13 @@ def test_malformed_message_is_recorded_once_and_acknowledged(warehouse):
     ingest(message, warehouse, "mybinder.org", 65536, NOW)
     assert (outcome.status, outcome.reason) == ("rejected", "unknown launch schema version '99'")
     rows = warehouse.query("SELECT event_id, reason, payload FROM raw.launch_errors")
-    assert rows == [{"event_id": "m-9", "reason": "unknown launch schema version '99'", "payload": json.dumps({**V6, "version": 99})}]
+    assert rows == [
+        {
+            "event_id": "m-9",
+            "reason": "unknown launch schema version '99'",
+            "payload": json.dumps({**V6, "version": 99}),
+        }
+    ]
     assert warehouse.query("SELECT COUNT(*) AS n FROM launches") == [{"n": 0}]
 
 
@@ -165,7 +215,9 @@ def test_rejected_log_entries_keep_no_request_metadata_or_addresses(warehouse):
         "logName": "projects/p/logs/binderhub",
         "httpRequest": {"remoteIp": "203.0.113.9", "userAgent": "Mozilla"},
         "labels": {"user": "someone"},
-        "jsonPayload": {"message": {**V6, "provider": "SVN", "client": "2001:db8::1", "via": "198.51.100.23"}},
+        "jsonPayload": {
+            "message": {**V6, "provider": "SVN", "client": "2001:db8::1", "via": "198.51.100.23"}
+        },
     }
     ingest(Message(b64(entry), {}, "m-3"), warehouse, "mybinder.org", 65536, NOW)
     (stored,) = warehouse.query("SELECT payload FROM raw.launch_errors")
@@ -183,7 +235,11 @@ def test_error_payloads_are_capped_at_64_kib(warehouse):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode())))
+@given(
+    st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode())
+    )
+)
 def test_decode_never_crashes_on_arbitrary_data(data):
     try:
         event = decode(data, 65536)
@@ -194,7 +250,9 @@ def test_decode_never_crashes_on_arbitrary_data(data):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -214,7 +272,18 @@ def test_any_event_shaped_json_either_validates_or_is_rejected(event, wrap):
     except InvalidEvent:
         return
     assert r["timestamp"].second == 0 and r["timestamp"].microsecond == 0
-    assert r["provider"] in (None, "GitHub", "Gist", "GitLab", "Git", "Zenodo", "Figshare", "Hydroshare", "Dataverse", "CKAN")
+    assert r["provider"] in (
+        None,
+        "GitHub",
+        "Gist",
+        "GitLab",
+        "Git",
+        "Zenodo",
+        "Figshare",
+        "Hydroshare",
+        "Dataverse",
+        "CKAN",
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,7 +311,7 @@ def test_first_events_on_many_threads_at_once_all_validate():
         launches._validators.cache_clear()
         barrier = threading.Barrier(8)
 
-        def first_request():
+        def first_request(barrier=barrier):
             barrier.wait()
             try:
                 results.append(to_row(V6, "e", NOW, "mybinder.org")[2])

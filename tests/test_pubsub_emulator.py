@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from binderops import local, sample
-from binderops.binderhub import PubSubHandler
+from binderops.launches.binderhub import PubSubHandler
+from binderops.local import samples as sample
+from binderops.local import services as local
 from binderops.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,9 @@ def stack(emulator, tmp_path, request):
 
     def start(source: Path, topic: str):
         url = f"duckdb://{tmp_path / 'w.duckdb'}"
-        function = local.start_function("ingest_launch", {"BINDEROPS_WAREHOUSE": url}, tmp_path / "logs", source=source)
+        function = local.start_function(
+            "ingest_launch", {"BINDEROPS_WAREHOUSE": url}, tmp_path / "logs", source=source
+        )
         services.append(function)
         wiring = local.PubSubWiring("binderops-test", topic, function.url)
         wiring.create(emulator.url)
@@ -67,18 +70,26 @@ def test_every_event_is_stored_exactly_once_despite_redelivery_and_write_failure
 
     valid = sum(m.valid for m in messages)
     wait_until(
-        lambda: count(warehouse, "SELECT (SELECT COUNT(*) FROM raw.launches) + (SELECT COUNT(*) FROM raw.launch_errors) AS n")
-        >= len(messages),
+        lambda: (
+            count(
+                warehouse,
+                "SELECT (SELECT COUNT(*) FROM raw.launches) + (SELECT COUNT(*) FROM raw.launch_errors) AS n",
+            )
+            >= len(messages)
+        ),
         timeout=240,
         what="every message to be stored",
     )
     time.sleep(2)  # let late redeliveries arrive: they must not add rows
     rows = warehouse.query(
-        "SELECT (SELECT COUNT(*) FROM raw.launches) AS launches, (SELECT COUNT(DISTINCT event_id) FROM raw.launches) AS ids,"
+        "SELECT (SELECT COUNT(*) FROM raw.launches) AS launches, (SELECT COUNT(DISTINCT event_id) "
+        "FROM raw.launches) AS ids,"
         " (SELECT COUNT(*) FROM launches) AS public, (SELECT COUNT(*) FROM raw.launch_errors) AS errors"
     )
     warehouse.close()
-    assert rows == [{"launches": valid, "ids": valid, "public": valid, "errors": len(messages) - valid}]
+    assert rows == [
+        {"launches": valid, "ids": valid, "public": valid, "errors": len(messages) - valid}
+    ]
     stored_ids = {r["event_id"] for r in warehouse.query("SELECT event_id FROM raw.launches")}
     warehouse.close()
     assert stored_ids == {m.attributes["event_id"] for m in messages if m.valid}
@@ -87,7 +98,7 @@ def test_every_event_is_stored_exactly_once_despite_redelivery_and_write_failure
 
 
 def test_binderhub_handler_publishes_launches_that_reach_the_warehouse(stack):
-    warehouse, wiring, _ = stack(ROOT / "functions" / "main.py", "launch-binderhub")
+    warehouse, _wiring, _ = stack(ROOT / "functions" / "main.py", "launch-binderhub")
     logger = logging.getLogger("binderhub.events.test")
     logger.propagate = False
     logger.setLevel(logging.INFO)
@@ -110,7 +121,9 @@ def test_binderhub_handler_publishes_launches_that_reach_the_warehouse(stack):
     handler.close()
     logger.removeHandler(handler)
 
-    wait_until(lambda: count(warehouse, "SELECT COUNT(*) AS n FROM launches") >= 3, 60, "three launches")
+    wait_until(
+        lambda: count(warehouse, "SELECT COUNT(*) AS n FROM launches") >= 3, 60, "three launches"
+    )
     rows = warehouse.query("SELECT event_id, repo, ref, resolved_ref, timestamp FROM launches")
     warehouse.close()
     assert len({r["event_id"] for r in rows}) == 3  # one unique event_id per publish
@@ -122,16 +135,21 @@ def test_binderhub_handler_publishes_launches_that_reach_the_warehouse(stack):
 def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emulator):
     env = {**os.environ, "BINDEROPS_STATE_DIR": str(tmp_path / "state")}
     result = subprocess.run(
-        [sys.executable, "-m", "binderops.cli", "run", "--once", "--launches", "300"],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-m", "binderops.local.cli", "run", "--once", "--launches", "300"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Pub/Sub emulator on http://127.0.0.1:" in result.stdout
     assert "launches stored: 300   rejected (raw.launch_errors): 5" in result.stdout
     assert f"warehouse: duckdb://{tmp_path / 'state' / 'warehouse.duckdb'}" in result.stdout
     # The daily cost export, fired by a tick through the emulator, published the sample's costs.
     published = tmp_path / "state" / "public" / "cloud-costs.jsonl"
-    assert f"export_costs (fired by a scheduler tick) published {published.resolve()}" in result.stdout
+    assert (
+        f"export_costs (fired by a scheduler tick) published {published.resolve()}" in result.stdout
+    )
     lines = [json.loads(line) for line in published.read_text().splitlines()]
     assert {line["source"] for line in lines} >= {"gcp-billing-export"}
     assert {line["currency"] for line in lines} == {"USD", "EUR"}
@@ -144,15 +162,29 @@ def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emul
     assert "Alert closed after 1 h 5 min" in report and "postmortem-needed" in report
     stack = json.loads((tmp_path / "state" / "stack.json").read_text())
     assert oct((tmp_path / "state" / "stack.json").stat().st_mode & 0o777) == "0o600"
-    assert stack["webhook_secret"] not in result.stdout and stack["alert_token"] not in result.stdout
+    assert (
+        stack["webhook_secret"] not in result.stdout and stack["alert_token"] not in result.stdout
+    )
 
 
 def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
     env = {**os.environ, "BINDEROPS_STATE_DIR": str(tmp_path / "state")}
     result = subprocess.run(
-        [sys.executable, "-m", "binderops.cli", "run", "--once", "--no-emulator", "--launches", "50"],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "binderops.local.cli",
+            "run",
+            "--once",
+            "--no-emulator",
+            "--launches",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "posted 55 sample messages to ingest_launch" in result.stdout
     assert "launches stored: 50   rejected (raw.launch_errors): 5" in result.stdout
@@ -180,8 +212,13 @@ def test_stopping_binderops_run_leaves_no_process_behind(tmp_path, how):
     state = (tmp_path / "state").resolve()
     env = {**os.environ, "BINDEROPS_STATE_DIR": str(state)}
     env.pop("PUBSUB_EMULATOR_HOST", None)
-    run = subprocess.Popen([sys.executable, "-m", "binderops.cli", "run", "--no-emulator", "--launches", "20"],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    run = subprocess.Popen(
+        [sys.executable, "-m", "binderops.local.cli", "run", "--no-emulator", "--launches", "20"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     wait_for = "press Ctrl-C" if how.startswith("Ctrl-C") else "github_webhook on"
     output = ""
     for line in run.stdout:

@@ -1,13 +1,12 @@
 """schemas/ is the single source of truth: well-formed, and what code and Terraform read."""
 
-import json
 import re
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from binderops import schemas, sql
+from binderops.warehouse import schemas, sql
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDED = {1: set(), 2: set(), 3: {"origin"}, 4: {"ref"}, 5: {"build_token"}, 6: {"request_origin"}}
@@ -24,21 +23,44 @@ def test_each_launch_schema_version_has_exactly_its_fields(version):
     assert set(schema["properties"]) == expected
     assert schema["properties"]["version"] == {"const": version}
     assert schema["properties"]["provider"]["enum"] == [
-        "GitHub", "Gist", "GitLab", "Git", "Zenodo", "Figshare", "Hydroshare", "Dataverse", "CKAN"
-    ]  # fmt: skip
+        "GitHub",
+        "Gist",
+        "GitLab",
+        "Git",
+        "Zenodo",
+        "Figshare",
+        "Hydroshare",
+        "Dataverse",
+        "CKAN",
+    ]
     assert schema["properties"]["status"]["enum"] == ["success", "failure"]
 
 
 def test_launches_table_has_the_published_columns():
-    fields = [(f["name"], f["type"], f["mode"]) for f in schemas.read_json("bigquery/launches.json")]
+    fields = [
+        (f["name"], f["type"], f["mode"]) for f in schemas.read_json("bigquery/launches.json")
+    ]
     assert fields == [
-        ("event_id", "STRING", "REQUIRED"), ("timestamp", "TIMESTAMP", "REQUIRED"), ("schema_version", "INT64", "NULLABLE"),
-        ("provider", "STRING", "NULLABLE"), ("spec", "STRING", "NULLABLE"), ("repo", "STRING", "NULLABLE"),
-        ("ref", "STRING", "NULLABLE"), ("resolved_ref", "STRING", "NULLABLE"), ("status", "STRING", "NULLABLE"),
-        ("origin", "STRING", "NULLABLE"), ("build_token", "BOOL", "NULLABLE"), ("request_origin", "STRING", "NULLABLE"),
+        ("event_id", "STRING", "REQUIRED"),
+        ("timestamp", "TIMESTAMP", "REQUIRED"),
+        ("schema_version", "INT64", "NULLABLE"),
+        ("provider", "STRING", "NULLABLE"),
+        ("spec", "STRING", "NULLABLE"),
+        ("repo", "STRING", "NULLABLE"),
+        ("ref", "STRING", "NULLABLE"),
+        ("resolved_ref", "STRING", "NULLABLE"),
+        ("status", "STRING", "NULLABLE"),
+        ("origin", "STRING", "NULLABLE"),
+        ("build_token", "BOOL", "NULLABLE"),
+        ("request_origin", "STRING", "NULLABLE"),
         ("ingested_at", "TIMESTAMP", "NULLABLE"),
-    ]  # fmt: skip
-    assert [f["name"] for f in schemas.read_json("bigquery/launch_errors.json")] == ["event_id", "received_at", "reason", "payload"]
+    ]
+    assert [f["name"] for f in schemas.read_json("bigquery/launch_errors.json")] == [
+        "event_id",
+        "received_at",
+        "reason",
+        "payload",
+    ]
 
 
 def test_every_view_translates_to_duckdb():
@@ -50,7 +72,7 @@ def test_every_view_translates_to_duckdb():
 def test_terraform_builds_tables_and_views_from_the_catalog():
     main_tf = (ROOT / "terraform" / "main.tf").read_text()
     assert 'jsondecode(file("${local.schemas}/catalog.json"))' in main_tf
-    for resource in ("google_bigquery_table\" \"tables", "google_bigquery_table\" \"views"):
+    for resource in ('google_bigquery_table" "tables', 'google_bigquery_table" "views'):
         assert resource in main_tf
     # No table or column name is repeated by hand in Terraform.
     for column in ("resolved_ref", "request_origin", "build_token"):
@@ -59,22 +81,13 @@ def test_terraform_builds_tables_and_views_from_the_catalog():
 
 def test_public_read_is_granted_on_the_public_dataset_only():
     main_tf = (ROOT / "terraform" / "main.tf").read_text()
-    grants = re.findall(r'resource "google_bigquery_dataset_iam_member" "(\w+)" \{(.*?)\n\}', main_tf, re.S)
+    grants = re.findall(
+        r'resource "google_bigquery_dataset_iam_member" "(\w+)" \{(.*?)\n\}', main_tf, re.S
+    )
     public = [(name, body) for name, body in grants if "allAuthenticatedUsers" in body]
     assert len(public) == 1
     assert "google_bigquery_dataset.public.dataset_id" in public[0][1]
     assert "roles/bigquery.dataViewer" in public[0][1]
-
-
-def test_function_requirements_are_pinned_as_in_pyproject():
-    """functions/requirements.txt (what Cloud Functions installs) must match pyproject's pins."""
-    import tomllib
-
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    pinned = dict(d.split("==") for d in pyproject["project"]["dependencies"])
-    lines = (ROOT / "functions" / "requirements.txt").read_text().splitlines()
-    required = dict(line.split("==") for line in lines if line and not line.startswith("#"))
-    assert required and all(pinned.get(name) == version for name, version in required.items()), (required, pinned)
 
 
 def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only():
@@ -86,7 +99,10 @@ def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only(
         if "google_service_account.export_costs.email" in body
     )
     assert export_costs == [
-        ("google_bigquery_dataset_iam_member", "roles/bigquery.dataViewer"),  # the billing export dataset
+        (
+            "google_bigquery_dataset_iam_member",
+            "roles/bigquery.dataViewer",
+        ),  # the billing export dataset
         ("google_bigquery_table_iam_member", "roles/bigquery.dataEditor"),  # cloud_costs_daily
         ("google_project_iam_member", "roles/bigquery.jobUser"),  # to run queries at all
         ("google_storage_bucket_iam_member", "roles/storage.objectUser"),  # the public bucket
@@ -95,3 +111,38 @@ def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only(
     assert "dataset_id = local.billing_dataset" in billing
     table = re.search(r'"export_costs_writes_costs" \{(.*?)\n\}', tf, re.S)[1]
     assert 'google_bigquery_table.tables["cloud_costs_daily"].table_id' in table
+
+
+def row_types():
+    from binderops.costs.export import CostRow
+    from binderops.deploys.deployer import DeploymentRow
+    from binderops.incidents.notifier import IncidentRow
+    from binderops.launches.events import LaunchErrorRow, LaunchRow
+
+    return {
+        "launches": LaunchRow,
+        "launch_errors": LaunchErrorRow,
+        "deployments": DeploymentRow,
+        "cloud_costs_daily": CostRow,
+        "incident_notifications": IncidentRow,
+    }
+
+
+def test_every_table_has_a_typed_row_with_its_schemas_columns_in_order():
+    tables, _ = schemas.catalog()
+    types = row_types()
+    assert set(types) == set(tables)
+    for name, row in types.items():
+        assert row._fields == tables[name].column_names, name
+
+
+def test_a_rows_field_types_follow_its_column_types():
+    python = {"STRING": "str", "TIMESTAMP": "datetime", "INT64": "int", "BOOL": "bool"}
+    python |= {"DATE": "date", "FLOAT": "float"}
+    for name, row in row_types().items():
+        for column in schemas.table(name).columns:
+            annotation = row.__annotations__[column.name]
+            annotation = getattr(annotation, "__forward_arg__", annotation)  # postponed: the text
+            assert annotation.split(" | ")[0] == python[column.type], (name, column.name)
+            if column.mode == "REQUIRED":
+                assert "None" not in annotation, (name, column.name)

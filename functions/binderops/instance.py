@@ -8,73 +8,96 @@ from __future__ import annotations
 
 import threading
 from functools import cache
+from typing import TypeVar
 
-from .config import ConfigError, Settings
+from . import config
+from .config import Settings
+from .errors import ConfigError
 from .warehouse import Warehouse, open_warehouse
 
-_lock = threading.Lock()
+T = TypeVar("T")
+_lock = threading.RLock()
 
 
 @cache
-def _settings() -> Settings:
-    return Settings.from_env()
+def _settings(kind: type) -> object:
+    return config.read(kind)
 
 
 @cache
 def _warehouse() -> Warehouse:
-    current = _settings()
-    return open_warehouse(current.warehouse, current.bigquery_api_url)
+    shared = settings()
+    return open_warehouse(shared.warehouse, shared.bigquery_api_url)
 
 
 @cache
 def _github(quick: bool):
-    current = _settings()
-    if not current.github_token:
+    shared = settings()
+    if not shared.github_token:
         return None
-    from .clients import PATIENT, QUICK
     from .clients.github import GitHub
+    from .clients.http import PATIENT, QUICK
 
-    return GitHub(current.github_api_url, current.github_token, QUICK if quick else PATIENT)
+    return GitHub(shared.github_api_url, shared.github_token, QUICK if quick else PATIENT)
 
 
 @cache
 def _deployer(webhook: bool):
-    from .deploys import Deployer, Policy
+    from .clients.http import PATIENT, QUICK
+    from .deploys.deployer import Deployer, Policy
+    from .deploys.settings import DeploySettings
 
-    current = _settings()
-    if current.deploy_backend == "cloudbuild":
-        from .clients import PATIENT, QUICK
-        from .clients.cloudbuild import CloudBuild
+    shared, deploys = settings(), settings(DeploySettings)
+    if deploys.backend == "cloudbuild":
+        from .deploys.cloudbuild import CloudBuild
 
-        if not current.cloudbuild_trigger:
-            raise ConfigError("BINDEROPS_DEPLOY_BACKEND=cloudbuild needs BINDEROPS_CLOUDBUILD_TRIGGER")
-        builds = CloudBuild(current.cloudbuild_trigger, current.cloudbuild_api_url, QUICK if webhook else PATIENT)
+        if not deploys.cloudbuild_trigger:
+            raise ConfigError(
+                "BINDEROPS_DEPLOY_BACKEND=cloudbuild needs BINDEROPS_CLOUDBUILD_TRIGGER"
+            )
+        policy = QUICK if webhook else PATIENT
+        builds = CloudBuild(deploys.cloudbuild_trigger, deploys.cloudbuild_api_url, policy)
     else:
-        from .localbuild import LocalBuilds
+        from .deploys.localbuild import LocalBuilds
 
-        builds = LocalBuilds(current.state_dir, current.deploy_command, current.deploy_timeout, current.project,
-                             current.builds_topic, current.deploy_status_url)  # fmt: skip
-    policy = Policy(current.incident_repo, current.deploy_override_label, current.deploy_rollback)
+        builds = LocalBuilds(
+            shared.state_dir,
+            deploys.command,
+            deploys.timeout,
+            shared.project,
+            deploys.builds_topic,
+            deploys.status_url,
+        )
+    policy = Policy(shared.incident_repo, deploys.override_label, deploys.rollback)
     return Deployer(builds, _github(webhook), policy, None if webhook else _warehouse())
 
 
 @cache
 def _notifier():
     from .clients.chat import RateLimit, sinks
-    from .incidents import FolderIssues, Notifier
+    from .incidents.folder import FolderIssues
+    from .incidents.notifier import Notifier
+    from .incidents.settings import IncidentSettings
 
-    current = _settings()
+    shared, incidents = settings(), settings(IncidentSettings)
     issues = _github(False)
-    repo = current.incident_repo
+    repo = shared.incident_repo
     if issues is None:  # no GitHub token: reports go to a folder, as in the local stack
-        issues, repo = FolderIssues(current.state_dir / "incidents"), repo or "local/incidents"
-    return Notifier(issues, repo, sinks(current.chat_webhooks), RateLimit(current.chat_burst, current.chat_interval_seconds),
-                    _warehouse(), current.incident_close_issue)  # fmt: skip
+        issues, repo = FolderIssues(shared.state_dir / "incidents"), repo or "local/incidents"
+    return Notifier(
+        issues,
+        repo,
+        sinks(incidents.chat_webhooks),
+        RateLimit(incidents.chat_burst, incidents.chat_interval_seconds),
+        _warehouse(),
+        incidents.close_issue,
+    )
 
 
-def settings() -> Settings:
+def settings(kind: type[T] = Settings) -> T:
+    """The settings of one capability (``Settings``, the shared ones, by default), read once."""
     with _lock:
-        return _settings()
+        return _settings(kind)
 
 
 def warehouse() -> Warehouse:
@@ -97,6 +120,5 @@ def notifier():
 def reset() -> None:
     """Forget settings and clients (tests that change the environment call this)."""
     with _lock:
-        _settings.cache_clear()
-        for made in (_warehouse, _github, _deployer, _notifier):
+        for made in (_settings, _warehouse, _github, _deployer, _notifier):
             made.cache_clear()

@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 
-
 log = logging.getLogger("binderops")
 
 
@@ -16,7 +15,11 @@ class CloudJsonFormatter(logging.Formatter):
     """Cloud Logging's structured format: ``severity``, ``message`` and the logger's name."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"severity": record.levelname, "message": record.getMessage(), "logger": record.name}
+        entry = {
+            "severity": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
         if record.exc_info:
             entry["message"] += "\n" + self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -43,7 +46,11 @@ def setup(env: dict[str, str] | None = None) -> None:
         return
     handler = StderrHandler()
     on_cloud_run = "K_SERVICE" in env
-    handler.setFormatter(CloudJsonFormatter() if on_cloud_run else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        CloudJsonFormatter()
+        if on_cloud_run
+        else logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    )
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

@@ -42,7 +42,9 @@ class FakeBigQuery:
             ref = body["tableReference"]
             self.tables[f"{ref['projectId']}.{ref['datasetId']}.{ref['tableId']}"] = body
             return Response(200, body)
-        if m := re.fullmatch(BQ + "/datasets/(?P<dataset>[^/]+)/tables/(?P<table>[^/]+)/insertAll", path):
+        if m := re.fullmatch(
+            BQ + "/datasets/(?P<dataset>[^/]+)/tables/(?P<table>[^/]+)/insertAll", path
+        ):
             key = f"{m['project']}.{m['dataset']}.{m['table']}"
             self.inserted.setdefault(key, []).extend(request.json()["rows"])
             return Response(200, {"kind": "bigquery#tableDataInsertAllResponse"})
@@ -60,34 +62,57 @@ class FakeBigQuery:
             return Response(200, self.jobs[m["job"]])
         if m := re.fullmatch(BQ + "/queries/(?P<job>[^/]+)", path):
             job = self.jobs[m["job"]]
-            return Response(200, {"jobReference": job["jobReference"], "jobComplete": True, "totalRows": "0",
-                                  "schema": {"fields": []}, "numDmlAffectedRows": self.dml_affected})
+            return Response(
+                200,
+                {
+                    "jobReference": job["jobReference"],
+                    "jobComplete": True,
+                    "totalRows": "0",
+                    "schema": {"fields": []},
+                    "numDmlAffectedRows": self.dml_affected,
+                },
+            )
         if m := re.fullmatch(BQ + "/queries", path):
             body = request.json()
             self.queries.append(body)
             fields, rows = self.answers.pop(0) if self.answers else ([], [])
-            return Response(200, {
-                "jobComplete": True,
-                "jobReference": {"projectId": m["project"], "jobId": f"job{len(self.queries)}", "location": "US"},
-                "schema": {"fields": fields},
-                "rows": [{"f": [{"v": v} for v in row]} for row in rows],
-                "totalRows": str(len(rows)),
-            })
+            return Response(
+                200,
+                {
+                    "jobComplete": True,
+                    "jobReference": {
+                        "projectId": m["project"],
+                        "jobId": f"job{len(self.queries)}",
+                        "location": "US",
+                    },
+                    "schema": {"fields": fields},
+                    "rows": [{"f": [{"v": v} for v in row]} for row in rows],
+                    "totalRows": str(len(rows)),
+                },
+            )
         raise AssertionError(f"unexpected {method} {path}")
 
     def _job(self, project: str, job: dict, dml: bool = False) -> dict:
         job_id = job.get("jobReference", {}).get("jobId") or f"job{len(self.jobs)}"
-        job = {**job, "jobReference": {"projectId": project, "jobId": job_id, "location": "US"},
-               "status": {"state": "DONE"}}
+        job = {
+            **job,
+            "jobReference": {"projectId": project, "jobId": job_id, "location": "US"},
+            "status": {"state": "DONE"},
+        }
         if dml:
-            job["statistics"] = {"query": {"numDmlAffectedRows": self.dml_affected, "statementType": "MERGE"}}
+            job["statistics"] = {
+                "query": {"numDmlAffectedRows": self.dml_affected, "statementType": "MERGE"}
+            }
         self.jobs[job_id] = job
         return job
 
     def _upload(self, request: Request, project: str) -> Response:
         assert request.query.get("uploadType") == ["multipart"], request.query
         message = message_from_bytes(
-            b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n" + request.body
+            b"Content-Type: "
+            + request.headers["content-type"].encode()
+            + b"\r\n\r\n"
+            + request.body
         )
         metadata, data = (part.get_payload(decode=True) for part in message.get_payload())
         job = json.loads(metadata)

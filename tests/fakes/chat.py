@@ -21,11 +21,13 @@ SLACK_PATH = "/services/T000/B000/slack-secret-789"
 def webhooks(url: str) -> str:
     """``BINDEROPS_CHAT_WEBHOOKS`` for the three services behind ``url``."""
     host = url.removeprefix("http://")
-    return ",".join([
-        f"zulip=http://alerts-bot%40zulip.example.org:{ZULIP_AUTH[1]}@{host}/api/v1/messages?stream=mybinder&topic=incidents",
-        f"slack={url}{SLACK_PATH}",
-        f"matrix={url}/_matrix/client/v3/rooms/{MATRIX_ROOM}?access_token={MATRIX_TOKEN}",
-    ])  # fmt: skip
+    return ",".join(
+        [
+            f"zulip=http://alerts-bot%40zulip.example.org:{ZULIP_AUTH[1]}@{host}/api/v1/messages?stream=mybinder&topic=incidents",
+            f"slack={url}{SLACK_PATH}",
+            f"matrix={url}/_matrix/client/v3/rooms/{MATRIX_ROOM}?access_token={MATRIX_TOKEN}",
+        ]
+    )
 
 
 class FakeChat:
@@ -47,18 +49,35 @@ class FakeChat:
             form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
             if request.method != "POST" or request.headers.get("authorization") != expected:
                 return self._problem("zulip: bad method or credentials", 401)
-            if form.keys() != {"type", "to", "topic", "content"} or (form["type"], form["to"], form["topic"]) != ("stream", "mybinder", "incidents"):
+            if form.keys() != {"type", "to", "topic", "content"} or (
+                form["type"],
+                form["to"],
+                form["topic"],
+            ) != ("stream", "mybinder", "incidents"):
                 return self._problem(f"zulip: bad form {sorted(form)}")
             self.messages["zulip"].append(form["content"])
-            return Response(200, {"result": "success", "msg": "", "id": len(self.messages["zulip"])})
+            return Response(
+                200, {"result": "success", "msg": "", "id": len(self.messages["zulip"])}
+            )
         if request.path == SLACK_PATH:
             body = request.json()
-            if request.method != "POST" or list(body) != ["text"] or not request.headers.get("content-type", "").startswith("application/json"):
+            if (
+                request.method != "POST"
+                or list(body) != ["text"]
+                or not request.headers.get("content-type", "").startswith("application/json")
+            ):
                 return self._problem("slack: bad request")
             self.messages["slack"].append(body["text"])
             return Response(200, b"ok", {"Content-Type": "text/plain"})
-        if m := re.fullmatch(r"/_matrix/client/v3/rooms/(?P<room>[^/]+)/send/m\.room\.message/(?P<txn>[^/]+)", request.path):
-            if request.method != "PUT" or request.headers.get("authorization") != f"Bearer {MATRIX_TOKEN}" or request.query:
+        if m := re.fullmatch(
+            r"/_matrix/client/v3/rooms/(?P<room>[^/]+)/send/m\.room\.message/(?P<txn>[^/]+)",
+            request.path,
+        ):
+            if (
+                request.method != "PUT"
+                or request.headers.get("authorization") != f"Bearer {MATRIX_TOKEN}"
+                or request.query
+            ):
                 return self._problem("matrix: bad method, token or query", 401)
             if unquote(m["room"]) != MATRIX_ROOM:
                 return self._problem(f"matrix: wrong room {m['room']}", 404)

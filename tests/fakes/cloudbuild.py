@@ -28,11 +28,18 @@ DECLARED = {"_ENVIRONMENT", "_DELIVERY", "_REPO", "_KIND"}
 def service_account_file(directory: Path, token_uri: str) -> Path:
     """A service-account key file whose token endpoint is the fake: what ADC reads."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     info = {
-        "type": "service_account", "project_id": PROJECT, "private_key_id": "k1", "private_key": pem.decode(),
-        "client_email": f"deployer@{PROJECT}.iam.gserviceaccount.com", "client_id": "1", "token_uri": token_uri,
-    }  # fmt: skip
+        "type": "service_account",
+        "project_id": PROJECT,
+        "private_key_id": "k1",
+        "private_key": pem.decode(),
+        "client_email": f"deployer@{PROJECT}.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": token_uri,
+    }
     path = directory / "adc.json"
     path.write_text(json.dumps(info))
     return path
@@ -53,22 +60,35 @@ class FakeCloudBuild:
     def __call__(self, request: Request) -> Response:
         if request.path == "/token":
             form = parse_qs(request.body.decode())
-            if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"] or not form.get("assertion"):
+            if form.get("grant_type") != [
+                "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            ] or not form.get("assertion"):
                 return self._problem("token request is not a JWT bearer grant")
             self.tokens_issued += 1
-            return Response(200, {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600})
+            return Response(
+                200, {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600}
+            )
         if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
             return self._problem(f"bad Authorization on {request.path}", 401)
         if self.faults:
             return self.faults.pop(0)
         if request.method == "POST" and request.path == f"/v1/{TRIGGER}:run":
             return self._run(request.json())
-        if request.method == "GET" and request.path == f"/v1/projects/{PROJECT}/locations/{LOCATION}/builds":
-            return self._list(request.query.get("filter", [""])[0], int(request.query.get("pageSize", ["50"])[0]))
+        if (
+            request.method == "GET"
+            and request.path == f"/v1/projects/{PROJECT}/locations/{LOCATION}/builds"
+        ):
+            return self._list(
+                request.query.get("filter", [""])[0], int(request.query.get("pageSize", ["50"])[0])
+            )
         prefix = f"/v1/projects/{PROJECT}/locations/{LOCATION}/builds/"
         if request.method == "GET" and request.path.startswith(prefix):
             found = [b for b in self.builds if b["id"] == request.path.removeprefix(prefix)]
-            return Response(200, found[0]) if found else Response(404, {"error": {"code": 404, "message": "not found"}})
+            return (
+                Response(200, found[0])
+                if found
+                else Response(404, {"error": {"code": 404, "message": "not found"}})
+            )
         return self._problem(f"no route {request.method} {request.path}", 404)
 
     def _run(self, body: dict) -> Response:
@@ -78,25 +98,45 @@ class FakeCloudBuild:
         if body.get("projectId") != PROJECT or body.get("triggerId") != TRIGGER_ID:
             return self._problem("projectId and triggerId must name the trigger")
         if not re.fullmatch(r"[0-9a-f]{40}", source.get("commitSha", "")) or set(subs) != DECLARED:
-            return self._problem(f"source must carry commitSha and exactly the substitutions {sorted(DECLARED)}")
+            return self._problem(
+                f"source must carry commitSha and exactly the substitutions {sorted(DECLARED)}"
+            )
         build = {
-            "id": str(uuid.uuid4()), "projectId": PROJECT, "status": "QUEUED", "buildTriggerId": TRIGGER_ID,
+            "id": str(uuid.uuid4()),
+            "projectId": PROJECT,
+            "status": "QUEUED",
+            "buildTriggerId": TRIGGER_ID,
             "substitutions": {"COMMIT_SHA": source["commitSha"], "BRANCH_NAME": "", **subs},
-            "tags": [f"sha-{source['commitSha']}", f"env-{subs['_ENVIRONMENT']}", f"delivery-{subs['_DELIVERY']}"],
+            "tags": [
+                f"sha-{source['commitSha']}",
+                f"env-{subs['_ENVIRONMENT']}",
+                f"delivery-{subs['_DELIVERY']}",
+            ],
             "createTime": f"2026-11-28T10:{len(self.builds):02d}:00.000Z",
             "logUrl": "https://console.cloud.google.com/cloud-build/builds/x?project=123",
-        }  # fmt: skip
+        }
         build["logUrl"] = build["logUrl"].replace("/x?", f"/{build['id']}?")
         self.builds.append(build)
-        return Response(200, {"name": f"operations/build/{PROJECT}/op-{build['id']}", "metadata": {
-            "@type": "type.googleapis.com/google.devtools.cloudbuild.v1.BuildOperationMetadata", "build": build}})
+        return Response(
+            200,
+            {
+                "name": f"operations/build/{PROJECT}/op-{build['id']}",
+                "metadata": {
+                    "@type": "type.googleapis.com/google.devtools.cloudbuild.v1.BuildOperationMetadata",
+                    "build": build,
+                },
+            },
+        )
 
     def _list(self, expression: str, page_size: int) -> Response:
         terms = re.findall(r'(tags|status)="([^"]*)"', expression)
         if not terms or " AND ".join(f'{k}="{v}"' for k, v in terms) != expression:
             return self._problem(f"unsupported filter {expression!r}")
-        found = [b for b in reversed(self.builds)
-                 if all((v in b["tags"]) if k == "tags" else b["status"] == v for k, v in terms)]  # fmt: skip
+        found = [
+            b
+            for b in reversed(self.builds)
+            if all((v in b["tags"]) if k == "tags" else b["status"] == v for k, v in terms)
+        ]
         return Response(200, {"builds": found[:page_size]} if found else {})
 
     def finish(self, build: dict, status: str) -> dict:

@@ -9,6 +9,8 @@ in plain lists so tests can assert on what GitHub would show.
 from __future__ import annotations
 
 import re
+import typing
+
 from .http import Request, Response
 
 TOKEN = "ghp_test-token-0123456789"
@@ -31,7 +33,9 @@ class FakeGitHub:
         # Responses to give instead of the normal answer, first come first served: fault injection.
         self.faults: list[Response] = []
         self.served: list[tuple[str, str]] = []
-        self.missing_repos: set[str] = set()  # answered 404, as GitHub answers a repository it cannot see
+        self.missing_repos: set[str] = (
+            set()
+        )  # answered 404, as GitHub answers a repository it cannot see
 
     def _problem(self, text: str, status: int = 422) -> Response:
         self.problems.append(text)
@@ -41,9 +45,14 @@ class FakeGitHub:
         h = request.headers
         if h.get("authorization") != f"Bearer {self.token}":
             return self._problem(f"bad Authorization on {request.method} {request.path}", 401)
-        for name, value in (("accept", "application/vnd.github+json"), ("x-github-api-version", "2022-11-28")):
+        for name, value in (
+            ("accept", "application/vnd.github+json"),
+            ("x-github-api-version", "2022-11-28"),
+        ):
             if h.get(name) != value:
-                return self._problem(f"{name}: {h.get(name)!r} on {request.method} {request.path}", 400)
+                return self._problem(
+                    f"{name}: {h.get(name)!r} on {request.method} {request.path}", 400
+                )
         if not h.get("user-agent"):
             return self._problem("no User-Agent", 403)
         if self.faults:
@@ -67,7 +76,10 @@ class FakeGitHub:
             headers["Link"] = f'<{self.url}{request.path}?{query}&page={page + 1}>; rel="next"'
         return Response(200, chunk, headers)
 
-    def _body(self, request: Request, required: dict[str, type], optional: dict[str, type] = {}) -> dict | Response:
+    def _body(
+        self, request: Request, required: dict[str, type], optional: dict[str, type] | None = None
+    ) -> dict | Response:
+        optional = optional or {}
         try:
             body = request.json()
         except ValueError:
@@ -85,21 +97,47 @@ class FakeGitHub:
     # deployments
     def list_deployments(self, request: Request, repo: str) -> Response:
         q = {k: v[0] for k, v in request.query.items()}
-        found = [d for d in reversed(self.deployments) if d["repo"] == repo
-                 and q.get("sha", d["sha"]) == d["sha"] and q.get("environment", d["environment"]) == d["environment"]]  # fmt: skip
+        found = [
+            d
+            for d in reversed(self.deployments)
+            if d["repo"] == repo
+            and q.get("sha", d["sha"]) == d["sha"]
+            and q.get("environment", d["environment"]) == d["environment"]
+        ]
         return self._page(request, found)
 
     def create_deployment(self, request: Request, repo: str) -> Response:
-        body = self._body(request, {"ref": str, "environment": str}, {
-            "auto_merge": bool, "required_contexts": list, "description": str, "payload": dict,
-            "production_environment": bool, "transient_environment": bool,
-        })  # fmt: skip
+        body = self._body(
+            request,
+            {"ref": str, "environment": str},
+            {
+                "auto_merge": bool,
+                "required_contexts": list,
+                "description": str,
+                "payload": dict,
+                "production_environment": bool,
+                "transient_environment": bool,
+            },
+        )
         if isinstance(body, Response):
             return body
-        if not re.fullmatch(r"[0-9a-f]{40}", body["ref"]) or body.get("auto_merge") is not False or body.get("required_contexts") != []:
-            return self._problem("deployments must name a full sha with auto_merge false and no required contexts")
-        deployment = {"id": len(self.deployments) + 1, "repo": repo, "sha": body["ref"], "ref": body["ref"],
-                      "environment": body["environment"], "description": body.get("description"), "payload": body.get("payload", {})}  # fmt: skip
+        if (
+            not re.fullmatch(r"[0-9a-f]{40}", body["ref"])
+            or body.get("auto_merge") is not False
+            or body.get("required_contexts") != []
+        ):
+            return self._problem(
+                "deployments must name a full sha with auto_merge false and no required contexts"
+            )
+        deployment = {
+            "id": len(self.deployments) + 1,
+            "repo": repo,
+            "sha": body["ref"],
+            "ref": body["ref"],
+            "environment": body["environment"],
+            "description": body.get("description"),
+            "payload": body.get("payload", {}),
+        }
         self.deployments.append(deployment)
         self.statuses[deployment["id"]] = []
         return Response(201, deployment)
@@ -108,7 +146,9 @@ class FakeGitHub:
         return self._page(request, list(reversed(self.statuses.get(int(id), []))))
 
     def create_status(self, request: Request, repo: str, id: str) -> Response:
-        body = self._body(request, {"state": str}, {"log_url": str, "description": str, "environment_url": str})
+        body = self._body(
+            request, {"state": str}, {"log_url": str, "description": str, "environment_url": str}
+        )
         if isinstance(body, Response):
             return body
         if body["state"] not in DEPLOYMENT_STATES or int(id) not in self.statuses:
@@ -120,8 +160,11 @@ class FakeGitHub:
 
     def states(self, environment: str, sha: str | None = None) -> list[list[str]]:
         """The status states of each deployment to ``environment``, oldest first."""
-        return [[s["state"] for s in self.statuses[d["id"]]] for d in self.deployments
-                if d["environment"] == environment and (sha is None or d["sha"] == sha)]  # fmt: skip
+        return [
+            [s["state"] for s in self.statuses[d["id"]]]
+            for d in self.deployments
+            if d["environment"] == environment and (sha is None or d["sha"] == sha)
+        ]
 
     # pulls and commits
     def get_pull(self, request: Request, repo: str, number: str) -> Response:
@@ -129,17 +172,36 @@ class FakeGitHub:
         return Response(200, pull) if pull else self._problem("no such pull request", 404)
 
     def commit_pulls(self, request: Request, repo: str, sha: str) -> Response:
-        return Response(200, [p for (r, _), p in self.pulls.items() if r == repo and sha in (p.get("merge_commit_sha"), p["head"]["sha"])])
+        return Response(
+            200,
+            [
+                p
+                for (r, _), p in self.pulls.items()
+                if r == repo and sha in (p.get("merge_commit_sha"), p["head"]["sha"])
+            ],
+        )
 
     def get_commit(self, request: Request, repo: str, sha: str) -> Response:
-        return Response(200, {"sha": sha, "commit": {"message": self.commit_messages.get(sha, "A commit")}})
+        return Response(
+            200, {"sha": sha, "commit": {"message": self.commit_messages.get(sha, "A commit")}}
+        )
 
     # issues
-    def add_issue(self, repo: str, title: str, labels: list[str], created_at: str = "2026-11-28T09:00:00Z") -> dict:
+    def add_issue(
+        self, repo: str, title: str, labels: list[str], created_at: str = "2026-11-28T09:00:00Z"
+    ) -> dict:
         """An existing issue, as a test's starting state."""
         number = len(self.issues) + 1
-        issue = {"number": number, "repo": repo, "title": title, "body": "", "state": "open", "labels": [{"name": n} for n in labels],
-                 "html_url": f"https://github.com/{repo}/issues/{number}", "created_at": created_at}  # fmt: skip
+        issue = {
+            "number": number,
+            "repo": repo,
+            "title": title,
+            "body": "",
+            "state": "open",
+            "labels": [{"name": n} for n in labels],
+            "html_url": f"https://github.com/{repo}/issues/{number}",
+            "created_at": created_at,
+        }
         self.issues.append(issue)
         self.comments[number] = []
         return issue
@@ -148,8 +210,13 @@ class FakeGitHub:
         q = {k: v[0] for k, v in request.query.items()}
         wanted = set(filter(None, q.get("labels", "").split(",")))
         state = q.get("state", "open")
-        found = [i for i in reversed(self.issues) if i["repo"] == repo and wanted <= {lb["name"] for lb in i["labels"]}
-                 and (state == "all" or i["state"] == state)]  # fmt: skip
+        found = [
+            i
+            for i in reversed(self.issues)
+            if i["repo"] == repo
+            and wanted <= {lb["name"] for lb in i["labels"]}
+            and (state == "all" or i["state"] == state)
+        ]
         return self._page(request, found)
 
     def create_issue(self, request: Request, repo: str) -> Response:
@@ -163,7 +230,9 @@ class FakeGitHub:
         return Response(201, issue)
 
     def _issue(self, repo: str, number: str) -> dict | None:
-        return next((i for i in self.issues if i["repo"] == repo and i["number"] == int(number)), None)
+        return next(
+            (i for i in self.issues if i["repo"] == repo and i["number"] == int(number)), None
+        )
 
     def update_issue(self, request: Request, repo: str, number: str) -> Response:
         body = self._body(request, {}, {"body": str, "labels": list, "state": str, "title": str})
@@ -186,7 +255,8 @@ class FakeGitHub:
         self.comments.setdefault(int(number), []).append(comment)
         return Response(201, comment)
 
-    routes = [
+    # The API surface this fake answers: path pattern, method, handler.
+    routes: typing.ClassVar[list] = [
         ("/deployments", "GET", list_deployments),
         ("/deployments", "POST", create_deployment),
         (r"/deployments/(?P<id>\d+)/statuses", "GET", list_statuses),
@@ -200,4 +270,3 @@ class FakeGitHub:
         (r"/issues/(?P<number>\d+)/comments", "GET", list_comments),
         (r"/issues/(?P<number>\d+)/comments", "POST", create_comment),
     ]
-

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -50,17 +51,31 @@ class RecordingServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                request = Request(self.command, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body)
+                request = Request(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
                 outer.requests.append(request)
                 try:
                     response = outer.handler(request)
                 except Exception as e:  # a bug in the fake shows as a 599 the test will see
                     response = Response(599, {"error": repr(e)})
-                payload = b"" if response.body is None else (
-                    response.body if isinstance(response.body, bytes) else json.dumps(response.body).encode()
+                payload = (
+                    b""
+                    if response.body is None
+                    else (
+                        response.body
+                        if isinstance(response.body, bytes)
+                        else json.dumps(response.body).encode()
+                    )
                 )
                 self.send_response(response.status)
-                self.send_header("Content-Type", response.headers.pop("Content-Type", "application/json"))
+                self.send_header(
+                    "Content-Type", response.headers.pop("Content-Type", "application/json")
+                )
                 for k, v in response.headers.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(payload)))
@@ -74,7 +89,9 @@ class RecordingServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> RecordingServer:
         self.thread.start()

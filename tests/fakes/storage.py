@@ -18,10 +18,27 @@ class FakeStorage:
         m = re.fullmatch(r"/upload/storage/v1/b/(?P<bucket>[^/]+)/o", request.path)
         assert m and request.method == "POST", f"unexpected {request.method} {request.path}"
         assert request.query.get("uploadType") == ["multipart"], request.query
-        message = message_from_bytes(b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n" + request.body)
+        message = message_from_bytes(
+            b"Content-Type: "
+            + request.headers["content-type"].encode()
+            + b"\r\n\r\n"
+            + request.body
+        )
         meta_part, data_part = message.get_payload()
         metadata = json.loads(meta_part.get_payload(decode=True))
         data = data_part.get_payload(decode=True)
         key = f"{m['bucket']}/{metadata['name']}"
-        self.objects[key] = {"metadata": metadata, "content_type": data_part.get_content_type(), "data": data}
-        return Response(200, {"bucket": m["bucket"], "name": metadata["name"], "size": str(len(data)), "generation": "1"})
+        self.objects[key] = {
+            "metadata": metadata,
+            "content_type": data_part.get_content_type(),
+            "data": data,
+        }
+        return Response(
+            200,
+            {
+                "bucket": m["bucket"],
+                "name": metadata["name"],
+                "size": str(len(data)),
+                "generation": "1",
+            },
+        )

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 import requests
 
-from . import RetryPolicy, call
+from .http import RetryPolicy, call
 
 CHAT_POLICY = RetryPolicy(attempts=3, timeout=(3.05, 10.0), backoff=0.5, max_wait=10.0)
 
@@ -39,7 +39,9 @@ class Notice:
 class Sink:
     kind = ""
 
-    def __init__(self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY) -> None:
+    def __init__(
+        self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY
+    ) -> None:
         self.url, self.session, self.policy = url, session, policy
         parts = urlsplit(url)
         self.name = f"{self.kind}:{parts.hostname or parts.path}"
@@ -55,17 +57,40 @@ def _markdown(notice: Notice) -> str:
 class Zulip(Sink):
     kind = "zulip"
 
-    def __init__(self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY) -> None:
+    def __init__(
+        self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY
+    ) -> None:
         super().__init__(url, session, policy)
         parts = urlsplit(url)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        self.endpoint = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+        self.endpoint = urlunsplit(
+            (
+                parts.scheme,
+                parts.hostname + (f":{parts.port}" if parts.port else ""),
+                parts.path,
+                "",
+                "",
+            )
+        )
         self.stream, self.topic = query.get("stream", "general"), query.get("topic", "incidents")
         self.auth = (unquote(parts.username or ""), unquote(parts.password or ""))
 
     def send(self, notice: Notice) -> None:
-        form = {"type": "stream", "to": self.stream, "topic": self.topic, "content": _markdown(notice)}
-        call(self.session, "POST", self.endpoint, f"Zulip ({self.name})", self.policy, data=form, auth=self.auth)
+        form = {
+            "type": "stream",
+            "to": self.stream,
+            "topic": self.topic,
+            "content": _markdown(notice),
+        }
+        call(
+            self.session,
+            "POST",
+            self.endpoint,
+            f"Zulip ({self.name})",
+            self.policy,
+            data=form,
+            auth=self.auth,
+        )
 
 
 class Slack(Sink):
@@ -73,23 +98,41 @@ class Slack(Sink):
 
     def send(self, notice: Notice) -> None:
         text = notice.text + "".join(f"\n<{url}|{label}>" for label, url in notice.links)
-        call(self.session, "POST", self.url, f"Slack webhook ({self.name})", self.policy, json={"text": text})
+        call(
+            self.session,
+            "POST",
+            self.url,
+            f"Slack webhook ({self.name})",
+            self.policy,
+            json={"text": text},
+        )
 
 
 class Matrix(Sink):
     kind = "matrix"
 
-    def __init__(self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY) -> None:
+    def __init__(
+        self, url: str, session: requests.Session, policy: RetryPolicy = CHAT_POLICY
+    ) -> None:
         super().__init__(url, session, policy)
         parts = urlsplit(url)
         self.room = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-        self.headers = {"Authorization": f"Bearer {parse_qs(parts.query).get('access_token', [''])[0]}"}
+        self.headers = {
+            "Authorization": f"Bearer {parse_qs(parts.query).get('access_token', [''])[0]}"
+        }
 
     def send(self, notice: Notice) -> None:
         txn = hashlib.sha256(notice.key.encode()).hexdigest()[:32]
         body = {"msgtype": "m.notice", "body": _markdown(notice)}
-        call(self.session, "PUT", f"{self.room}/send/m.room.message/{quote(txn)}", f"Matrix ({self.name})", self.policy,
-             json=body, headers=self.headers)  # fmt: skip
+        call(
+            self.session,
+            "PUT",
+            f"{self.room}/send/m.room.message/{quote(txn)}",
+            f"Matrix ({self.name})",
+            self.policy,
+            json=body,
+            headers=self.headers,
+        )
 
 
 class File(Sink):
@@ -99,7 +142,13 @@ class File(Sink):
     def send(self, notice: Notice) -> None:
         path = Path(self.url.removeprefix("file://"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"key": notice.key, "text": _markdown(notice), "at": time.time()}, ensure_ascii=False) + "\n"
+        line = (
+            json.dumps(
+                {"key": notice.key, "text": _markdown(notice), "at": time.time()},
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
         with self._lock, open(path, "a") as f:
             f.write(line)
 
@@ -107,7 +156,9 @@ class File(Sink):
 SINKS = {s.kind: s for s in (Zulip, Slack, Matrix, File)}
 
 
-def sinks(configured: tuple[tuple[str, str], ...], session: requests.Session | None = None) -> list[Sink]:
+def sinks(
+    configured: tuple[tuple[str, str], ...], session: requests.Session | None = None
+) -> list[Sink]:
     session = session or requests.Session()
     return [SINKS[kind](url, session) for kind, url in configured]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from . import PATIENT, RetryPolicy, call, default_wait, retry_after
+from .http import PATIENT, RetryPolicy, call, default_wait, retry_after
 
 API_VERSION = "2022-11-28"
 USER_AGENT = "binderops"
@@ -18,7 +18,10 @@ def rate_limit_wait(response: requests.Response, backoff: float) -> float | None
     """GitHub signals rate limits with 403 or 429: honour ``Retry-After``, else ``X-RateLimit-Reset``."""
     limited = response.status_code == 429 or (
         response.status_code == 403
-        and ("Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining") == "0")
+        and (
+            "Retry-After" in response.headers
+            or response.headers.get("X-RateLimit-Remaining") == "0"
+        )
     )
     if not limited:
         return default_wait(response, backoff)
@@ -47,9 +50,19 @@ class GitHub:
         )
 
     def _send(self, method: str, url: str, path: str, **kwargs: Any) -> requests.Response:
-        return call(self.session, method, url, f"GitHub {method} {path}", self.policy, wait_for=rate_limit_wait, **kwargs)
+        return call(
+            self.session,
+            method,
+            url,
+            f"GitHub {method} {path}",
+            self.policy,
+            wait_for=rate_limit_wait,
+            **kwargs,
+        )
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: dict | None = None
+    ) -> Any:
         response = self._send(method, self.api_url + path, path, json=json, params=params)
         return response.json() if response.content else None
 
@@ -65,30 +78,50 @@ class GitHub:
 
     # Deployments
     def deployments(self, repo: str, sha: str, environment: str) -> list[dict]:
-        return self.request("GET", f"/repos/{repo}/deployments", params={"sha": sha, "environment": environment, "per_page": 100})
+        return self.request(
+            "GET",
+            f"/repos/{repo}/deployments",
+            params={"sha": sha, "environment": environment, "per_page": 100},
+        )
 
     def latest_deployment(self, repo: str, environment: str) -> dict | None:
-        found = self.request("GET", f"/repos/{repo}/deployments", params={"environment": environment, "per_page": 1})
+        found = self.request(
+            "GET", f"/repos/{repo}/deployments", params={"environment": environment, "per_page": 1}
+        )
         return found[0] if found else None
 
-    def create_deployment(self, repo: str, sha: str, environment: str, description: str, payload: dict) -> dict:
+    def create_deployment(
+        self, repo: str, sha: str, environment: str, description: str, payload: dict
+    ) -> dict:
         return self.request(
-            "POST", f"/repos/{repo}/deployments",
+            "POST",
+            f"/repos/{repo}/deployments",
             json={
-                "ref": sha, "environment": environment, "auto_merge": False, "required_contexts": [],
-                "description": description[:140], "payload": payload,
-                "production_environment": environment == "production", "transient_environment": False,
+                "ref": sha,
+                "environment": environment,
+                "auto_merge": False,
+                "required_contexts": [],
+                "description": description[:140],
+                "payload": payload,
+                "production_environment": environment == "production",
+                "transient_environment": False,
             },
-        )  # fmt: skip
+        )
 
     def deployment_statuses(self, repo: str, deployment_id: int) -> list[dict]:
-        return self.request("GET", f"/repos/{repo}/deployments/{deployment_id}/statuses", params={"per_page": 100})
+        return self.request(
+            "GET", f"/repos/{repo}/deployments/{deployment_id}/statuses", params={"per_page": 100}
+        )
 
-    def create_deployment_status(self, repo: str, deployment_id: int, state: str, description: str, log_url: str = "") -> dict:
+    def create_deployment_status(
+        self, repo: str, deployment_id: int, state: str, description: str, log_url: str = ""
+    ) -> dict:
         body = {"state": state, "description": description[:140]}
         if log_url:
             body["log_url"] = log_url
-        return self.request("POST", f"/repos/{repo}/deployments/{deployment_id}/statuses", json=body)
+        return self.request(
+            "POST", f"/repos/{repo}/deployments/{deployment_id}/statuses", json=body
+        )
 
     # Pull requests and commits
     def pull(self, repo: str, number: int) -> dict:
@@ -102,14 +135,23 @@ class GitHub:
 
     # Issues
     def open_issues(self, repo: str, label: str) -> list[dict]:
-        return self.request("GET", f"/repos/{repo}/issues", params={"labels": label, "state": "open", "per_page": 100})
+        return self.request(
+            "GET",
+            f"/repos/{repo}/issues",
+            params={"labels": label, "state": "open", "per_page": 100},
+        )
 
     def issues(self, repo: str, label: str) -> Iterator[dict]:
         """Issues with ``label``, open or closed, newest first."""
-        return self.pages(f"/repos/{repo}/issues", {"labels": label, "state": "all", "sort": "created", "direction": "desc"})
+        return self.pages(
+            f"/repos/{repo}/issues",
+            {"labels": label, "state": "all", "sort": "created", "direction": "desc"},
+        )
 
     def create_issue(self, repo: str, title: str, body: str, labels: list[str]) -> dict:
-        return self.request("POST", f"/repos/{repo}/issues", json={"title": title, "body": body, "labels": labels})
+        return self.request(
+            "POST", f"/repos/{repo}/issues", json={"title": title, "body": body, "labels": labels}
+        )
 
     def update_issue(self, repo: str, number: int, **fields: Any) -> dict:
         return self.request("PATCH", f"/repos/{repo}/issues/{number}", json=fields)

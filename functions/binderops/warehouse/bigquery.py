@@ -13,9 +13,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from typing import Any
 
-from .. import schemas
-from ..clients import google_endpoint
-from . import WarehouseUnavailable
+from ..clients.http import google_endpoint
+from . import schemas
+from .base import WarehouseUnavailable
 
 # A function should fail fast and let Pub/Sub redeliver rather than retry for minutes.
 STREAM_RETRY_SECONDS = 20.0
@@ -37,7 +37,10 @@ def _json_rows(spec: schemas.Table, rows: Sequence[tuple]) -> list[dict[str, Any
 def _schema_fields(spec: schemas.Table) -> list:
     from google.cloud import bigquery
 
-    return [bigquery.SchemaField(c.name, c.type, mode=c.mode, description=c.description) for c in spec.columns]
+    return [
+        bigquery.SchemaField(c.name, c.type, mode=c.mode, description=c.description)
+        for c in spec.columns
+    ]
 
 
 class BigQueryWarehouse:
@@ -56,7 +59,9 @@ class BigQueryWarehouse:
             from google.cloud import bigquery
 
             credentials, options = google_endpoint(self.api_url)
-            self._client = bigquery.Client(project=self.project, credentials=credentials, client_options=options)
+            self._client = bigquery.Client(
+                project=self.project, credentials=credentials, client_options=options
+            )
         return self._client
 
     def session(self) -> AbstractContextManager:
@@ -127,7 +132,9 @@ class BigQueryWarehouse:
             schema=_schema_fields(spec),
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
         )
-        self.client.load_table_from_json(_json_rows(spec, rows), staging, job_config=config).result()
+        self.client.load_table_from_json(
+            _json_rows(spec, rows), staging, job_config=config
+        ).result()
         try:
             yield staging
         finally:
@@ -146,7 +153,9 @@ class BigQueryWarehouse:
             job.result()
             return job.num_dml_affected_rows or 0
 
-    def replace(self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]) -> None:
+    def replace(
+        self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
+    ) -> None:
         """One multi-statement transaction, the rows passed as an array parameter (no staging
         table, so the caller needs write access to this table only): readers see the old
         days or the new ones, never neither."""
@@ -154,7 +163,10 @@ class BigQueryWarehouse:
 
         spec = schemas.table(table)
         target = f"`{self._table_id(spec)}`"
-        statements = ["BEGIN TRANSACTION;", f"DELETE FROM {target} WHERE {column} BETWEEN @first AND @last;"]
+        statements = [
+            "BEGIN TRANSACTION;",
+            f"DELETE FROM {target} WHERE {column} BETWEEN @first AND @last;",
+        ]
         parameters = _parameters({"first": first, "last": last})
         if rows:
             statements.append(f"INSERT INTO {target} SELECT * FROM UNNEST(@rows);")
@@ -165,7 +177,10 @@ class BigQueryWarehouse:
                     [
                         bigquery.StructQueryParameter(
                             None,
-                            *(bigquery.ScalarQueryParameter(c.name, c.type, v) for c, v in zip(spec.columns, row)),
+                            *(
+                                bigquery.ScalarQueryParameter(c.name, c.type, v)
+                                for c, v in zip(spec.columns, row)
+                            ),
                         )
                         for row in rows
                     ],
@@ -179,7 +194,8 @@ class BigQueryWarehouse:
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(
-            default_dataset=f"{self.project}.{self.dataset}", query_parameters=_parameters(params or {})
+            default_dataset=f"{self.project}.{self.dataset}",
+            query_parameters=_parameters(params or {}),
         )
         rows = self.client.query_and_wait(sql, job_config=config)
         return [dict(row.items()) for row in rows]
@@ -190,9 +206,18 @@ def _parameters(params: Mapping[str, Any]) -> list:
     from google.cloud import bigquery
 
     def kind(value: Any) -> str:
-        for python_type, name in ((bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (str, "STRING"), (datetime, "TIMESTAMP"), (date, "DATE")):
+        for python_type, name in (
+            (bool, "BOOL"),
+            (int, "INT64"),
+            (float, "FLOAT64"),
+            (str, "STRING"),
+            (datetime, "TIMESTAMP"),
+            (date, "DATE"),
+        ):
             if isinstance(value, python_type):
                 return name
         raise TypeError(f"no BigQuery parameter type for {type(value).__name__}")
 
-    return [bigquery.ScalarQueryParameter(name, kind(value), value) for name, value in params.items()]
+    return [
+        bigquery.ScalarQueryParameter(name, kind(value), value) for name, value in params.items()
+    ]

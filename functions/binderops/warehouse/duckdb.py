@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .. import schemas, sql
-from . import WarehouseUnavailable
+from . import schemas, sql
+from .base import WarehouseUnavailable
 
 DUCKDB_TYPES = {
     "STRING": "VARCHAR",
@@ -42,7 +42,11 @@ def column_type(column: schemas.Column) -> str:
 
 
 def column_definitions(columns: Sequence[schemas.Column]) -> str:
-    return ", ".join(f'"{c.name}" {column_type(c)}{" NOT NULL" if c.mode == "REQUIRED" else ""}' for c in columns)
+    return ", ".join(
+        f'"{c.name}" {column_type(c)}{" NOT NULL" if c.mode == "REQUIRED" else ""}' for c in columns
+    )
+
+
 # How long to wait for another process to release the file before calling it transient.
 LOCK_WAIT_SECONDS = 10.0
 # How long an unused connection stays open before the file is released to other processes.
@@ -202,10 +206,17 @@ class DuckDBWarehouse:
                 cursor = con.execute(translated, dict(params) if params else None)
                 names = [d[0] for d in cursor.description]
                 return [dict(zip(names, row)) for row in cursor.fetchall()]
-            except (duckdb.ParserException, duckdb.CatalogException, duckdb.BinderException, duckdb.ConversionException) as e:
+            except (
+                duckdb.ParserException,
+                duckdb.CatalogException,
+                duckdb.BinderException,
+                duckdb.ConversionException,
+            ) as e:
                 raise sql.QueryError(f"{e} (as DuckDB SQL: {translated})") from None
 
-    def replace(self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]) -> None:
+    def replace(
+        self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
+    ) -> None:
         spec = schemas.table(table)
         target = f'{DATASETS[spec.dataset]}."{table}"'
         with self.session() as con:

@@ -1,0 +1,128 @@
+"""Thin HTTP clients for the services binderops talks to: each call timed out, retried
+with backoff on what is worth retrying, and failing with one of two errors.
+
+``Unavailable`` means "try again later" (the function raises so the platform retries);
+``Rejected`` means the service refused the request and retrying will not help. Neither
+message ever carries a URL's query, a header or a body: those may hold secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import requests
+
+from ..errors import Drop, Retry
+
+log = logging.getLogger("binderops.clients")
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def google_endpoint(api_url: str) -> tuple[object | None, dict]:
+    """``credentials`` and ``client_options`` for a google-cloud client aimed at ``api_url``
+    (Google's own endpoint and ADC when empty). A loopback endpoint — an emulator or a test
+    server — gets anonymous credentials: there is nobody to authenticate to."""
+    if not api_url:
+        return None, {}
+    if urlparse(api_url).hostname in LOOPBACK_HOSTS:
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials(), {"api_endpoint": api_url}
+    return None, {"api_endpoint": api_url}
+
+
+class Unavailable(Retry):
+    """The service did not answer usefully (timeout, 5xx, rate limit): retry later."""
+
+
+class Rejected(Drop):
+    """The service refused the request (a 4xx that is not a rate limit)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries. A webhook must answer within seconds; a Pub/Sub
+    function can wait longer, and beyond ``max_wait`` it is better to let Pub/Sub
+    redeliver later than to hold the instance."""
+
+    attempts: int = 3
+    timeout: tuple[float, float] = (3.05, 10.0)
+    backoff: float = 0.5
+    max_wait: float = 30.0
+
+
+QUICK = RetryPolicy(attempts=2, timeout=(2.0, 4.0), backoff=0.2, max_wait=1.0)
+PATIENT = RetryPolicy()
+
+
+def default_wait(response: requests.Response, backoff: float) -> float | None:
+    """Seconds to wait before retrying ``response``, or None when retrying cannot help."""
+    if response.status_code == 429 or response.status_code >= 500:
+        return retry_after(response) or backoff
+    return None
+
+
+def retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def reason(response: requests.Response) -> str:
+    """A short, secret-free account of an error response: its status and the service's message."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = ""
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = (
+            body.get("message")
+            or (error.get("message") if isinstance(error, dict) else error)
+            or ""
+        )
+    return f"HTTP {response.status_code}" + (f": {str(message)[:200]}" if message else "")
+
+
+def call(
+    session: requests.Session,
+    method: str,
+    url: str,
+    what: str,
+    policy: RetryPolicy,
+    wait_for: Callable[[requests.Response, float], float | None] = default_wait,
+    **kwargs,
+) -> requests.Response:
+    """``session.request`` with timeouts and retries; ``what`` names the call in errors and logs."""
+    for attempt in range(1, policy.attempts + 1):
+        backoff = policy.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)
+        try:
+            response = session.request(method, url, timeout=policy.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as e:
+            # str(e) would repeat the URL, which may carry a token.
+            problem, wait = f"{type(e).__name__}", backoff
+        else:
+            if response.status_code < 400:
+                return response
+            wait = wait_for(response, backoff)
+            if wait is None:
+                raise Rejected(f"{what}: {reason(response)}", response.status_code)
+            problem = reason(response)
+        if attempt == policy.attempts or wait > policy.max_wait:
+            raise Unavailable(f"{what}: {problem} (after {attempt} attempt{'s' * (attempt > 1)})")
+        log.info("%s: %s; retrying in %.1f s", what, problem, wait)
+        time.sleep(wait)
+    raise AssertionError("unreachable")

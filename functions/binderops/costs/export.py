@@ -1,0 +1,217 @@
+"""Daily net cloud cost from the standard Cloud Billing export, published openly.
+
+Per day (in a configured time zone), service, project, currency and cost type: gross cost,
+credits and net, in integer micros. Every run recomputes a trailing window and replaces
+those days atomically, so a re-run changes nothing and a late billing row changes exactly
+the day it belongs to. Federation members not on Google Cloud come from a small,
+version-controlled invoices file, spread evenly over each invoice's days.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from ..config import Settings
+from ..errors import Drop
+from ..warehouse import schemas
+from .invoices import MICROS, MemberInvoice, read_member_costs
+from .settings import CostSettings
+
+BILLING_SOURCE = "gcp-billing-export"
+
+
+class ExportRequestError(Drop):
+    """A manual re-run asked for something that cannot be exported."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Usage days ``first`` to ``last``, inclusive, in the cost time zone."""
+
+    first: date
+    last: date
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+class CostRow(NamedTuple):
+    """A row of ``cloud_costs_daily`` (``schemas/bigquery/cloud_costs_daily.json``), in micros."""
+
+    day: date
+    source: str
+    service: str | None
+    project: str | None
+    currency: str
+    cost_type: str
+    cost_micros: int
+    credits_micros: int
+    net_micros: int
+    computed_at: datetime
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    window: Window
+    rows: int
+    net_micros: dict[str, int]  # per currency, over the window
+
+
+def today_in(tz: str, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
+
+
+def trailing_window(today: date, days: int = 7) -> Window:
+    """The last ``days`` days and today; until the 5th, also the whole previous invoice
+    month, which the export keeps revising until it settles early in the next month."""
+    first = today - timedelta(days=days)
+    if today.day <= 5:
+        first = min(first, (today.replace(day=1) - timedelta(days=1)).replace(day=1))
+    return Window(first, today)
+
+
+def requested_window(request: dict, today: date, days: int) -> Window:
+    """The window a scheduler tick (``{}``) or a manual re-run (``{"start", "end"}``) asks for."""
+    if not request.get("start") and not request.get("end"):
+        return trailing_window(today, days)
+    try:
+        first = date.fromisoformat(str(request.get("start") or request.get("end")))
+        last = date.fromisoformat(str(request.get("end") or today.isoformat()))
+    except ValueError as e:
+        raise ExportRequestError(f"start and end must be YYYY-MM-DD dates: {e}") from None
+    if first > last:
+        raise ExportRequestError(f"start {first} is after end {last}")
+    if (last - first).days > 400:
+        raise ExportRequestError("a re-run covers at most 400 days; split it")
+    return Window(first, last)
+
+
+def member_rows(
+    invoices: Sequence[MemberInvoice], window: Window, computed_at: datetime
+) -> list[CostRow]:
+    """Each invoice spread evenly over its days (remainder micros on the first days, so the
+    days add up to the invoice exactly); the rows of days inside ``window``."""
+    rows = []
+    for invoice in invoices:
+        days = (invoice.last - invoice.first).days + 1
+        share, remainder = divmod(abs(invoice.amount_micros), days)
+        sign = -1 if invoice.amount_micros < 0 else 1
+        for n in range(days):
+            day = invoice.first + timedelta(days=n)
+            if window.first <= day <= window.last:
+                micros = sign * (share + (1 if n < remainder else 0))
+                source = f"invoice:{invoice.member}"
+                rows.append(
+                    CostRow(
+                        day,
+                        source,
+                        invoice.member,
+                        "",
+                        invoice.currency,
+                        "invoice",
+                        micros,
+                        0,
+                        micros,
+                        computed_at,
+                    )
+                )
+    return rows
+
+
+def billing_rows(
+    warehouse, billing_table: str, window: Window, tz: str, computed_at: datetime
+) -> list[CostRow]:
+    """The export's daily figures for ``window``, from ``schemas/sql/billing_daily.sql``."""
+    sql = schemas.sql_template("sql/billing_daily.sql").substitute(billing=f"`{billing_table}`")
+    found = warehouse.query(sql, {"tz": tz, "start_date": window.first, "end_date": window.last})
+    return [
+        CostRow(
+            day=r["day"],
+            source=BILLING_SOURCE,
+            service=r["service"],
+            project=r["project"],
+            currency=r["currency"],
+            cost_type=r["cost_type"],
+            cost_micros=r["cost_micros"],
+            credits_micros=r["credits_micros"],
+            net_micros=r["net_micros"],
+            computed_at=computed_at,
+        )
+        for r in found
+    ]
+
+
+def export(
+    warehouse,
+    billing_table: str,
+    tz: str,
+    window: Window,
+    invoices: Sequence[MemberInvoice],
+    now: datetime | None = None,
+) -> ExportResult:
+    """Recompute ``window`` and replace its days in ``cloud_costs_daily`` in one transaction."""
+    computed_at = now or datetime.now(UTC)
+    rows = billing_rows(warehouse, billing_table, window, tz, computed_at) + member_rows(
+        invoices, window, computed_at
+    )
+    warehouse.replace("cloud_costs_daily", "day", window.first, window.last, rows)
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row.currency] = totals.get(row.currency, 0) + row.net_micros
+    return ExportResult(window, len(rows), totals)
+
+
+def cloud_costs_jsonl(warehouse, tz: str) -> bytes:
+    """mybinder.org's ``cloud-costs.jsonl``: one line per day (and source and currency),
+    totals across services. ``version``, ``start_time``, ``end_time`` and ``cost`` are
+    mybinder's fields; ``currency`` and ``source`` say what the figure is and where from."""
+    rows = warehouse.query(schemas.sql("cloud_costs_by_day"))
+    zone = ZoneInfo(tz)
+    lines = []
+    for r in rows:
+        start = datetime.combine(r["day"], time(), zone)
+        end = datetime.combine(r["day"] + timedelta(days=1), time(), zone)
+        line = {
+            "version": 1,
+            "start_time": start.isoformat(),
+            "end_time": end.isoformat(),
+            "cost": float(Decimal(int(r["net_micros"])) / MICROS),
+            "currency": r["currency"],
+            "source": r["source"],
+        }
+        lines.append(json.dumps(line))
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def run(
+    warehouse,
+    settings: CostSettings,
+    shared: Settings,
+    request: dict | None = None,
+    now: datetime | None = None,
+) -> tuple[ExportResult, str]:
+    """What ``export_costs`` and ``binderops costs`` do: read the invoices file (all of it is
+    checked before anything is written), export the window, publish ``cloud-costs.jsonl``.
+    Returns the result and where the file went."""
+    from ..public import write_public
+
+    invoices = read_member_costs(settings.member_costs) if settings.member_costs else []
+    window = requested_window(
+        request or {}, today_in(settings.cost_timezone, now), settings.cost_window_days
+    )
+    result = export(
+        warehouse, settings.billing_table, settings.cost_timezone, window, invoices, now
+    )
+    location = write_public(
+        "cloud-costs.jsonl",
+        cloud_costs_jsonl(warehouse, settings.cost_timezone),
+        "application/x-ndjson",
+        shared,
+    )
+    return result, location

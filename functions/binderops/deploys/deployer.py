@@ -1,0 +1,322 @@
+"""Staged deploys: staging first, production only after staging succeeded, never into an
+open incident without an override, reported on GitHub as Deployments.
+
+Nothing is remembered here. Whether a build already exists is asked of the build system
+(by tag); which GitHub Deployment belongs to a build is found by its sha, environment and
+delivery; a status is only ever moved forward. So every step may safely run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from ..clients.github import GitHub
+from ..clients.http import Rejected
+from ..locks import KeyedLocks
+from . import builds
+from .builds import PRODUCTION, STAGING, Build, Builds, DeployRequest
+
+log = logging.getLogger("binderops.deploys")
+
+INCIDENT_LABEL = "incident"
+HELD = "Held:"  # how a held production Deployment's status begins; release_held looks for it
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str  # started, exists, held, refused, ignored
+    reason: str
+    build_id: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            k: v
+            for k, v in {
+                "action": self.action,
+                "reason": self.reason,
+                "build": self.build_id,
+            }.items()
+            if v
+        }
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What production deploys obey: the incident hold (and its override label), and rollback."""
+
+    incident_repo: str
+    override_label: str
+    rollback: bool
+
+
+class Deployer:
+    """Starts deploys and follows their builds. ``github`` is None when no token is set."""
+
+    def __init__(
+        self, builds_: Builds, github: GitHub | None, policy: Policy, warehouse=None
+    ) -> None:
+        self.builds = builds_
+        self.github = github
+        self.policy = policy
+        self.warehouse = warehouse  # where finished deploys are recorded (deploy_status only)
+        # Concurrent deliveries for one build, or one sha and environment, wait for each other
+        # (Terraform runs both functions as single instances, so this covers every delivery).
+        self._locks = KeyedLocks()
+
+    # Starting deploys
+    def deploy(self, request: DeployRequest, override: bool = False) -> Outcome:
+        """Start ``request`` unless a build for its sha and environment exists (a rollback:
+        unless one for its delivery exists), staging has not succeeded, or an incident holds it."""
+        with self._locks(" ".join(builds.identity(request))):
+            return self._deploy(request, override)
+
+    def _deploy(self, request: DeployRequest, override: bool) -> Outcome:
+        existing = builds.already_started(self.builds, request)
+        if existing:
+            return Outcome(
+                "exists",
+                f"{request.environment} deploy of {request.sha[:12]} already started",
+                existing[0].id,
+            )
+        if request.environment == PRODUCTION and request.kind != "rollback":
+            if not self.builds.find(builds.tags(request.sha, STAGING), status="SUCCESS", limit=1):
+                return Outcome(
+                    "refused",
+                    f"staging has not succeeded for {request.sha[:12]}; production waits for it",
+                )
+            held_by = None if override else self._held_by(request)
+            if held_by:
+                label, number = self.policy.override_label, held_by["number"]
+                reason = (
+                    f"{HELD} incident #{number} is open. Add the {label!r} label to deploy anyway."
+                )
+                self._report_held(request, reason)
+                return Outcome("held", reason)
+        deployment = self._reporting(lambda: self._deployment(request))
+        build = self.builds.start(request)
+        if deployment:
+            self._reporting(
+                lambda: self.github.create_deployment_status(
+                    request.repo,
+                    deployment["id"],
+                    "queued",
+                    f"Build {build.id} queued",
+                    build.log_url,
+                )
+            )
+        log.info(
+            "started %s deploy of %s (%s, build %s)",
+            request.environment,
+            request.sha[:12],
+            request.kind,
+            build.id,
+        )
+        return Outcome(
+            "started", f"{request.environment} deploy of {request.sha[:12]} started", build.id
+        )
+
+    @staticmethod
+    def _reporting(report):
+        """Run a GitHub reporting step; GitHub refusing it (a 4xx) must not stop the deploy.
+        An unavailable GitHub still raises, so the delivery is retried."""
+        try:
+            return report()
+        except Rejected as e:
+            log.error("GitHub refused a deployment report: %s", e)
+            return None
+
+    def _held_by(self, request: DeployRequest) -> dict | None:
+        """The open incident holding production, unless the commit or its PR carries the override label."""
+        if not self.github or not self.policy.incident_repo:
+            return None
+        incidents = self.github.open_issues(self.policy.incident_repo, INCIDENT_LABEL)
+        if not incidents:
+            return None
+        label = self.policy.override_label
+        for pull in self.github.commit_pulls(request.repo, request.sha):
+            if any(tag.get("name") == label for tag in pull.get("labels", [])):
+                return None
+        if label in (self.github.commit(request.repo, request.sha).get("commit") or {}).get(
+            "message", ""
+        ):
+            return None
+        return incidents[-1]  # the oldest open incident
+
+    def _report_held(self, request: DeployRequest, reason: str) -> None:
+        deployment = self._deployment(request)
+        if deployment is None:
+            return
+        latest = self.github.deployment_statuses(request.repo, deployment["id"])
+        if not latest or latest[0].get("description") != reason:
+            self.github.create_deployment_status(request.repo, deployment["id"], "queued", reason)
+
+    def _deployment(self, request: DeployRequest) -> dict | None:
+        """The GitHub Deployment for this sha, environment and delivery (made if missing)."""
+        if not self.github:
+            return None
+        for deployment in self.github.deployments(request.repo, request.sha, request.environment):
+            if (deployment.get("payload") or {}).get("delivery") == request.delivery:
+                return deployment
+        description = request.description or f"{request.kind} deploy of {request.sha[:12]}"
+        return self.github.create_deployment(
+            request.repo,
+            request.sha,
+            request.environment,
+            description,
+            {"delivery": request.delivery, "kind": request.kind},
+        )
+
+    def release_held(self, repo: str) -> Outcome:
+        """After an incident closes, deploy the production sha it held (if it is still the newest)."""
+        if not self.github:
+            return Outcome("ignored", "no GitHub token: nothing is held")
+        latest = self.github.latest_deployment(repo, PRODUCTION)
+        if not latest:
+            return Outcome("ignored", "no production deployment on record")
+        statuses = self.github.deployment_statuses(repo, latest["id"])
+        if not statuses or not statuses[0].get("description", "").startswith(HELD):
+            return Outcome("ignored", "the newest production deployment is not held")
+        payload = latest.get("payload") or {}
+        request = DeployRequest(
+            repo,
+            latest["sha"],
+            PRODUCTION,
+            payload.get("kind", "release"),
+            payload.get("delivery", ""),
+        )
+        return self.deploy(request)
+
+    # Following builds
+    def follow(self, build: Build) -> str:
+        """Handle one message from ``cloud-builds`` and say what was done (for the log).
+        Builds binderops did not start share the topic: they are ignored."""
+        if not build.is_deploy:
+            return f"build {build.id or '(no id)'} is not a binderops deploy; ignored"
+        done = "; ".join(self.on_build(build)) or "nothing to do"
+        return f"build {build.id} ({build.environment} {build.sha[:12]}) {build.status}: {done}"
+
+    def on_build(self, build: Build) -> list[str]:
+        """Handle one message from ``cloud-builds``; return what was done (for the log).
+
+        Safe to run twice for the same (build, status), and in any order: GitHub statuses
+        only move forward, the deployments row is keyed on the build, and starting
+        production or a rollback is itself idempotent.
+        """
+        state = builds.DEPLOYMENT_STATE.get(build.status)
+        done: list[str] = []
+        if state is None:
+            return done
+        with self._locks(build.id):
+            done += self._reporting(lambda: self._report(build, state)) or []
+            if build.status not in builds.TERMINAL:
+                return done
+            if self.warehouse is not None:
+                self.warehouse.insert("deployments", [deployment_row(build)])
+                done.append("recorded in deployments")
+        if (
+            build.status == "SUCCESS"
+            and build.environment == STAGING
+            and build.kind in builds.PROMOTED_KINDS
+        ):
+            outcome = self.deploy(replace(build.request, environment=PRODUCTION))
+            done.append(f"production: {outcome.action} ({outcome.reason})")
+        if (
+            build.environment == PRODUCTION
+            and state != "success"
+            and self.policy.rollback
+            and build.kind != "rollback"
+        ):
+            done.append(self._roll_back(build))
+        return done
+
+    def _report(self, build: Build, state: str) -> list[str]:
+        """Move the build's GitHub Deployment forward to ``state`` (never back: messages may
+        arrive out of order)."""
+        final = build.status in builds.TERMINAL
+        if not self.github or (not final and self._finished(build.id)):
+            return []  # nothing to report to, or a late message: the build has moved on
+        deployment = self._deployment(build.request)
+        statuses = self.github.deployment_statuses(build.repo, deployment["id"])
+        reached = max((builds.STATE_RANK.get(s.get("state"), 0) for s in statuses), default=-1)
+        if builds.STATE_RANK[state] <= reached:
+            return []
+        self._post(deployment, build, state)
+        done = [f"GitHub deployment {deployment['id']} → {state}"]
+        # Messages are handled concurrently: if the build finished while this status was
+        # posted, the terminal status may have gone first. Post it again so it is the latest.
+        if not final and (now := self._finished(build.id)):
+            self._post(deployment, now, builds.DEPLOYMENT_STATE[now.status])
+            done.append(
+                f"GitHub deployment {deployment['id']} → {builds.DEPLOYMENT_STATE[now.status]} "
+                "(finished meanwhile)"
+            )
+        return done
+
+    def _finished(self, build_id: str) -> Build | None:
+        current = self.builds.get(build_id)
+        return current if current and current.status in builds.TERMINAL else None
+
+    def _post(self, deployment: dict, build: Build, state: str) -> None:
+        description = f"Build {build.id}: {build.status.lower()}" + (
+            f" ({build.detail})" if build.detail else ""
+        )
+        self.github.create_deployment_status(
+            build.repo, deployment["id"], state, description, build.log_url
+        )
+
+    def _roll_back(self, failed: Build) -> str:
+        for good in self.builds.find(
+            builds.tags(environment=PRODUCTION), status="SUCCESS", limit=10
+        ):
+            if good.sha != failed.sha:
+                outcome = self.deploy(
+                    DeployRequest(
+                        failed.repo,
+                        good.sha,
+                        PRODUCTION,
+                        "rollback",
+                        f"rollback-{failed.id}",
+                        f"rollback to {good.sha[:12]} after build {failed.id} failed",
+                    )
+                )
+                return f"rollback to {good.sha[:12]}: {outcome.action}"
+        return "rollback: no earlier successful production deploy"
+
+
+class DeploymentRow(NamedTuple):
+    """A row of ``deployments`` (``schemas/bigquery/deployments.json``): one finished build."""
+
+    build_id: str
+    repo: str
+    sha: str
+    environment: str
+    trigger_kind: str
+    delivery: str
+    status: str  # the GitHub Deployment state
+    build_status: str  # Cloud Build's
+    started: datetime | None
+    finished: datetime | None
+    duration_seconds: float | None
+    build_url: str
+    recorded_at: datetime
+
+
+def deployment_row(build: Build) -> DeploymentRow:
+    return DeploymentRow(
+        build_id=build.id,
+        repo=build.repo,
+        sha=build.sha,
+        environment=build.environment,
+        trigger_kind=build.kind,
+        delivery=build.delivery,
+        status=builds.DEPLOYMENT_STATE[build.status],
+        build_status=build.status,
+        started=build.started or build.created,
+        finished=build.finished,
+        duration_seconds=build.duration_seconds,
+        build_url=build.log_url,
+        recorded_at=datetime.now(UTC),
+    )

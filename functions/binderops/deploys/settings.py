@@ -1,0 +1,50 @@
+"""What push-to-deploy reads from its environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..config import check_repo, setting, url
+from ..errors import ConfigError
+
+TRIGGER_NAME = re.compile(r"projects/[^/]+/locations/[^/]+/triggers/[^/]+")
+BACKENDS = ("local", "cloudbuild")
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    webhook_secret: str = setting("BINDEROPS_GITHUB_WEBHOOK_SECRET", secret=True)
+    repos: tuple[str, ...] = setting("BINDEROPS_DEPLOY_REPOS", ())
+    branch: str = setting("BINDEROPS_DEPLOY_BRANCH", "main")
+    # Set but empty means "ignore nothing"; unset means the default.
+    ignore: tuple[str, ...] = setting("BINDEROPS_DEPLOY_IGNORE", ("docs/**",))
+    label: str = setting("BINDEROPS_DEPLOY_LABEL", "test-staging")
+    override_label: str = setting("BINDEROPS_DEPLOY_OVERRIDE_LABEL", "deploy-during-incident")
+    rollback: bool = setting("BINDEROPS_DEPLOY_ROLLBACK", False)
+    backend: str = setting("BINDEROPS_DEPLOY_BACKEND", "local")
+    # The local back end: the command a build runs, how long it may, where it reports.
+    command: str = setting("BINDEROPS_DEPLOY_COMMAND")
+    timeout: int = setting("BINDEROPS_DEPLOY_TIMEOUT", 1800)
+    status_url: str = setting("BINDEROPS_DEPLOY_STATUS_URL", parse=url)
+    cloudbuild_trigger: str = setting("BINDEROPS_CLOUDBUILD_TRIGGER")
+    cloudbuild_api_url: str = setting(
+        "BINDEROPS_CLOUDBUILD_API_URL", "https://cloudbuild.googleapis.com", parse=url
+    )
+    builds_topic: str = setting("BINDEROPS_BUILDS_TOPIC", "cloud-builds")
+
+    def check(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"BINDEROPS_DEPLOY_BACKEND must be local or cloudbuild, got {self.backend!r}"
+            )
+        if self.cloudbuild_trigger and not TRIGGER_NAME.fullmatch(self.cloudbuild_trigger):
+            raise ConfigError(
+                "BINDEROPS_CLOUDBUILD_TRIGGER must look like "
+                "projects/PROJECT/locations/LOCATION/triggers/TRIGGER, "
+                f"got {self.cloudbuild_trigger!r}"
+            )
+        for repo in self.repos:
+            check_repo("BINDEROPS_DEPLOY_REPOS", repo)
+        if self.timeout <= 0:
+            raise ConfigError("BINDEROPS_DEPLOY_TIMEOUT must be positive")

@@ -1,0 +1,234 @@
+"""GitHub webhooks → deploy requests. The signature is checked before anything is parsed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from urllib.parse import parse_qs
+
+from ..clients.http import Rejected, Unavailable
+from .builds import PRODUCTION, STAGING, DeployRequest
+from .deployer import INCIDENT_LABEL, Deployer, Outcome
+from .settings import DeploySettings
+
+log = logging.getLogger("binderops.webhooks")
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # what GitHub itself caps payloads at
+TRUSTED = {"OWNER", "MEMBER", "COLLABORATOR"}
+TEST_COMMAND = "/test-this-pr"
+NULL_SHA = "0" * 40
+# GitHub lists at most this many commits in a push; a bigger push may touch anything.
+PUSH_COMMITS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a delivery is checked against: the deploy settings and the incident repository."""
+
+    repos: tuple[str, ...]
+    branch: str
+    ignore: tuple[str, ...]
+    label: str
+    override_label: str
+    incident_repo: str
+
+    @classmethod
+    def from_settings(cls, deploys: DeploySettings, incident_repo: str) -> Rules:
+        return cls(
+            deploys.repos,
+            deploys.branch,
+            deploys.ignore,
+            deploys.label,
+            deploys.override_label,
+            incident_repo,
+        )
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """``X-Hub-Signature-256`` is ``sha256=`` + HMAC-SHA256(body, secret), compared in constant time."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.encode())
+
+
+def _ignored(reason: str) -> Reply:
+    return Reply(202, {"action": "ignored", "reason": reason})
+
+
+def _reply(outcome: Outcome) -> Reply:
+    return Reply(202 if outcome.action == "ignored" else 200, outcome.as_dict())
+
+
+def _payload(body: bytes, content_type: str) -> dict | None:
+    try:
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            body = parse_qs(body.decode())["payload"][0].encode()
+        value = json.loads(body)
+    except (ValueError, KeyError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def changed_files(push: dict) -> set[str] | None:
+    """Every path a push touched, or None when GitHub did not list them all."""
+    commits = push.get("commits")
+    if not isinstance(commits, list) or not commits or len(commits) >= PUSH_COMMITS_LISTED:
+        return None
+    return {
+        path
+        for c in commits
+        for key in ("added", "removed", "modified")
+        for path in (c.get(key) or [])
+    }
+
+
+def handle(
+    headers: Mapping[str, str], body: bytes, secret: str, rules: Rules, deployer: Deployer
+) -> Reply:
+    """Answer one webhook delivery. ``headers`` is case-insensitive (as Flask's are)."""
+    if not signature_ok(secret, body, headers.get("X-Hub-Signature-256")):
+        if not secret:
+            log.error("BINDEROPS_GITHUB_WEBHOOK_SECRET is not set: every webhook is refused")
+        return Reply(401, {"error": "missing or invalid X-Hub-Signature-256"})
+    event, delivery = headers.get("X-GitHub-Event", ""), headers.get("X-GitHub-Delivery", "")
+    payload = _payload(body, headers.get("Content-Type", "application/json"))
+    if payload is None:
+        return Reply(400, {"error": "the body is not a JSON object"})
+    if event == "ping":
+        return Reply(200, {"action": "pong", "hook_id": payload.get("hook_id")})
+    if not delivery:
+        return Reply(400, {"error": "missing X-GitHub-Delivery"})
+    route = {
+        "push": _push,
+        "pull_request": _pull_request,
+        "issue_comment": _comment,
+        "issues": _issues,
+    }.get(event)
+    if route is None:
+        return _ignored(f"binderops does not act on {event or 'unnamed'!r} events")
+    repo = (payload.get("repository") or {}).get("full_name", "")
+    if repo not in rules.repos and not (event == "issues" and repo == rules.incident_repo):
+        return _ignored(f"repository {repo!r} is not in BINDEROPS_DEPLOY_REPOS")
+    try:
+        reply = route(payload, repo, delivery, rules, deployer)
+    except Unavailable as e:
+        log.error(
+            "webhook %s (%s): %s; redeliver it from the webhook's Recent Deliveries",
+            delivery,
+            event,
+            e,
+        )
+        return Reply(503, {"error": f"{e}; redeliver this webhook to try again"})
+    except Rejected as e:
+        log.error("webhook %s (%s): %s", delivery, event, e)
+        return Reply(502, {"error": str(e)})
+    log.info("webhook %s (%s on %s): %s", delivery, event, repo, reply.body)
+    return reply
+
+
+def _push(push: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
+    if push.get("ref") != f"refs/heads/{rules.branch}":
+        return _ignored(f"push to {push.get('ref')!r}, not refs/heads/{rules.branch}")
+    sha = push.get("after") or ""
+    if push.get("deleted") or sha == NULL_SHA:
+        return _ignored("the branch was deleted")
+    files = changed_files(push)
+    if files and rules.ignore and all(any(fnmatchcase(f, g) for g in rules.ignore) for f in files):
+        return _ignored(
+            f"every changed file matches BINDEROPS_DEPLOY_IGNORE ({', '.join(rules.ignore)})"
+        )
+    message = ((push.get("head_commit") or {}).get("message") or "").splitlines()
+    description = f"push to {rules.branch}: {message[0]}" if message else f"push to {rules.branch}"
+    return _reply(deployer.deploy(DeployRequest(repo, sha, STAGING, "push", delivery, description)))
+
+
+def _pull_request(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
+    pull = event.get("pull_request") or {}
+    label = (event.get("label") or {}).get("name")
+    if event.get("action") != "labeled" or label not in (rules.label, rules.override_label):
+        return _ignored(
+            f"pull_request {event.get('action')!r} with label {label!r} starts no deploy"
+        )
+    if label == rules.override_label:
+        # Overriding an incident hold deploys what was merged, to production.
+        if not pull.get("merged") or not pull.get("merge_commit_sha"):
+            return _ignored(
+                f"{rules.override_label!r} takes effect once the pull request is merged"
+            )
+        request = DeployRequest(
+            repo,
+            pull["merge_commit_sha"],
+            PRODUCTION,
+            "override",
+            delivery,
+            f"#{event.get('number')} deployed during an incident",
+        )
+        return _reply(deployer.deploy(request, override=True))
+    sha = (pull.get("head") or {}).get("sha", "")
+    return _reply(
+        deployer.deploy(
+            DeployRequest(
+                repo,
+                sha,
+                STAGING,
+                "pull_request",
+                delivery,
+                f"#{event.get('number')} labelled {label}",
+            )
+        )
+    )
+
+
+def _comment(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
+    issue, comment = event.get("issue") or {}, event.get("comment") or {}
+    words = (comment.get("body") or "").strip().split()
+    if event.get("action") != "created" or not words or words[0] != TEST_COMMAND:
+        return _ignored(f"only a new {TEST_COMMAND} comment starts a deploy")
+    if not issue.get("pull_request"):
+        return _ignored(f"{TEST_COMMAND} works on pull requests only")
+    if deployer.github is None:
+        return _ignored(f"{TEST_COMMAND} needs BINDEROPS_GITHUB_TOKEN to look up the pull request")
+    number, login = issue.get("number"), (comment.get("user") or {}).get("login", "someone")
+    if comment.get("author_association") not in TRUSTED:
+        deployer.github.comment(
+            repo,
+            number,
+            f"Thanks, @{login}! Only owners, members and collaborators of this repository "
+            f"can deploy a pull request to staging with `{TEST_COMMAND}`; one of them can "
+            "comment it for you.",
+        )
+        return _ignored(
+            f"{login} ({comment.get('author_association')}) may not start deploys; replied on #{number}"
+        )
+    sha = (deployer.github.pull(repo, number).get("head") or {}).get("sha", "")
+    return _reply(
+        deployer.deploy(
+            DeployRequest(
+                repo, sha, STAGING, "comment", delivery, f"#{number}: {TEST_COMMAND} by {login}"
+            )
+        )
+    )
+
+
+def _issues(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
+    labels = {label.get("name") for label in (event.get("issue") or {}).get("labels", [])}
+    if (
+        repo != rules.incident_repo
+        or event.get("action") != "closed"
+        or INCIDENT_LABEL not in labels
+    ):
+        return _ignored("only closing an incident issue releases held deploys")
+    results = {r: deployer.release_held(r).as_dict() for r in rules.repos}
+    return Reply(200, {"action": "released", "repos": results})

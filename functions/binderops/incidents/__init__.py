@@ -1,0 +1,2 @@
+"""Incident notification: Cloud Monitoring alerts become blameless reports, chat notices and
+rows of ``incident_notifications``."""

@@ -1,0 +1,133 @@
+"""The blameless incident report an alert opens, in the shape mybinder.org's reports take.
+
+Everything the alert carries is untrusted text: table cells are escaped, the alert's own
+documentation is quoted (so an unclosed code fence or HTML block ends with the quote) and
+HTML comments are defused (so nothing can forge or hide binderops' markers).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from string import Template
+
+from .alerts import Alert
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MARKER = re.compile(r"<!-- binderops:incident (\S+) -->")
+TIMELINE_END = "<!-- binderops:timeline -->"
+MAX_DOCUMENTATION = 20_000
+
+
+def closed_marker(alert: Alert) -> str:
+    return f"<!-- binderops:closed {alert.incident_id} -->"
+
+
+def chat_marker(alert: Alert) -> str:
+    return f"<!-- binderops:chat {alert.state} -->"
+
+
+def defuse(text: str) -> str:
+    """Text that cannot open or close an HTML comment."""
+    return text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
+
+
+def cell(text: str) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return defuse(" ".join(text.split())).replace("|", "\\|") or " "
+
+
+def link(label: str, url: str) -> str:
+    """A Markdown link, or the label alone when the URL is not plain http(s)."""
+    label = defuse(label).replace("[", "\\[").replace("]", "\\]")
+    if not re.fullmatch(r"https?://[^\s<>]+", url):
+        return label
+    return f"[{label}](<{url}>)"
+
+
+def quote(text: str) -> str:
+    text = defuse(text[:MAX_DOCUMENTATION] + ("…" if len(text) > MAX_DOCUMENTATION else ""))
+    return "\n".join("> " + line if line.strip() else ">" for line in text.splitlines())
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min" if minutes else f"{seconds} s"
+
+
+def title(alert: Alert) -> str:
+    text = f"{alert.policy}: {alert.condition}" if alert.condition else alert.policy
+    return (("[test] " if alert.test else "") + " ".join(text.split()))[:250]
+
+
+def open_row(alert: Alert) -> str:
+    what = cell(alert.condition or alert.policy)
+    return f"| {cell(when(alert.started))} | Alert opened: {what} ({link('incident', alert.url)}) |"
+
+
+def closed_row(alert: Alert) -> str:
+    return f"| {cell(when(alert.ended))} | Alert closed after {duration(alert.duration_seconds)} |"
+
+
+def body(alert: Alert) -> str:
+    """A new report from ``templates/incident-report.md``; a closing notification that
+    arrives first still opens a full one."""
+    facts = [
+        f"- **Policy**: {cell(alert.policy)}",
+        f"- **Condition**: {cell(alert.condition or 'not given')}",
+        f"- **Resource**: {cell(alert.resource or 'not given')}"
+        + (f" · metric {cell(alert.metric)}" if alert.metric else ""),
+        f"- **Observed** {cell(alert.observed or '?')} against a threshold of {cell(alert.threshold or '?')}",
+        f"- **Started**: {when(alert.started)} · {link('the incident in Cloud Monitoring', alert.url)}",
+    ]
+    documentation = ""
+    if alert.documentation.strip():
+        documentation = f"### What the alert says to do\n\n{quote(alert.documentation)}\n\n"
+    runbooks = ""
+    if alert.links:
+        runbooks = (
+            "Runbooks:\n\n" + "".join(f"- {link(name, url)}\n" for name, url in alert.links) + "\n"
+        )
+    return _template().substitute(
+        marker=f"<!-- binderops:incident {alert.incident_id} -->",
+        summary=defuse(" ".join(alert.summary.split())) or "_The alert carried no summary._",
+        facts="\n".join(facts),
+        documentation=documentation,
+        open_row=open_row(alert),
+        timeline_end=TIMELINE_END,
+        runbooks=runbooks,
+    )
+
+
+@cache
+def _template() -> Template:
+    return Template((TEMPLATES / "incident-report.md").read_text(encoding="utf-8"))
+
+
+def with_close(report: str, alert: Alert) -> str:
+    """The report with the closing row in its timeline and the closed marker (idempotent)."""
+    if closed_marker(alert) in report:
+        return report
+    row = closed_row(alert)
+    if TIMELINE_END in report:
+        report = report.replace(TIMELINE_END, f"{row}\n{TIMELINE_END}", 1)
+    else:  # someone rewrote the report: add the row at the end rather than lose it
+        report = f"{report.rstrip()}\n\n{row}\n"
+    return f"{report.rstrip()}\n{closed_marker(alert)}\n"
+
+
+def close_comment(alert: Alert) -> str:
+    return (
+        f"{closed_marker(alert)}\nThe alert closed at {when(alert.ended)}, after "
+        f"{duration(alert.duration_seconds)}. "
+        "The timeline has the row; this report now needs its write-up (label `postmortem-needed`)."
+    )

@@ -1,0 +1,233 @@
+"""BinderHub launch events: decode, validate against their own schema version, normalise.
+
+A launch becomes one row of ``launches``; anything that cannot become one becomes one row
+of ``launch_errors`` with a reason. Nothing outside the event's schema is ever stored,
+and the timestamp is truncated to the minute.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from functools import cache, lru_cache
+from typing import Any, NamedTuple
+
+import orjson
+from fastjsonschema import JsonSchemaValueException
+
+from ..errors import Drop
+from ..warehouse import schemas
+from .specs import split_spec
+
+log = logging.getLogger(__name__)
+
+LAUNCH_SCHEMA = "binderhub.jupyter.org/launch"
+ERROR_PAYLOAD_BYTES = 64 * 1024
+# Clock skew we tolerate before calling a timestamp bogus.
+FUTURE_SKEW = timedelta(days=1)
+
+# Runs of characters an IP address is made of; ipaddress decides which runs are addresses.
+_ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f:.]{3,}")
+
+
+class InvalidEvent(Drop):
+    """The message cannot become a launch row; the text says why."""
+
+
+class LaunchRow(NamedTuple):
+    """A row of ``launches`` (``schemas/bigquery/launches.json``; a test holds them equal).
+
+    A named tuple rather than a dataclass: backfill makes millions, and the warehouse
+    hands them to DuckDB and Arrow as they are.
+    """
+
+    event_id: str
+    timestamp: datetime
+    schema_version: int
+    provider: str | None
+    spec: str | None
+    repo: str
+    ref: str
+    resolved_ref: str
+    status: str | None
+    origin: str | None
+    build_token: bool | None
+    request_origin: str | None
+    ingested_at: datetime
+
+
+class LaunchErrorRow(NamedTuple):
+    """A row of ``launch_errors``: a message that could not become a launch, and why."""
+
+    event_id: str
+    received_at: datetime
+    reason: str
+    payload: str
+
+
+@cache
+def _validators() -> dict[int, Any]:
+    """The compiled validator of each schema version, built once per instance.
+
+    Built whole before it is cached, so a thread never sees some versions missing (two
+    first requests at once may both compile; both get complete results). Formats are not
+    checked by the validators because the schema's one format, the timestamp's date-time,
+    is parsed strictly below.
+    """
+    import fastjsonschema
+
+    return {
+        v: fastjsonschema.compile(s, use_formats=False)
+        for v, s in schemas.launch_event_schemas().items()
+    }
+
+
+@lru_cache(maxsize=4096)
+def _minute(timestamp: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(timestamp)
+    except ValueError:
+        raise InvalidEvent(f"timestamp {timestamp[:64]!r} is not an RFC 3339 date-time") from None
+    if when.tzinfo is None:
+        raise InvalidEvent(f"timestamp {timestamp[:64]!r} has no time zone")
+    return when.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def to_row(
+    event: Mapping[str, Any], event_id: str, ingested_at: datetime, default_origin: str
+) -> LaunchRow:
+    """Validate a launch event against its own schema version and return its ``launches`` row.
+
+    Only fields the event's version defines are read. Raises ``InvalidEvent`` with the reason.
+    """
+    version = event.get("version")
+    validate = _validators().get(version) if type(version) is int else None
+    if validate is None:
+        raise InvalidEvent(f"unknown launch schema version {str(version)[:32]!r}")
+    try:
+        validate(event)
+    except JsonSchemaValueException as e:
+        raise InvalidEvent(f"invalid v{version} launch event: {e.message[:300]}") from None
+    when = _minute(event["timestamp"])
+    if when - ingested_at > FUTURE_SKEW:
+        raise InvalidEvent(f"timestamp {event['timestamp']!r} is in the future")
+    get = event.get
+    provider = get("provider")
+    spec = get("spec")
+    repo, ref = split_spec(provider, spec)
+    return LaunchRow(
+        event_id,
+        when,
+        version,
+        provider,
+        spec,
+        repo,
+        ref,
+        get("ref", "") if version >= 4 else "",
+        get("status"),
+        get("origin") if version >= 3 else default_origin,
+        get("build_token") if version >= 5 else None,
+        get("request_origin") if version >= 6 else None,
+        ingested_at,
+    )
+
+
+def _json_object(text: str | bytes, what: str) -> dict:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise InvalidEvent(f"{what} is not valid JSON: {str(e)[:200]}") from None
+    if not isinstance(value, dict):
+        raise InvalidEvent(f"{what} is JSON but not an object")
+    return value
+
+
+def _is_launch(value: Any) -> bool:
+    return isinstance(value, dict) and ("version" in value or value.get("schema") == LAUNCH_SCHEMA)
+
+
+def unwrap(document: dict) -> dict:
+    """Return the launch event in a bare event or a Cloud Logging LogEntry.
+
+    A log sink delivers the event in ``jsonPayload`` (possibly nested under ``message``
+    or ``event``, as an object or as JSON text) or as JSON text in ``textPayload``.
+    """
+    if "jsonPayload" not in document and "textPayload" not in document:
+        return document
+    payload = document.get("jsonPayload")
+    if isinstance(payload, dict):
+        for candidate in (payload, payload.get("message"), payload.get("event")):
+            if isinstance(candidate, str) and candidate.lstrip().startswith("{"):
+                candidate = _json_object(candidate, "the log entry's jsonPayload message")
+            if _is_launch(candidate):
+                return candidate
+        raise InvalidEvent("the log entry's jsonPayload carries no launch event")
+    text = document.get("textPayload")
+    if isinstance(text, str):
+        return _json_object(text, "the log entry's textPayload")
+    raise InvalidEvent("the log entry has neither a jsonPayload object nor a textPayload string")
+
+
+def decode(data: str, max_bytes: int) -> dict:
+    """Decode a Pub/Sub message's base64 ``data`` into a launch event (not yet validated)."""
+    if len(data) > (max_bytes * 4) // 3 + 4:
+        raise InvalidEvent(f"payload exceeds the {max_bytes}-byte limit")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidEvent("message data is not valid base64") from None
+    if len(raw) > max_bytes:
+        raise InvalidEvent(f"payload of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
+    return unwrap(_json_object(raw, "message data"))
+
+
+def _mask(match: re.Match) -> str:
+    token = match.group(0)
+    for candidate in (
+        token,
+        token.rsplit(":", 1)[0],
+        token.strip(".:"),
+    ):  # whole, ipv4:port, punctuated
+        try:
+            ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        return "[address]"
+    return token
+
+
+def mask_addresses(text: str) -> str:
+    """Mask every IPv4 and IPv6 address in ``text``."""
+    return _ADDRESS_LIKE.sub(_mask, text)
+
+
+def error_payload(data: str) -> str:
+    """What ``launch_errors`` keeps of a rejected message: the event part if one can be
+    found (never a LogEntry's request or resource metadata), addresses masked, capped."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raw = data.encode("utf-8", "replace")
+    text = raw[: ERROR_PAYLOAD_BYTES * 2].decode("utf-8", "replace")
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        document = None
+    if isinstance(document, dict) and ("jsonPayload" in document or "textPayload" in document):
+        kept = {k: document[k] for k in ("jsonPayload", "textPayload") if k in document}
+        text = json.dumps(kept, ensure_ascii=False)
+    return truncate_utf8(mask_addresses(text), ERROR_PAYLOAD_BYTES)
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, on a character boundary."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", "ignore")

@@ -1,0 +1,276 @@
+"""``binderops``: run the local stack, query the warehouse, backfill archives."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__, config
+from ..config import Settings
+from ..errors import ConfigError
+from ..warehouse import open_warehouse
+from .tables import format_rows
+
+log = logging.getLogger("binderops")
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    from ..warehouse.sql import QueryError
+
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    try:
+        rows = warehouse.query(args.sql)
+    except QueryError as e:
+        print(f"binderops query: {e}", file=sys.stderr)
+        return 2
+    finally:
+        warehouse.close()
+    print(format_rows(rows, args.format))
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from ..launches.backfill import backfill
+    from ..launches.settings import LaunchSettings
+
+    missing = [p for p in args.paths if not p.is_file()]
+    if missing:
+        print(f"binderops backfill: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    total = sum(p.stat().st_size for p in args.paths if p.suffix != ".gz") or None
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    try:
+        with tqdm(
+            total=total, unit="B", unit_scale=True, desc="backfill", disable=args.quiet or None
+        ) as bar:
+            origin = config.read(LaunchSettings).default_origin
+            result = backfill(args.paths, warehouse, origin, progress=bar.update)
+    finally:
+        warehouse.close()
+    print(
+        f"{result.lines} events read from {len(result.files)} file(s): {result.loaded} new rows in launches, "
+        f"{result.lines - result.loaded - result.rejected} already there, {result.rejected} rejected "
+        f"(see launch_errors) — {warehouse.url}"
+    )
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse.setup()
+    warehouse.close()
+    print(f"tables and views from schemas/catalog.json are in place in {warehouse.url}")
+    return 0
+
+
+def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
+    from ..costs import export
+    from ..costs.invoices import MemberCostsError
+    from ..costs.settings import CostSettings
+    from ..warehouse import schemas
+    from ..warehouse.sql import QueryError
+
+    costs = config.read(CostSettings)
+    request = {"start": args.start, "end": args.end} if args.start or args.end else {}
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    try:
+        result, location = export.run(warehouse, costs, settings, request)
+        window = {"first": result.window.first, "last": result.window.last}
+        rows = warehouse.query(schemas.sql("costs_window"), window)
+    except (export.ExportRequestError, MemberCostsError) as e:
+        print(f"binderops costs: {e}", file=sys.stderr)
+        return 2
+    except QueryError as e:
+        print(
+            f"binderops costs: cannot read the billing export {costs.billing_table!r} "
+            f"({str(e).splitlines()[0]}); "
+            "set BINDEROPS_BILLING_TABLE, or run `binderops run` once to load a generated export",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        warehouse.close()
+    print(format_rows(rows, "table"))
+    print(
+        f"\nreplaced {result.window.first}..{result.window.last} ({costs.cost_timezone} days) "
+        f"with {result.rows} rows in cloud_costs_daily; published {location}"
+    )
+    return 0
+
+
+def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    import requests
+
+    from . import send
+
+    try:
+        given = args.secret if args.what == "github-push" else args.token
+        stack = {} if args.url and given is not None else send.read_stack(settings.state_dir)
+    except FileNotFoundError as e:
+        print(f"binderops send: {e}", file=sys.stderr)
+        return 2
+    try:
+        if args.what == "github-push":
+            url, secret = (
+                args.url or stack["github_webhook"],
+                args.secret or stack["webhook_secret"],
+            )
+            sha = args.sha or send.random_sha()
+            payload = send.push_event(
+                args.repo or stack.get("deploy_repo", send.SAMPLE_REPO), sha, args.branch
+            )
+            response = send.post_webhook(url, secret, "push", payload, args.delivery or "")
+            print(
+                f"push of {sha} → github_webhook: HTTP {response.status_code} {response.text.strip()}"
+            )
+        else:
+            url = args.url or stack["notify_incident_http"]
+            token = args.token if args.token is not None else stack.get("alert_token", "")
+            notification = send.alert_notification(
+                args.state, args.incident_id, args.policy, int(time.time())
+            )
+            response = send.post_alert(url, token, notification)
+            print(
+                f"{args.state} alert {args.incident_id} → notify_incident_http: HTTP "
+                f"{response.status_code} {response.text.strip()}"
+            )
+    except requests.ConnectionError:
+        print(
+            f"binderops send: nothing answers at {url}; is `binderops run` still running?",
+            file=sys.stderr,
+        )
+        return 1
+    return 0 if response.ok else 1
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from .stack import run_stack
+
+    return run_stack(
+        settings, launches=args.launches, once=args.once, use_emulator=not args.no_emulator
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="binderops",
+        description="Operations backbone for a BinderHub federation. With no BINDEROPS_* "
+        "variables set, everything runs on this machine (DuckDB warehouse in ./.binderops).",
+        epilog="Configuration is read from BINDEROPS_* environment variables: see the README.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="start the local stack: a sample day of launches, the cost export, a deploy and an incident",
+    )
+    run.add_argument(
+        "--once", action="store_true", help="stop after the sample is stored and summarised"
+    )
+    run.add_argument(
+        "--launches",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="valid launches in the sample (default 2000)",
+    )
+    run.add_argument(
+        "--no-emulator", action="store_true", help="post CloudEvents straight to the function"
+    )
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run BigQuery SQL on the configured warehouse")
+    query.add_argument(
+        "sql", metavar="SQL", help='e.g. "SELECT provider, COUNT(*) n FROM launches GROUP BY 1"'
+    )
+    query.add_argument(
+        "--format",
+        choices=["table", "json", "csv"],
+        default="table",
+        help="output format (default table)",
+    )
+    query.set_defaults(func=cmd_query)
+
+    backfill = sub.add_parser(
+        "backfill", help="load archive files (events-YYYY-MM-DD.jsonl[.gz]); re-runs add nothing"
+    )
+    backfill.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    backfill.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    backfill.set_defaults(func=cmd_backfill)
+
+    costs = sub.add_parser(
+        "costs",
+        help="export daily net cloud cost from the billing export and print the days",
+        description="Recompute days of cloud cost from BINDEROPS_BILLING_TABLE (plus member invoices from "
+        "BINDEROPS_MEMBER_COSTS), replace them in cloud_costs_daily and publish cloud-costs.jsonl. Without "
+        "--start/--end: the trailing window (last BINDEROPS_COST_WINDOW_DAYS days and today; until the 5th, "
+        "the previous month too).",
+    )
+    costs.add_argument("--start", metavar="YYYY-MM-DD", help="first day to recompute")
+    costs.add_argument("--end", metavar="YYYY-MM-DD", help="last day to recompute (default today)")
+    costs.set_defaults(func=cmd_costs)
+
+    send = sub.add_parser(
+        "send",
+        help="post a signed sample webhook or an alert to the running local stack",
+        description="Post a realistic request to a function of the stack `binderops run` started "
+        "(its endpoints and per-run secrets are in STATE_DIR/stack.json), or to --url.",
+    )
+    send_what = send.add_subparsers(dest="what", required=True, metavar="WHAT")
+    push = send_what.add_parser(
+        "github-push", help="a push to main, signed like GitHub signs it: watch it deploy"
+    )
+    push.add_argument("--sha", help="the pushed commit (default: a random one)")
+    push.add_argument("--repo", help="owner/name (default: the stack's deploy repository)")
+    push.add_argument("--branch", default="main", help="the pushed branch (default main)")
+    push.add_argument(
+        "--delivery", help="X-GitHub-Delivery (repeat one to see a redelivery change nothing)"
+    )
+    push.add_argument("--url", help="github_webhook's URL (default: the running stack's)")
+    push.add_argument("--secret", help="the webhook secret (default: the running stack's)")
+    alert = send_what.add_parser(
+        "alert", help="a Cloud Monitoring notification: opens, then closes, an incident report"
+    )
+    alert.add_argument("state", choices=["open", "closed"], help="open or closed")
+    alert.add_argument(
+        "--incident-id",
+        default="0.local-dead-letters",
+        help="the incident (default 0.local-dead-letters)",
+    )
+    alert.add_argument(
+        "--policy", default="Launch events dead-lettered", help="the alert policy's name"
+    )
+    alert.add_argument("--url", help="notify_incident_http's URL (default: the running stack's)")
+    alert.add_argument("--token", help="the alert token (default: the running stack's)")
+    send.set_defaults(func=cmd_send)
+
+    setup = sub.add_parser("setup", help="create the warehouse tables and views that are missing")
+    setup.set_defaults(func=cmd_setup)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = config.read(Settings)
+        return args.func(args, settings)
+    except ConfigError as e:
+        print(f"binderops: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,349 @@
+"""``binderops run``: the whole launch-analytics flow on this machine.
+
+Pub/Sub emulator → push subscription → functions-framework serving ``ingest_launch`` →
+DuckDB. Without the emulator, CloudEvents are posted straight to the function.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import config
+from ..config import Settings
+from ..costs.settings import CostSettings
+from ..deploys.settings import DeploySettings
+from ..incidents.settings import IncidentSettings
+from ..launches.settings import LaunchSettings
+from ..pubsub import post_cloudevent
+from ..warehouse import open_warehouse, schemas
+from . import samples, send, services
+from .tables import format_rows
+
+WAIT_SECONDS = 180
+
+
+def _accounted(warehouse, event_ids: list[str]) -> int:
+    ids = ", ".join("'" + i.replace("'", "") + "'" for i in event_ids)
+    rows = warehouse.query(schemas.sql_template("sql/local/accounted.sql").substitute(ids=ids))
+    warehouse.close()  # let the function have the file back
+    return rows[0]["n"]
+
+
+def _summary(warehouse) -> str:
+    totals = warehouse.query(schemas.sql("local/totals"))[0]
+    providers = warehouse.query(schemas.sql("local/launches_by_provider"))
+    origins = warehouse.query(schemas.sql("local/launches_by_origin"))
+    warehouse.close()
+    return "\n\n".join(
+        [
+            f"warehouse: {warehouse.url}\nlaunches stored: {totals['launches']}   rejected "
+            f"(raw.launch_errors): {totals['rejected']}",
+            format_rows(providers, "table"),
+            format_rows(origins, "table"),
+        ]
+    )
+
+
+def _command() -> str:
+    """How the user can call ``binderops`` from here: plain if on PATH, else the venv's path."""
+    installed = Path(sys.executable).parent / "binderops"
+    if shutil.which("binderops") == str(installed):
+        return "binderops"
+    return os.path.relpath(installed) if installed.exists() else "binderops"
+
+
+def _wait_for(what: str, check, timeout: float, log_path: Path):
+    """Poll ``check`` until it returns something true; RuntimeError naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen within {timeout:.0f} s; see {log_path}")
+        time.sleep(0.3)
+    return value
+
+
+def _export_costs(
+    settings: Settings, warehouse, env: dict, logs: Path, emulator, running: list
+) -> None:
+    """The daily cost export, fired as Cloud Scheduler would: a tick on a topic pushed into
+    ``export_costs``. Runs over a generated billing export (loaded once into DuckDB)."""
+    from .billing_sample import load_rows, sample_rows
+
+    costs = config.read(CostSettings)
+    if warehouse.url.startswith("duckdb://"):
+        with warehouse.session() as con:
+            exists = con.execute(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?",
+                [costs.billing_table],
+            ).fetchall()[0][0]
+            if not exists:
+                load_rows(con, costs.billing_table, sample_rows(datetime.now(UTC).date()))
+        warehouse.close()
+    published = Path(settings.public_dir) / "cloud-costs.jsonl"
+    before = published.stat().st_mtime_ns if published.exists() else 0
+    cost_env = {
+        **env,
+        "BINDEROPS_BILLING_TABLE": costs.billing_table,
+        "BINDEROPS_COST_TIMEZONE": costs.cost_timezone,
+        "BINDEROPS_PUBLIC_DIR": str(Path(settings.public_dir).resolve()),
+    }
+    members = costs.member_costs or services.SAMPLE_MEMBER_COSTS
+    if members.is_file():  # the sample ships with the repository, not with the wheel
+        cost_env["BINDEROPS_MEMBER_COSTS"] = str(members.resolve())
+    function = services.start_function("export_costs", cost_env, logs, registry=running)
+    try:
+        if emulator:
+            wiring = services.PubSubWiring(settings.project, "cost-export-ticks", function.url)
+            wiring.create(emulator.url)
+            wiring.publish([(b"{}", {})])
+        else:
+            post_cloudevent(function.url, b"{}", {}, settings.project, "cost-export-ticks")
+        try:
+            _wait_for(
+                "export_costs publishing",
+                lambda: published.exists() and published.stat().st_mtime_ns != before,
+                60,
+                function.log_path,
+            )
+        except RuntimeError as e:
+            print(e)
+            return
+    finally:
+        function.stop()
+    rows = warehouse.query(schemas.sql("local/recent_costs"))
+    warehouse.close()
+    print(f"\nexport_costs (fired by a scheduler tick) published {published}; the last days:\n")
+    print(format_rows(rows, "table"))
+
+
+def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, running: list) -> dict:
+    """``deploy_status`` on the ``cloud-builds`` topic and ``github_webhook``, with the local
+    deploy back end; returns what ``binderops send`` needs to reach them."""
+    deploys = config.read(DeploySettings)
+    secret = secrets.token_hex(16)  # per run; stack.json (mode 0600) hands it to `binderops send`
+    deploy_env = {
+        **env,
+        "BINDEROPS_STATE_DIR": str(Path(settings.state_dir).resolve()),
+        "BINDEROPS_PROJECT": settings.project,
+        "BINDEROPS_DEPLOY_BACKEND": "local",
+        "BINDEROPS_DEPLOY_REPOS": ",".join(deploys.repos or (send.SAMPLE_REPO,)),
+        "BINDEROPS_GITHUB_WEBHOOK_SECRET": secret,
+    }
+    port = services.free_port()
+    if emulator:
+        deploy_env["PUBSUB_EMULATOR_HOST"] = emulator.url.removeprefix("http://")
+    else:  # builds report straight to deploy_status (it starts production builds itself)
+        deploy_env["BINDEROPS_DEPLOY_STATUS_URL"] = f"http://127.0.0.1:{port}"
+    status = services.start_function("deploy_status", deploy_env, logs, port=port, registry=running)
+    if emulator:
+        services.PubSubWiring(settings.project, deploys.builds_topic, status.url).create(
+            emulator.url
+        )
+    webhook = services.start_function("github_webhook", deploy_env, logs, registry=running)
+    print(
+        f"\ngithub_webhook on {webhook.url}, deploy_status on {status.url} (builds run locally: "
+        f"{deploys.command or 'a sample command'})"
+    )
+    return {
+        "github_webhook": webhook.url,
+        "webhook_secret": secret,
+        "deploy_repo": deploy_env["BINDEROPS_DEPLOY_REPOS"].split(",")[0],
+        "deploy_status_log": str(status.log_path),
+    }
+
+
+def _sample_deploy(stack_info: dict, warehouse) -> None:
+    """A signed push webhook, as `binderops send github-push` sends it, followed to production."""
+    sha = send.random_sha()
+    response = send.post_webhook(
+        stack_info["github_webhook"],
+        stack_info["webhook_secret"],
+        "push",
+        send.push_event(stack_info["deploy_repo"], sha),
+    )
+    print(
+        f"sent a signed push of {sha[:12]} to github_webhook: {response.status_code} {response.json()}"
+    )
+
+    def both_recorded():
+        rows = warehouse.query(schemas.sql("local/deployments_of_sha"), {"sha": sha})
+        warehouse.close()
+        return rows if len(rows) == 2 else None
+
+    rows = _wait_for(
+        "the sample deploy (staging, then production)",
+        both_recorded,
+        120,
+        Path(stack_info["deploy_status_log"]),
+    )
+    print(
+        "staging built, then production, each reported back through cloud-builds → deploy_status:\n"
+    )
+    print(format_rows(rows, "table"))
+
+
+def _start_incidents(settings: Settings, env: dict, logs: Path, emulator, running: list) -> dict:
+    """``notify_incident_http`` (token auth) and ``notify_incident`` on a Pub/Sub alert topic.
+    Without a GitHub token, reports go to STATE_DIR/incidents; chat to STATE_DIR/chat.jsonl."""
+    state = Path(settings.state_dir).resolve()
+    token = secrets.token_urlsafe(16)
+    incident_env = {**env, "BINDEROPS_STATE_DIR": str(state), "BINDEROPS_ALERT_TOKEN": token}
+    if not config.read(IncidentSettings).chat_webhooks:
+        incident_env["BINDEROPS_CHAT_WEBHOOKS"] = f"file={state / 'chat.jsonl'}"
+    webhook = services.start_function("notify_incident_http", incident_env, logs, registry=running)
+    info = {
+        "notify_incident_http": f"{webhook.url}/",
+        "alert_token": token,
+        "notify_incident_log": str(webhook.log_path),
+    }
+    if emulator:
+        subscriber = services.start_function(
+            "notify_incident", incident_env, logs, registry=running
+        )
+        wiring = services.PubSubWiring(settings.project, "monitoring-alerts", subscriber.url)
+        wiring.create(emulator.url)
+        info["alert_topic"] = f"projects/{settings.project}/topics/monitoring-alerts"
+        info["_wiring"] = wiring
+    where = f"GitHub ({settings.incident_repo})" if settings.github_token else state / "incidents"
+    print(
+        f"\nnotify_incident_http on {webhook.url}"
+        + (", notify_incident on the monitoring-alerts topic" if emulator else "")
+        + f"; reports go to {where}"
+    )
+    return info
+
+
+def _sample_incident(info: dict, warehouse) -> None:
+    """An alert that opens (over the webhook channel) and closes (over Pub/Sub, when the emulator runs)."""
+    now = int(time.time())
+    incident_id = f"0.local-{now}"
+    opening = send.alert_notification("open", incident_id, "Launch events dead-lettered", now)
+    closing = send.alert_notification("closed", incident_id, "Launch events dead-lettered", now)
+    response = send.post_alert(info["notify_incident_http"], info["alert_token"], opening)
+    print(f"sent an open alert to notify_incident_http: {response.status_code} {response.json()}")
+    if "_wiring" in info:
+        info["_wiring"].publish([(json.dumps(closing).encode(), {})])
+        print("published its closing notification to the monitoring-alerts topic")
+    else:
+        send.post_alert(info["notify_incident_http"], info["alert_token"], closing)
+
+    def closed():
+        rows = warehouse.query(schemas.sql("local/closed_incident"), {"id": incident_id})
+        warehouse.close()
+        return rows
+
+    rows = _wait_for("the sample incident's close", closed, 60, Path(info["notify_incident_log"]))
+    print("the incident, opened and closed, as the public incidents table shows it:\n")
+    print(format_rows(rows, "table"))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run_stack(
+    settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True
+) -> int:
+    state = Path(settings.state_dir)
+    logs = state / "logs"
+    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse.setup()
+    warehouse.close()
+    launches_settings = config.read(LaunchSettings)
+    running: list[services.Service] = []
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the stack as Ctrl-C does
+    try:
+        emulator = None
+        if use_emulator:
+            try:
+                emulator = services.start_emulator(settings.project, logs, registry=running)
+                print(f"Pub/Sub emulator on {emulator.url}")
+            except services.ToolMissing as e:
+                print(
+                    f"Pub/Sub emulator not available ({e}); posting CloudEvents straight to the "
+                    "function instead."
+                )
+        env = {
+            "BINDEROPS_WAREHOUSE": warehouse.url,
+            "BINDEROPS_DEFAULT_ORIGIN": launches_settings.default_origin,
+        }
+        function = services.start_function("ingest_launch", env, logs, registry=running)
+        print(f"ingest_launch (functions-framework) on {function.url}; logs in {logs}")
+
+        messages = samples.sample_day(launches=launches)
+        payload = [(m.data, m.attributes) for m in messages]
+        if emulator:
+            wiring = services.PubSubWiring(
+                settings.project, launches_settings.launch_topic, function.url
+            )
+            wiring.create(emulator.url)
+            wiring.publish(payload)
+            print(
+                f"published {len(messages)} sample messages to {wiring.project}/{wiring.topic} "
+                "(push into ingest_launch)"
+            )
+        else:
+            for data, attributes in payload:
+                post_cloudevent(
+                    function.url, data, attributes, settings.project, launches_settings.launch_topic
+                )
+            print(f"posted {len(messages)} sample messages to ingest_launch")
+
+        event_ids = [m.attributes["event_id"] for m in messages]
+        deadline = time.monotonic() + WAIT_SECONDS
+        while (done := _accounted(warehouse, event_ids)) < len(messages):
+            if time.monotonic() > deadline:
+                print(
+                    f"only {done} of {len(messages)} messages arrived within {WAIT_SECONDS} s; "
+                    f"see {function.log_path}"
+                )
+                return 1
+            time.sleep(0.5)
+        print(_summary(warehouse))
+        _export_costs(settings, warehouse, env, logs, emulator, running)
+        stack_info = _start_deploys(settings, env, logs, emulator, running)
+        incident_info = _start_incidents(settings, env, logs, emulator, running)
+        send.write_stack(
+            state,
+            {**stack_info, **{k: v for k, v in incident_info.items() if not k.startswith("_")}},
+        )
+        try:
+            _sample_deploy(stack_info, warehouse)
+            _sample_incident(incident_info, warehouse)
+        except RuntimeError as e:
+            print(f"binderops run: {e}")
+            return 1
+        print(
+            f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"'
+        )
+        if not once:
+            print(
+                f'     {_command()} send github-push      (then: {_command()} query "SELECT * FROM '
+                'deployments")'
+            )
+            print(
+                f"     {_command()} send alert open       ({_command()} send alert closed closes it)"
+            )
+        if once:
+            return 0
+        print("\nThe stack is running; press Ctrl-C to stop it.")
+        threading.Event().wait()
+        return 0
+    except KeyboardInterrupt:
+        print("\nstopping the stack")
+        return 0
+    finally:
+        # However it ends (Ctrl-C pressed twice, SIGTERM while starting), every service it
+        # started is stopped: they run in their own sessions and would outlive it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        services.stop_all(running)

@@ -1,0 +1,1 @@
+SELECT provider, COUNT(*) AS launches FROM launches GROUP BY provider ORDER BY launches DESC, provider

@@ -1,0 +1,289 @@
+"""How binderops is built and installed: the package's shape, its lock, its wheel."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import venv
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "functions" / "binderops"
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+LOCK = ROOT / "functions" / "requirements.txt"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_imports() -> dict[str, set[str]]:
+    """Each module of binderops and the binderops modules it imports (at any depth in it)."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    origin = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    origin = node.module or ""
+                # `from . import schemas` imports the module schemas; `from .x import y`, x.
+                names = [f"{origin}.{alias.name}" for alias in node.names]
+                candidates = [n for n in names if n in modules] or [origin]
+            elif isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            else:
+                continue
+            for candidate in candidates:
+                while candidate and candidate not in modules:
+                    candidate = candidate.rpartition(".")[0]
+                if candidate and candidate not in (name, "binderops"):
+                    targets.add(candidate)
+        graph[name] = targets
+    return graph
+
+
+def test_nothing_outside_local_imports_the_local_tooling():
+    graph = package_imports()
+    wrong = {m: sorted(t for t in ts if t.startswith("binderops.local")) for m, ts in graph.items()}
+    assert {m: ts for m, ts in wrong.items() if ts and not m.startswith("binderops.local")} == {}
+    main = ast.parse((ROOT / "functions" / "main.py").read_text())
+    imported = {n.module for n in ast.walk(main) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not any(name.startswith("binderops.local") for name in imported)
+
+
+def test_imports_run_one_way_without_cycles():
+    """local → capabilities → shared; no capability reaches into another's insides in a circle."""
+    graph = package_imports()
+    seen: dict[str, str] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        if seen.get(node) == "done":
+            return
+        if seen.get(node) == "open":
+            raise AssertionError("import cycle: " + " → ".join([*trail[trail.index(node) :], node]))
+        seen[node] = "open"
+        for target in sorted(graph[node]):
+            visit(target, [*trail, node])
+        seen[node] = "done"
+
+    for module in sorted(graph):
+        visit(module, [])
+    # instance wires capabilities to clients for main.py: it sits above them, beside local.
+    above = ("launches", "deploys", "incidents", "costs", "local", "instance")
+    shared = {m for m in graph if m != "binderops" and m.split(".")[1] not in above}
+    upward = {m: sorted(t for t in graph[m] if t not in shared) for m in shared}
+    assert {m: ts for m, ts in upward.items() if ts} == {}, "shared modules import a capability"
+
+
+def run_python(code: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "functions"), **(env or {})},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+HEAVY = ("duckdb", "pyarrow", "sqlglot", "tqdm", "binderops.local")
+
+
+def test_the_deployed_functions_load_none_of_the_local_stacks_parts(tmp_path):
+    code = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "functions")!r})
+import main
+from binderops import instance
+instance.warehouse()
+print(sorted({{m.split(".")[0] if not m.startswith("binderops") else m for m in sys.modules}}))
+"""
+    loaded = run_python(code, {"BINDEROPS_WAREHOUSE": "bigquery://p/d"})
+    assert [h for h in HEAVY if f"'{h}" in loaded] == []
+
+
+def test_the_binderhub_handler_needs_only_google_cloud_pubsub():
+    code = """
+import sys
+from binderops.launches.binderhub import PubSubHandler
+print(sorted(sys.modules))
+"""
+    loaded = set(ast.literal_eval(run_python(code).strip()))
+    ours = {m for m in loaded if m.startswith("binderops")}
+    assert ours == {"binderops", "binderops.launches", "binderops.launches.binderhub"}
+    others = {"requests", "functions_framework", "flask", "cloudevents", "orjson", "fastjsonschema"}
+    assert loaded & ({*others, *HEAVY} | {"google.cloud.bigquery", "google.cloud.storage"}) == set()
+    assert PYPROJECT["project"]["dependencies"] == ["google-cloud-pubsub==2.44.0"]
+
+
+def locked() -> dict[str, str]:
+    text = LOCK.read_text()
+    return {m[0].lower(): m[1] for m in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", text, re.M)}
+
+
+def normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_pins_pyprojects_function_dependencies_with_hashes():
+    """functions/requirements.txt is what Cloud Functions installs: `make lock` writes it."""
+    pins = locked()
+    direct = (
+        PYPROJECT["project"]["dependencies"]
+        + PYPROJECT["project"]["optional-dependencies"]["functions"]
+    )
+    for requirement in map(Requirement, direct):
+        version = str(requirement.specifier).removeprefix("==")
+        assert pins.get(normal(requirement.name)) == version, f"{requirement}: run `make lock`"
+    entries = re.split(r"\n(?=[A-Za-z0-9])", LOCK.read_text().split("\n", 2)[2].strip())
+    assert all("--hash=sha256:" in entry for entry in entries), (
+        "every locked package carries its hashes"
+    )
+
+
+def test_the_lock_holds_every_transitive_dependency():
+    """Each locked package's own requirements (as installed here) are locked too."""
+    pins = locked()
+    environment = {**default_environment(), "python_version": "3.11", "sys_platform": "linux"}
+    missing = set()
+    for name in pins:
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue  # not installed here; its own pins were checked when it was locked
+        for requirement in map(Requirement, requires):
+            if requirement.marker and not requirement.marker.evaluate({**environment, "extra": ""}):
+                continue
+            if normal(requirement.name) not in pins:
+                missing.add(f"{name} needs {requirement.name}")
+    assert missing == set(), "run `make lock`"
+
+
+def test_a_wheel_installed_elsewhere_finds_its_schemas_and_runs(tmp_path):
+    """Built by the standard front end and installed non-editable into a fresh environment
+    (which borrows this one's dependencies, so no download is needed)."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheel = next(dist.glob("binderops-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # This environment's packages, but not its editable binderops.
+    borrowed = [p for p in sys.path if p.endswith("site-packages")]
+    Path(site, "borrowed.pth").write_text("\n".join(borrowed) + "\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            site,
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BINDEROPS_", "PYTHON"))}
+
+    def binderops(*args: str) -> subprocess.CompletedProcess:
+        code = "import sys; from binderops.local.cli import main; sys.exit(main())"
+        return subprocess.run(
+            [python, "-c", code, *args],
+            cwd=work,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    where = binderops("--version")
+    assert where.returncode == 0 and where.stdout.strip() == f"binderops {version()}"
+    located = subprocess.run(
+        [python, "-c", "import binderops.warehouse.schemas as s; print(s.schemas_dir())"],
+        cwd=work,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert located.stdout.strip().startswith(site), located.stderr
+    setup = binderops("setup")
+    assert setup.returncode == 0, setup.stderr
+    query = binderops("query", "SELECT COUNT(*) AS n FROM launches_daily", "--format", "json")
+    assert query.returncode == 0 and query.stdout.strip() == '[{"n": 0}]', query.stderr
+    main_py = Path(site, "binderops", "_functions", "main.py")
+    assert main_py.read_text() == (ROOT / "functions" / "main.py").read_text()
+
+
+def version() -> str:
+    namespace: dict = {}
+    exec((PACKAGE / "__init__.py").read_text(), namespace)
+    return namespace["__version__"]
+
+
+@pytest.mark.parametrize("name", ["LICENSE"])
+def test_the_license_file_matches_pyproject(name):
+    text = (ROOT / name).read_text()
+    assert PYPROJECT["project"]["license"] == "BSD-3-Clause" and text.startswith(
+        "BSD 3-Clause License"
+    )
+
+
+def test_the_deployed_source_leaves_the_local_tooling_out():
+    """Terraform's archive of functions/ (its fileset filter, applied here as Terraform does)."""
+    main_tf = (ROOT / "terraform" / "main.tf").read_text()
+    pattern = re.search(
+        r'fileset\(local\.source_dir, "\*\*"\).*?regex\("(.+?)", f\)', main_tf
+    ).group(1)
+    pattern = pattern.encode().decode(
+        "unicode_escape"
+    )  # HCL string escapes, as Terraform reads them
+    files = [
+        p.relative_to(ROOT / "functions").as_posix()
+        for p in (ROOT / "functions").rglob("*")
+        if p.is_file()
+    ]
+    shipped = {f for f in files if not re.search(pattern, f)}
+    assert not any(f.startswith("binderops/local/") for f in shipped)
+    assert {"main.py", "requirements.txt", "binderops/launches/ingest.py"} <= shipped
+    assert "binderops/incidents/templates/incident-report.md" in shipped
