@@ -22,10 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import table, write_archive
 
-from binderops import schemas
-from binderops.backfill import backfill
-from binderops.specs import split_spec
-from binderops.warehouse import open_warehouse
+from binderops.launches.backfill import backfill
+from binderops.launches.specs import split_spec
+from binderops.warehouse import open_warehouse, schemas
 
 
 def naive(path: Path, db: Path, limit: int) -> float:

@@ -33,8 +33,8 @@ from fakes.github import TOKEN
 from fakes.http import RecordingServer
 from webhook import REPO, SECRET, Downstream, signed
 
-from binderops import send
-from binderops.local import free_port
+from binderops.local import send
+from binderops.local.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY = """import functions_framework

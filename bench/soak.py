@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import table
 
-from binderops import local, sample
+from binderops.local import samples as sample
+from binderops.local import services as local
 from binderops.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent

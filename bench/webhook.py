@@ -27,7 +27,8 @@ from fakes.cloudbuild import ACCESS_TOKEN, TRIGGER, service_account_file
 from fakes.github import TOKEN
 from fakes.http import RecordingServer, Request, Response
 
-from binderops import local, send
+from binderops.local import send
+from binderops.local import services as local
 
 SECRET = "bench-secret"
 REPO = "jupyterhub/mybinder.org-deploy"

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LAUNCH_SCHEMA = "binderhub.jupyter.org/launch"
 ERROR_PAYLOAD_BYTES = 64 * 1024
+_make_row = tuple.__new__
 # Clock skew we tolerate before calling a timestamp bogus.
 FUTURE_SKEW = timedelta(days=1)
 
@@ -121,20 +122,25 @@ def to_row(
     provider = get("provider")
     spec = get("spec")
     repo, ref = split_spec(provider, spec)
-    return LaunchRow(
-        event_id,
-        when,
-        version,
-        provider,
-        spec,
-        repo,
-        ref,
-        get("ref", "") if version >= 4 else "",
-        get("status"),
-        get("origin") if version >= 3 else default_origin,
-        get("build_token") if version >= 5 else None,
-        get("request_origin") if version >= 6 else None,
-        ingested_at,
+    # tuple.__new__ makes the same LaunchRow without its Python-level __init__: backfill
+    # makes millions, and the constructor alone cost a tenth of its throughput.
+    return _make_row(
+        LaunchRow,
+        (
+            event_id,
+            when,
+            version,
+            provider,
+            spec,
+            repo,
+            ref,
+            get("ref", "") if version >= 4 else "",
+            get("status"),
+            get("origin") if version >= 3 else default_origin,
+            get("build_token") if version >= 5 else None,
+            get("request_origin") if version >= 6 else None,
+            ingested_at,
+        ),
     )
 
 
