@@ -51,12 +51,14 @@ class LocalBuilds:
     def __init__(
         self,
         state_dir: Path,
-        command: str = "",
-        timeout: int = 1800,
-        project: str = "binderops-local",
-        topic: str = "cloud-builds",
-        status_url: str = "",
+        command: str,
+        timeout: int,
+        project: str,
+        topic: str,
+        status_url: str,
     ) -> None:
+        """``command`` (the sample when empty), its ``timeout`` in seconds, and where statuses go:
+        ``topic`` of ``project`` on Pub/Sub, or straight to ``status_url`` when set."""
         self.dir = Path(state_dir).resolve() / "builds"
         self.command = command or DEFAULT_COMMAND
         self.timeout = timeout
