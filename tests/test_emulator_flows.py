@@ -86,7 +86,7 @@ def test_a_signed_push_deploys_staging_then_production_through_cloud_builds(
             "--sha",
             sha,
             "--delivery",
-            "d-1",
+            "a0dbd9b2-5c1e-4d0e-9b8e-6f3f2d1c0b11",
         ]
         assert cli.main(args) == 0
         assert cli.main(args) == 0  # a redelivery

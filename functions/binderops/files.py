@@ -6,10 +6,26 @@ import os
 import tempfile
 from pathlib import Path
 
+# Published files and local reports are for anyone to read, whatever the process's umask.
+READABLE = 0o644
 
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` so that a reader sees the old file or the new one, never half."""
+
+def write_atomically(path: Path, content: bytes, mode: int = READABLE) -> None:
+    """Write ``content`` to ``path`` so that a reader sees the old file or the new one, never
+    half, and so that a crash right after leaves one of the two on disk, not an empty file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
-        f.write(content)
+        try:
+            f.write(content)
+            f.flush()
+            os.fchmod(f.fileno(), mode)  # NamedTemporaryFile makes 0600
+            os.fsync(f.fileno())  # the data is on disk before the name points at it
+        except BaseException:
+            os.unlink(f.name)
+            raise
     os.replace(f.name, path)  # atomic on one file system
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # and so is the rename
+    finally:
+        os.close(directory)

@@ -68,7 +68,7 @@ def _deployer(webhook: bool):
             deploys.builds_topic,
             deploys.status_url,
         )
-    policy = Policy(shared.incident_repo, deploys.override_label, deploys.rollback)
+    policy = Policy(shared.incident_repo, deploys.override_label, deploys.rollback, deploys.repos)
     return Deployer(builds, _github(webhook), policy, None if webhook else _warehouse())
 
 

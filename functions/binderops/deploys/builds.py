@@ -8,10 +8,13 @@ system is asked, nothing is remembered locally.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
+
+from ..errors import Drop
 
 STAGING, PRODUCTION = "staging", "production"
 
@@ -43,6 +46,23 @@ STATE_RANK = {
 }
 
 
+GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# What each value passed to Cloud Build (as a substitution, a tag, a filter) may be. Anything
+# else is refused before any side effect: these values reach shell steps and build filters.
+PATTERNS = {
+    "sha": re.compile(r"[0-9a-f]{40}"),
+    "repo": re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}"),
+    "environment": re.compile(f"{STAGING}|{PRODUCTION}"),
+    "kind": re.compile("push|pull_request|comment|rollback|override|release"),
+    # A GitHub delivery id, or a rollback's: ``rollback-`` and the failed build's id.
+    "delivery": re.compile(f"(rollback-)?{GUID}"),
+}
+
+
+class InvalidDeploy(Drop):
+    """A deploy request with a value that may not reach Cloud Build; the text names the field."""
+
+
 @dataclass(frozen=True)
 class DeployRequest:
     repo: str
@@ -51,6 +71,20 @@ class DeployRequest:
     kind: str  # push, pull_request, comment, rollback, override, release
     delivery: str
     description: str = ""
+
+    def problem(self) -> str:
+        """Why this request may not reach Cloud Build ("" when it may)."""
+        for name, pattern in PATTERNS.items():
+            value = getattr(self, name)
+            if not isinstance(value, str) or not pattern.fullmatch(value):
+                return f"{name} {str(value)[:80]!r} is not a valid {name}"
+        if any(part in (".", "..") for part in self.repo.split("/")):
+            return f"repo {self.repo!r} is not a valid repo"
+        return ""
+
+    def check(self) -> None:
+        if problem := self.problem():
+            raise InvalidDeploy(problem)
 
     @property
     def substitutions(self) -> dict[str, str]:
@@ -101,8 +135,20 @@ def already_started(found: Builds, request: DeployRequest) -> list[Build]:
     ]
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _time(value: object) -> datetime | None:
+    """An RFC 3339 time of the resource; anything else (a message of the wrong shape) is unknown."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -122,22 +168,27 @@ class Build:
 
     @classmethod
     def from_resource(cls, resource: dict) -> Build:
-        """A Build resource (REST JSON, as on the ``cloud-builds`` topic)."""
-        subs = resource.get("substitutions") or {}
-        source = (resource.get("sourceProvenance") or {}).get("resolvedRepoSource") or {}
+        """A Build resource (REST JSON, as on the ``cloud-builds`` topic).
+
+        A resource of the wrong shape yields a Build that is not a deploy (and is ignored),
+        never an exception: Pub/Sub would redeliver it forever.
+        """
+        resource = _mapping(resource)
+        subs = _mapping(resource.get("substitutions"))
+        source = _mapping(_mapping(resource.get("sourceProvenance")).get("resolvedRepoSource"))
         return cls(
-            id=str(resource.get("id", "")),
-            status=str(resource.get("status", "STATUS_UNKNOWN")),
-            sha=subs.get("COMMIT_SHA") or source.get("commitSha", ""),
-            environment=subs.get("_ENVIRONMENT", ""),
-            delivery=subs.get("_DELIVERY", ""),
-            repo=subs.get("_REPO", ""),
-            kind=subs.get("_KIND", ""),
+            id=_string(resource.get("id")),
+            status=_string(resource.get("status")) or "STATUS_UNKNOWN",
+            sha=_string(subs.get("COMMIT_SHA")) or _string(source.get("commitSha")),
+            environment=_string(subs.get("_ENVIRONMENT")),
+            delivery=_string(subs.get("_DELIVERY")),
+            repo=_string(subs.get("_REPO")),
+            kind=_string(subs.get("_KIND")),
             created=_time(resource.get("createTime")),
             started=_time(resource.get("startTime")),
             finished=_time(resource.get("finishTime")),
-            log_url=resource.get("logUrl", ""),
-            detail=resource.get("statusDetail", ""),
+            log_url=_string(resource.get("logUrl")),
+            detail=_string(resource.get("statusDetail")),
         )
 
     @property
@@ -148,9 +199,13 @@ class Build:
     @property
     def is_deploy(self) -> bool:
         """Started by binderops (other builds share the ``cloud-builds`` topic)."""
-        return bool(
-            self.id and self.sha and self.environment in (STAGING, PRODUCTION) and self.delivery
-        )
+        if not self.id or not self.sha or not self.environment or not self.delivery:
+            return False
+        # _REPO and _KIND may be missing (the deployer then ignores the build); what is there
+        # must have a deploy's shape.
+        request = self.request
+        present = {"repo": request.repo or "owner/name", "kind": request.kind or "push"}
+        return not replace(request, **present).problem()
 
     @property
     def duration_seconds(self) -> float | None:

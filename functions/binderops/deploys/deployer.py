@@ -50,6 +50,7 @@ class Policy:
     incident_repo: str
     override_label: str
     rollback: bool
+    repos: tuple[str, ...] = ()  # what deploy_status follows; builds of other repos are ignored
 
 
 class Deployer:
@@ -74,6 +75,7 @@ class Deployer:
             return self._deploy(request, override)
 
     def _deploy(self, request: DeployRequest, override: bool) -> Outcome:
+        request.check()  # nothing odd reaches Cloud Build's substitutions, tags or filters
         existing = builds.already_started(self.builds, request)
         if existing:
             return Outcome(
@@ -129,7 +131,9 @@ class Deployer:
             return None
 
     def _held_by(self, request: DeployRequest) -> dict | None:
-        """The open incident holding production, unless the commit or its PR carries the override label."""
+        """The open incident holding production, unless the pull request whose merge made this
+        commit carries the override label. Text in a commit message never lifts the hold:
+        anyone who can push a commit can write it."""
         if not self.github or not self.policy.incident_repo:
             return None
         incidents = self.github.open_issues(self.policy.incident_repo, INCIDENT_LABEL)
@@ -137,12 +141,9 @@ class Deployer:
             return None
         label = self.policy.override_label
         for pull in self.github.commit_pulls(request.repo, request.sha):
-            if any(tag.get("name") == label for tag in pull.get("labels", [])):
+            merged_here = pull.get("merged_at") and pull.get("merge_commit_sha") == request.sha
+            if merged_here and any(tag.get("name") == label for tag in pull.get("labels", [])):
                 return None
-        if label in (self.github.commit(request.repo, request.sha).get("commit") or {}).get(
-            "message", ""
-        ):
-            return None
         return incidents[-1]  # the oldest open incident
 
     def _report_held(self, request: DeployRequest, reason: str) -> None:
@@ -194,7 +195,9 @@ class Deployer:
         """Handle one message from ``cloud-builds`` and say what was done (for the log).
         Builds binderops did not start share the topic: they are ignored."""
         if not build.is_deploy:
-            return f"build {build.id or '(no id)'} is not a binderops deploy; ignored"
+            return f"build {build.id[:64] or '(no id)'} is not a binderops deploy; ignored"
+        if build.repo.lower() not in {repo.lower() for repo in self.policy.repos}:
+            return f"build {build.id} deploys {build.repo}, not in BINDEROPS_DEPLOY_REPOS; ignored"
         done = "; ".join(self.on_build(build)) or "nothing to do"
         return f"build {build.id} ({build.environment} {build.sha[:12]}) {build.status}: {done}"
 

@@ -6,13 +6,14 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from urllib.parse import parse_qs
 
 from ..clients.http import Rejected, Unavailable
-from .builds import PRODUCTION, STAGING, DeployRequest
+from .builds import GUID, PRODUCTION, STAGING, DeployRequest, InvalidDeploy
 from .deployer import INCIDENT_LABEL, Deployer, Outcome
 from .settings import DeploySettings
 
@@ -108,8 +109,9 @@ def handle(
         return Reply(400, {"error": "the body is not a JSON object"})
     if event == "ping":
         return Reply(200, {"action": "pong", "hook_id": payload.get("hook_id")})
-    if not delivery:
-        return Reply(400, {"error": "missing X-GitHub-Delivery"})
+    if not re.fullmatch(GUID, delivery):
+        # Not covered by the signature, and it becomes a build substitution and tag.
+        return Reply(400, {"error": "X-GitHub-Delivery must be a GUID"})
     route = {
         "push": _push,
         "pull_request": _pull_request,
@@ -118,9 +120,15 @@ def handle(
     }.get(event)
     if route is None:
         return _ignored(f"binderops does not act on {event or 'unnamed'!r} events")
-    repo = (payload.get("repository") or {}).get("full_name", "")
+    repository = payload.get("repository")
+    named = repository.get("full_name") if isinstance(repository, dict) else None
+    if not isinstance(named, str):
+        return Reply(400, {"error": "the payload names no repository"})
+    # GitHub compares names without case; deploys use the spelling the operator configured.
+    known = {r.lower(): r for r in (*rules.repos, rules.incident_repo) if r}
+    repo = known.get(named.lower(), named)
     if repo not in rules.repos and not (event == "issues" and repo == rules.incident_repo):
-        return _ignored(f"repository {repo!r} is not in BINDEROPS_DEPLOY_REPOS")
+        return _ignored(f"repository {named[:100]!r} is not in BINDEROPS_DEPLOY_REPOS")
     try:
         reply = route(payload, repo, delivery, rules, deployer)
     except Unavailable as e:
@@ -131,6 +139,9 @@ def handle(
             e,
         )
         return Reply(503, {"error": f"{e}; redeliver this webhook to try again"})
+    except InvalidDeploy as e:
+        log.warning("webhook %s (%s): refused: %s", delivery, event, e)
+        return Reply(400, {"error": str(e)})
     except Rejected as e:
         log.error("webhook %s (%s): %s", delivery, event, e)
         return Reply(502, {"error": str(e)})
