@@ -58,7 +58,7 @@ locals {
       ack_deadline    = 120
       retention       = "86400s"
       minimum_backoff = "10s"
-      dead_letter     = null
+      dead_letter     = "cloud-builds-deploy-status-dead-letter"
     }
   } : name => s if var.cloudbuild_trigger != "" }
 }

@@ -44,7 +44,7 @@ locals {
       ack_deadline    = 120
       retention       = "86400s"
       minimum_backoff = "10s"
-      dead_letter     = null
+      dead_letter     = "monitoring-alerts-notify-dead-letter"
     }
   }
 
@@ -140,7 +140,7 @@ resource "google_monitoring_alert_policy" "launch_dead_letters" {
   conditions {
     display_name = "Dead-lettered launch events above 0 for 5 min"
     condition_threshold {
-      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${google_pubsub_subscription.launch_dead_letter.name}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
+      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${google_pubsub_subscription.dead_letter["ingest_launch"].name}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "300s"

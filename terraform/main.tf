@@ -33,24 +33,6 @@ resource "google_pubsub_topic" "launch" {
   labels  = var.labels
 }
 
-resource "google_pubsub_topic" "launch_dead_letter" {
-  project = var.project_id
-  name    = "${var.launch_topic}-dead-letter"
-  labels  = var.labels
-}
-
-# Keeps dead letters for an operator to inspect and replay; alerts watch its backlog.
-resource "google_pubsub_subscription" "launch_dead_letter" {
-  project                    = var.project_id
-  name                       = "${var.launch_topic}-dead-letter"
-  topic                      = google_pubsub_topic.launch_dead_letter.id
-  message_retention_duration = "604800s"
-  expiration_policy {
-    ttl = ""
-  }
-  labels = var.labels
-}
-
 # Each function is fed by a push subscription we own (rather than an Eventarc trigger), so
 # that it can have a dead-letter policy. Pub/Sub retries every failed delivery with backoff.
 locals {
@@ -61,7 +43,7 @@ locals {
       ack_deadline    = 60
       retention       = "604800s"
       minimum_backoff = "10s"
-      dead_letter     = google_pubsub_topic.launch_dead_letter.id
+      dead_letter     = "${var.launch_topic}-dead-letter"
     }
     export_costs = {
       name            = "cost-export-ticks-push"
@@ -69,7 +51,7 @@ locals {
       ack_deadline    = 600
       retention       = "86400s" # a tick not done within a day is superseded by the next
       minimum_backoff = "60s"
-      dead_letter     = null
+      dead_letter     = "cost-export-ticks-dead-letter"
     }
   })
 }
@@ -91,12 +73,11 @@ resource "google_pubsub_subscription" "push" {
     minimum_backoff = each.value.minimum_backoff
     maximum_backoff = "600s"
   }
-  dynamic "dead_letter_policy" {
-    for_each = each.value.dead_letter == null ? [] : [each.value.dead_letter]
-    content {
-      dead_letter_topic     = dead_letter_policy.value
-      max_delivery_attempts = var.max_delivery_attempts
-    }
+  # What still fails after max_delivery_attempts is set aside, never lost: an operator
+  # inspects it in the dead-letter subscription and replays it once the cause is fixed.
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.dead_letter[each.key].id
+    max_delivery_attempts = var.max_delivery_attempts
   }
   expiration_policy {
     ttl = ""
@@ -108,16 +89,40 @@ locals {
   pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }
 
+resource "google_pubsub_topic" "dead_letter" {
+  for_each = local.push_subscriptions
+  project  = var.project_id
+  name     = each.value.dead_letter
+  labels   = var.labels
+}
+
+# Keeps dead letters for an operator to inspect and replay; alerts watch their backlog.
+resource "google_pubsub_subscription" "dead_letter" {
+  for_each                   = local.push_subscriptions
+  project                    = var.project_id
+  name                       = each.value.dead_letter
+  topic                      = google_pubsub_topic.dead_letter[each.key].id
+  message_retention_duration = "604800s"
+  expiration_policy {
+    ttl = ""
+  }
+  labels = var.labels
+}
+
+# Pub/Sub's own service agent moves a message to the dead-letter topic: it must publish
+# there and acknowledge on the source subscription.
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
-  project = var.project_id
-  topic   = google_pubsub_topic.launch_dead_letter.name
-  role    = "roles/pubsub.publisher"
-  member  = local.pubsub_agent
+  for_each = local.push_subscriptions
+  project  = var.project_id
+  topic    = google_pubsub_topic.dead_letter[each.key].name
+  role     = "roles/pubsub.publisher"
+  member   = local.pubsub_agent
 }
 
 resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  for_each     = local.push_subscriptions
   project      = var.project_id
-  subscription = google_pubsub_subscription.push["ingest_launch"].name
+  subscription = google_pubsub_subscription.push[each.key].name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_agent
 }

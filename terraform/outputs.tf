@@ -5,7 +5,7 @@ output "launch_topic" {
 
 output "launch_dead_letter_subscription" {
   description = "Subscription holding launch messages that could not be delivered."
-  value       = google_pubsub_subscription.launch_dead_letter.id
+  value       = google_pubsub_subscription.dead_letter["ingest_launch"].id
 }
 
 output "public_dataset" {
@@ -61,4 +61,9 @@ output "notification_channel" {
 output "secrets" {
   description = "Secret Manager secrets to fill with `gcloud secrets versions add NAME --data-file=-`."
   value       = [for s in google_secret_manager_secret.secrets : s.secret_id]
+}
+
+output "dead_letter_subscriptions" {
+  description = "For each function fed by Pub/Sub, the subscription keeping messages it could not take."
+  value       = { for name, s in google_pubsub_subscription.dead_letter : name => s.id }
 }

@@ -57,3 +57,9 @@ def emulator(tmp_path_factory):
     os.environ["PUBSUB_EMULATOR_HOST"] = service.url.removeprefix("http://")
     yield service
     service.stop()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on: a service that is down."""
+    return local.free_port()

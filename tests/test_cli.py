@@ -142,6 +142,7 @@ def test_timestamps_and_dates_print_as_iso_8601(env, archive):
 
 
 def test_errors_are_clear_and_exit_2(env, tmp_path):
+    binderops("setup", env=env)
     bad_sql = binderops("query", "SELECT * FROM nowhere", env=env, check=False)
     assert (
         bad_sql.returncode == 2
@@ -175,3 +176,113 @@ def test_send_to_a_stopped_stack_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BINDEROPS_STATE_DIR", str(tmp_path))
     assert main(["send", "alert", "open", "--url", "http://127.0.0.1:9/", "--token", "t"]) == 1
     assert "nothing answers at http://127.0.0.1:9/" in capsys.readouterr().err
+
+
+# Every user mistake: one line on stderr, exit 2, no traceback, no terminal escapes
+def one_line_mistake(result) -> str:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "\x1b" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "sql, says",
+    [
+        ("DROP TABLE raw.launches", "not DROP"),
+        ("DELETE FROM raw.launches WHERE TRUE", "not DELETE"),
+        ("INSERT INTO raw.launches SELECT * FROM raw.launches", "not INSERT"),
+        ("CREATE TABLE x AS SELECT 1", "not CREATE"),
+        ("UPDATE raw.launches SET repo = 'x' WHERE TRUE", "not UPDATE"),
+        ("", "no SQL given"),
+        ("   \n", "no SQL given"),
+        ("SELEC 1", "cannot read this as BigQuery SQL"),
+        ("SELECT 1; DROP TABLE raw.launches", "expected one SQL statement"),
+    ],
+)
+def test_query_reads_only_and_says_why_it_refuses(env, sql, says):
+    binderops("setup", env=env)
+    line = one_line_mistake(binderops("query", sql, env=env, check=False))
+    assert line.startswith("binderops query: ") and says in line
+    assert binderops("query", "SELECT COUNT(*) AS n FROM raw.launches", env=env).returncode == 0
+
+
+def test_query_lists_tables_the_bigquery_way(env):
+    binderops("setup", env=env)
+    sql = "SELECT table_name FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = 'main'"
+    out = binderops("query", sql, "--format", "json", env=env).stdout
+    assert {"launches", "launches_daily", "incidents"} <= {r["table_name"] for r in json.loads(out)}
+
+
+def test_reading_a_warehouse_that_does_not_exist_says_so_and_makes_none(tmp_path):
+    env = {"BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'nowhere.duckdb'}"}
+    for args in (["query", "SELECT 1"], ["costs"]):
+        line = one_line_mistake(binderops(*args, env=env, check=False))
+        assert "no warehouse at" in line and "binderops run" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"not gzip at all\n", "Not a gzipped file"),
+        (None, "ended before the end-of-stream marker"),
+    ],
+)
+def test_an_unreadable_archive_is_named_in_one_line(tmp_path, env, content, says):
+    import gzip
+
+    path = tmp_path / "events-2026-03-01.jsonl.gz"
+    whole = gzip.compress(json.dumps(LINE).encode() * 1000)
+    path.write_bytes(content if content is not None else whole[: len(whole) // 2])
+    line = one_line_mistake(binderops("backfill", "-q", str(path), env=env, check=False))
+    assert str(path) in line and says in line
+
+
+def test_a_folder_as_warehouse_and_bigquery_without_credentials_are_one_line(tmp_path):
+    line = one_line_mistake(
+        binderops(
+            "query", "SELECT 1", env={"BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path}"}, check=False
+        )
+    )
+    assert "is a folder" in line
+    no_credentials = {
+        "BINDEROPS_WAREHOUSE": "bigquery://p/d",
+        "GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "missing.json"),
+    }
+    line = one_line_mistake(binderops("query", "SELECT 1", env=no_credentials, check=False))
+    assert "no Google credentials" in line
+
+
+def test_a_wrong_emulator_path_is_one_line(tmp_path):
+    env = {
+        "BINDEROPS_STATE_DIR": str(tmp_path),
+        "BINDEROPS_PUBSUB_EMULATOR": str(tmp_path / "nope"),
+    }
+    line = one_line_mistake(binderops("run", "--once", "--launches", "5", env=env, check=False))
+    assert "BINDEROPS_PUBSUB_EMULATOR" in line
+
+
+def test_a_second_run_in_the_same_folder_refuses_and_names_the_first(tmp_path):
+    from binderops.local.stack import one_run_at_a_time
+
+    with one_run_at_a_time(tmp_path):
+        env = {"BINDEROPS_STATE_DIR": str(tmp_path)}
+        line = one_line_mistake(
+            binderops("run", "--once", "--no-emulator", "--launches", "5", env=env, check=False)
+        )
+    assert f"(PID {os.getpid()})" in line and str(tmp_path) in line
+
+
+def test_local_logs_carry_timestamps():
+    import re
+
+    code = "import logging; from binderops import logs; logs.setup({}); "
+    code += "logging.getLogger('binderops.test').info('hello')"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO binderops.test: hello\n", result.stderr
+    )

@@ -122,3 +122,50 @@ def test_list_endpoints_follow_link_headers(github):
         f"incident {n}" for n in reversed(range(5))
     ]
     assert len(server.requests) == 3
+
+
+# No secret in any error, whatever requests raises
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("http://exa mple.org/services/T0/B0/SECRET-abc", "InvalidURL"),
+        ("gopher://example.org/SECRET-abc", "InvalidSchema"),
+        ("hooks.slack.com/services/T0/B0/SECRET-abc", "MissingSchema"),
+        ("http://127.0.0.1:1/services/SECRET-abc?token=SECRET-abc", "ConnectionError"),
+    ],
+)
+def test_no_error_carries_the_url_whatever_requests_raises(url, kind):
+    import traceback
+
+    import requests
+
+    from binderops.clients.http import call
+
+    with pytest.raises((Rejected, Unavailable)) as raised:
+        call(requests.Session(), "POST", url, "Slack webhook (slack:example)", QUICK, json={})
+    shown = "".join(traceback.format_exception(raised.value))
+    assert kind in str(raised.value)
+    assert "SECRET" not in shown
+    assert raised.value.__cause__ is None
+    if isinstance(raised.value, Rejected):
+        assert raised.value.__context__ is None or raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    "entry, says",
+    [
+        ("slack=hooks.slack.com/services/T0/B0/SECRET", "must be https://HOST"),
+        ("slack=https://hooks.slack.com/services/T0/B0/SECRET with-space", "white space"),
+        ("slack=https://hooks.slack.com:notaport/SECRET", "cannot be read"),
+        ("zulip=https://zulip.example.org/api/v1/messages?SECRET", "e-mail and API key"),
+    ],
+)
+def test_chat_urls_are_checked_when_settings_are_read_and_never_quoted(entry, says):
+    from binderops import config
+    from binderops.errors import ConfigError
+    from binderops.incidents.settings import IncidentSettings
+
+    with pytest.raises(ConfigError) as raised:
+        config.read(IncidentSettings, {"BINDEROPS_CHAT_WEBHOOKS": f"file=/tmp/chat.jsonl,{entry}"})
+    assert says in str(raised.value) and "entry 2" in str(raised.value)
+    assert "SECRET" not in str(raised.value) and "hooks.slack.com" not in str(raised.value)

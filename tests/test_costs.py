@@ -538,3 +538,37 @@ def test_binderops_costs_prints_the_days_it_replaced(cost_env):
     )
     assert missing.returncode == 2 and "cannot read the billing export 'nowhere'" in missing.stderr
     assert "set BINDEROPS_BILLING_TABLE" in missing.stderr
+
+
+def test_binderops_costs_keeps_the_members_invoices_the_stack_published(cost_env, tmp_path):
+    """With BINDEROPS_MEMBER_COSTS unset, `binderops costs` and the local stack use one
+    default (the repository's samples/member-costs.csv): a re-run drops no member."""
+    import os
+    import subprocess
+    import sys
+
+    from binderops.local.services import SAMPLE_MEMBER_COSTS
+
+    env = {k: v for k, v in os.environ.items() if k != "BINDEROPS_MEMBER_COSTS"} | cost_env
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "binderops.local.cli",
+            "costs",
+            "--start",
+            "2026-11-01",
+            "--end",
+            "2026-11-09",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,  # from any folder
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    published = Path(cost_env["BINDEROPS_PUBLIC_DIR"], "cloud-costs.jsonl").read_text().splitlines()
+    sources = {json.loads(line)["source"] for line in published}
+    assert SAMPLE_MEMBER_COSTS.is_file()
+    assert {"invoice:gesis", "invoice:ovh", "invoice:2i2c"} <= sources  # the sample's members

@@ -136,7 +136,7 @@ def test_an_open_alert_opens_a_blameless_report_and_tells_every_chat(stack):
     response = stack.post(OPEN)
     assert response.status_code == 200
     [issue] = stack.reports()
-    assert issue["title"] == "Function error rate: 5xx responses above 5% for 10 min"
+    assert issue["title"] == "ALERT - Function error rate"  # the policy's documentation.subject
     assert [label["name"] for label in issue["labels"]] == ["incident"]
     assert response.get_json()["issue"] == issue["html_url"]
     body = issue["body"]
@@ -411,7 +411,7 @@ def test_without_a_github_token_reports_are_written_to_a_local_folder(
     stack.post(closed())
     folder = tmp_path / "state" / "incidents"
     text = (folder / "1.md").read_text()
-    assert text.startswith("# Function error rate: 5xx responses above 5% for 10 min")
+    assert text.startswith("# ALERT - Function error rate")
     assert "Alert closed after 1 h 5 min" in text and "postmortem-needed" in text
     assert stack.github.served == []
     assert stack.rows()[0]["issue_url"] == (folder / "1.md").resolve().as_uri()
@@ -469,3 +469,48 @@ def test_a_refusal_is_logged_once_not_retried_forever(stack, caplog):
     assert f"GitHub GET /repos/{INCIDENT_REPO}/issues: HTTP 404: Not Found" in caplog.text
     assert [len(v) for v in stack.chat.messages.values()] == [1, 1, 1]
     assert stack.rows()[0]["issue_url"] is None
+
+
+# Hostile alert text: nothing forges a marker, mentions anyone or makes a link
+HOSTILE = {
+    "policy_name": "Disk @jupyterhub/operators @**all** @room",
+    "condition_name": "<!channel> <!here> <https://evil.example|click me> [x](https://evil.example)",
+    "summary": "![pixel](https://evil.example/p.png) <img src=https://evil.example/i.png> @someone",
+}
+
+
+@pytest.mark.parametrize("incident_id", ["0.a --> <b>@x</b>", "id with spaces", "x <!-- y"])
+def test_an_odd_incident_id_cannot_forge_a_marker_and_finds_its_own_report(stack, incident_id):
+    notification = opened(incident_id)
+    assert stack.post(notification).status_code == 200
+    assert stack.post(notification).status_code == 200  # a redelivery finds the same report
+    assert stack.post(closed(notification)).status_code == 200
+    [issue] = stack.reports()
+    body = issue["body"]
+    comments = re.findall(r"<!--.*?-->", body, re.S)
+    assert all(re.fullmatch(r"<!-- binderops:[a-z]+( \S+)? -->", c) for c in comments), comments
+    assert reports.MARKER.findall(body) == [reports.marker_id(incident_id)]
+
+
+def test_alert_text_mentions_nobody_and_links_nothing_in_reports_or_chat(stack):
+    notification = opened("hostile-1")
+    notification["incident"].update(HOSTILE)
+    notification["incident"]["documentation"]["subject"] = ""
+    assert stack.post(notification).status_code == 200
+    [issue] = stack.reports()
+    assert not re.search(r"@(?=[\w*])", issue["title"])  # plain text, but mentions notify
+    texts = [issue["body"], *(m for ms in stack.chat.messages.values() for m in ms)]
+    for text in texts:
+        assert not re.search(r"@(?=[\w*])", text), text  # @team, @**all**, @room: no mention
+        assert "<!channel>" not in text and "<!here>" not in text and "<img" not in text
+        assert not re.search(r"(?<!\\)\]\(https://evil", text), text  # no live link or image
+        assert "|click me>" not in text
+    live_links = re.findall(r"(?<!\\)\]\((<?https?://[^)]+)\)", issue["body"])
+    assert live_links and not any("evil.example" in url for url in live_links)
+
+
+def test_the_report_and_the_notice_carry_the_severity(stack):
+    assert stack.post(opened("sev-1")).status_code == 200
+    [issue] = stack.reports()
+    assert "severity **Warning**" in issue["body"]
+    assert all("(Warning)" in messages[0] for messages in stack.chat.messages.values())

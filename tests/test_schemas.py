@@ -146,3 +146,19 @@ def test_a_rows_field_types_follow_its_column_types():
             assert annotation.split(" | ")[0] == python[column.type], (name, column.name)
             if column.mode == "REQUIRED":
                 assert "None" not in annotation, (name, column.name)
+
+
+def test_every_push_subscription_has_a_dead_letter_topic_kept_for_inspection():
+    """A message a function can never take is set aside after max_delivery_attempts, not
+    redelivered until retention ends, and not lost."""
+    tf = "\n".join(p.read_text() for p in (ROOT / "terraform").glob("*.tf"))
+    entries = re.findall(r"\n    (\w+) = \{\n(.*?)\n    \}", tf, re.S)
+    subscriptions = {name: body for name, body in entries if "ack_deadline" in body}
+    assert {"ingest_launch", "export_costs", "deploy_status", "notify_incident"} <= set(
+        subscriptions
+    )
+    for name, body in subscriptions.items():
+        assert re.search(r'dead_letter\s+= "[^"]+-dead-letter"', body), name
+    push = tf.split('resource "google_pubsub_subscription" "push" {')[1].split("\n}\n")[0]
+    assert "dead_letter_policy {" in push and "dynamic" not in push
+    assert 'resource "google_pubsub_subscription" "dead_letter" {' in tf

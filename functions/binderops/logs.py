@@ -49,7 +49,7 @@ def setup(env: dict[str, str] | None = None) -> None:
     handler.setFormatter(
         CloudJsonFormatter()
         if on_cloud_run
-        else logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

@@ -112,8 +112,12 @@ def call(
         try:
             response = session.request(method, url, timeout=policy.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as e:
-            # str(e) would repeat the URL, which may carry a token.
+            # str(e) would repeat the URL, which may carry a token: name the type only.
             problem, wait = f"{type(e).__name__}", backoff
+        except requests.RequestException as e:
+            # InvalidURL, InvalidSchema, MissingSchema…: the URL itself is wrong, and every
+            # one of these messages quotes it. Retrying cannot help; the cause is not chained.
+            raise Rejected(f"{what}: {type(e).__name__} (check the configured URL)", 0) from None
         else:
             if response.status_code < 400:
                 return response

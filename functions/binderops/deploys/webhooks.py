@@ -82,17 +82,34 @@ def _payload(body: bytes, content_type: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def at(document: object, *keys: str) -> object:
+    """The value at ``keys`` in nested objects, or None where any step is not an object.
+    A signed payload is GitHub's, but its shape is still checked, never assumed."""
+    for key in keys:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+def text(document: object, *keys: str) -> str:
+    value = at(document, *keys)
+    return value if isinstance(value, str) else ""
+
+
 def changed_files(push: dict) -> set[str] | None:
     """Every path a push touched, or None when GitHub did not list them all."""
     commits = push.get("commits")
     if not isinstance(commits, list) or not commits or len(commits) >= PUSH_COMMITS_LISTED:
         return None
-    return {
-        path
-        for c in commits
-        for key in ("added", "removed", "modified")
-        for path in (c.get(key) or [])
-    }
+    files = set()
+    for commit in commits:
+        for key in ("added", "removed", "modified"):
+            paths = at(commit, key)
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                return None  # not listed as GitHub lists them: the push may touch anything
+            files.update(paths)
+    return files
 
 
 def handle(
@@ -150,69 +167,59 @@ def handle(
 
 
 def _push(push: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
-    if push.get("ref") != f"refs/heads/{rules.branch}":
-        return _ignored(f"push to {push.get('ref')!r}, not refs/heads/{rules.branch}")
-    sha = push.get("after") or ""
-    if push.get("deleted") or sha == NULL_SHA:
+    ref = text(push, "ref")
+    if ref != f"refs/heads/{rules.branch}":
+        return _ignored(f"push to {ref[:100]!r}, not refs/heads/{rules.branch}")
+    sha = text(push, "after")
+    if at(push, "deleted") is True or sha == NULL_SHA:
         return _ignored("the branch was deleted")
     files = changed_files(push)
     if files and rules.ignore and all(any(fnmatchcase(f, g) for g in rules.ignore) for f in files):
         return _ignored(
             f"every changed file matches BINDEROPS_DEPLOY_IGNORE ({', '.join(rules.ignore)})"
         )
-    message = ((push.get("head_commit") or {}).get("message") or "").splitlines()
+    message = text(push, "head_commit", "message").splitlines()
     description = f"push to {rules.branch}: {message[0]}" if message else f"push to {rules.branch}"
     return _reply(deployer.deploy(DeployRequest(repo, sha, STAGING, "push", delivery, description)))
 
 
 def _pull_request(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
-    pull = event.get("pull_request") or {}
-    label = (event.get("label") or {}).get("name")
-    if event.get("action") != "labeled" or label not in (rules.label, rules.override_label):
-        return _ignored(
-            f"pull_request {event.get('action')!r} with label {label!r} starts no deploy"
-        )
+    label, action, number = text(event, "label", "name"), text(event, "action"), at(event, "number")
+    if action != "labeled" or label not in (rules.label, rules.override_label):
+        return _ignored(f"pull_request {action[:40]!r} with label {label[:100]!r} starts no deploy")
     if label == rules.override_label:
         # Overriding an incident hold deploys what was merged, to production.
-        if not pull.get("merged") or not pull.get("merge_commit_sha"):
+        merged_as = text(event, "pull_request", "merge_commit_sha")
+        if at(event, "pull_request", "merged") is not True or not merged_as:
             return _ignored(
                 f"{rules.override_label!r} takes effect once the pull request is merged"
             )
-        request = DeployRequest(
-            repo,
-            pull["merge_commit_sha"],
-            PRODUCTION,
-            "override",
-            delivery,
-            f"#{event.get('number')} deployed during an incident",
-        )
+        description = f"#{number} deployed during an incident"
+        request = DeployRequest(repo, merged_as, PRODUCTION, "override", delivery, description)
         return _reply(deployer.deploy(request, override=True))
-    sha = (pull.get("head") or {}).get("sha", "")
+    sha = text(event, "pull_request", "head", "sha")
+    description = f"#{number} labelled {label}"
     return _reply(
-        deployer.deploy(
-            DeployRequest(
-                repo,
-                sha,
-                STAGING,
-                "pull_request",
-                delivery,
-                f"#{event.get('number')} labelled {label}",
-            )
-        )
+        deployer.deploy(DeployRequest(repo, sha, STAGING, "pull_request", delivery, description))
     )
 
 
 def _comment(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
-    issue, comment = event.get("issue") or {}, event.get("comment") or {}
-    words = (comment.get("body") or "").strip().split()
-    if event.get("action") != "created" or not words or words[0] != TEST_COMMAND:
+    words = text(event, "comment", "body").strip().split()
+    if text(event, "action") != "created" or not words or words[0] != TEST_COMMAND:
         return _ignored(f"only a new {TEST_COMMAND} comment starts a deploy")
-    if not issue.get("pull_request"):
+    number = at(event, "issue", "number")
+    if (
+        not at(event, "issue", "pull_request")
+        or not isinstance(number, int)
+        or isinstance(number, bool)
+    ):
         return _ignored(f"{TEST_COMMAND} works on pull requests only")
     if deployer.github is None:
         return _ignored(f"{TEST_COMMAND} needs BINDEROPS_GITHUB_TOKEN to look up the pull request")
-    number, login = issue.get("number"), (comment.get("user") or {}).get("login", "someone")
-    if comment.get("author_association") not in TRUSTED:
+    login = text(event, "comment", "user", "login") or "someone"
+    association = text(event, "comment", "author_association")
+    if association not in TRUSTED:
         deployer.github.comment(
             repo,
             number,
@@ -220,25 +227,21 @@ def _comment(event: dict, repo: str, delivery: str, rules: Rules, deployer: Depl
             f"can deploy a pull request to staging with `{TEST_COMMAND}`; one of them can "
             "comment it for you.",
         )
-        return _ignored(
-            f"{login} ({comment.get('author_association')}) may not start deploys; replied on #{number}"
-        )
-    sha = (deployer.github.pull(repo, number).get("head") or {}).get("sha", "")
+        return _ignored(f"{login} ({association}) may not start deploys; replied on #{number}")
+    sha = text(deployer.github.pull(repo, number), "head", "sha")
+    description = f"#{number}: {TEST_COMMAND} by {login}"
     return _reply(
-        deployer.deploy(
-            DeployRequest(
-                repo, sha, STAGING, "comment", delivery, f"#{number}: {TEST_COMMAND} by {login}"
-            )
-        )
+        deployer.deploy(DeployRequest(repo, sha, STAGING, "comment", delivery, description))
     )
 
 
 def _issues(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
-    labels = {label.get("name") for label in (event.get("issue") or {}).get("labels", [])}
+    labels = at(event, "issue", "labels")
+    names = {text(label, "name") for label in labels} if isinstance(labels, list) else set()
     if (
         repo != rules.incident_repo
-        or event.get("action") != "closed"
-        or INCIDENT_LABEL not in labels
+        or text(event, "action") != "closed"
+        or INCIDENT_LABEL not in names
     ):
         return _ignored("only closing an incident issue releases held deploys")
     results = {r: deployer.release_held(r).as_dict() for r in rules.repos}

@@ -29,6 +29,7 @@ class Alert:
     summary: str
     documentation: str
     subject: str
+    severity: str  # Critical, Error, Warning (schema 1.2); empty when not given
     links: tuple[tuple[str, str], ...]
     resource: str
     metric: str
@@ -61,13 +62,18 @@ def _text(value: Any) -> str:
     )
 
 
+def _object(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _time(value: Any) -> datetime | None:
-    """Unix seconds (int or numeric string); 0 (the test notification) and null mean unknown."""
+    """Unix seconds (int or numeric string); 0 (the test notification), null and anything
+    no clock can show (1e400, the year 10^12) mean unknown."""
     try:
         seconds = int(float(value))
-    except (TypeError, ValueError):
+        return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
 
 
 def parse(body: bytes | str | dict) -> Alert:
@@ -91,22 +97,23 @@ def parse(body: bytes | str | dict) -> Alert:
         docs = {"content": _text(docs)}
     links = tuple(
         (_text(link.get("displayName")) or _text(link.get("url")), _text(link.get("url")))
-        for link in docs.get("links") or []
+        for link in (docs.get("links") if isinstance(docs.get("links"), list) else [])
         if isinstance(link, dict) and link.get("url")
     )
-    metric = incident.get("metric") if isinstance(incident.get("metric"), dict) else {}
+    metric = _object(incident.get("metric"))
     return Alert(
         incident_id=incident_id,
         state=state,
         policy=_text(incident.get("policy_name")) or "Unnamed alert policy",
         condition=_text(incident.get("condition_name"))
-        or _text((incident.get("condition") or {}).get("displayName")),
+        or _text(_object(incident.get("condition")).get("displayName")),
         started=_time(incident.get("started_at")),
         ended=_time(incident.get("ended_at")),
         url=_text(incident.get("url")),
         summary=_text(incident.get("summary")),
         documentation=_text(docs.get("content")),
         subject=_text(docs.get("subject")),
+        severity=_text(incident.get("severity")),
         links=links,
         resource=_text(incident.get("resource_display_name") or incident.get("resource_name")),
         metric=_text(metric.get("displayName") or metric.get("type")),

@@ -111,7 +111,7 @@ class Notifier:
         oldest = (alert.started or alert.ended or datetime.now(UTC)) - SEARCH_SLACK
         for issue in self.issues.issues(self.repo, TEST_LABEL if alert.test else LABEL):
             match = reports.MARKER.search(issue.get("body") or "")
-            if match and match.group(1) == alert.incident_id:
+            if match and match.group(1) == reports.marker_id(alert.incident_id):
                 return issue
             created = issue.get("created_at")
             if created and alert.started and datetime.fromisoformat(created) < oldest:
@@ -185,10 +185,16 @@ class Notifier:
 
 
 def chat_notice(alert: Alert, issue: dict | None, held: int = 0) -> Notice:
+    """The chat notice: every field from the alert defused (no mention, link or markup)."""
     prefix = "[test] " if alert.test else ""
-    what = f"**{alert.policy}**" + (f" — {alert.condition}" if alert.condition else "")
+    what = f"**{reports.defuse(alert.policy)}**"
+    if alert.condition:
+        what += f" — {reports.defuse(alert.condition)}"
+    if alert.severity:
+        what += f" ({reports.defuse(alert.severity)})"
     if alert.state == "open":
-        text = f"{prefix}🔥 Incident opened: {what}\n{' '.join(alert.summary.split())}"
+        summary = reports.defuse(" ".join(alert.summary.split()))
+        text = f"{prefix}🔥 Incident opened: {what}\n{summary}"
     else:
         text = (
             f"{prefix}✅ Incident closed after {reports.duration(alert.duration_seconds)}: {what}"
@@ -196,7 +202,7 @@ def chat_notice(alert: Alert, issue: dict | None, held: int = 0) -> Notice:
     if held:
         text += f"\n({held} earlier notice{'s' * (held > 1)} for this policy held back by the rate limit)"
     links = [("incident report", issue["html_url"])] if issue else []
-    links += [("Cloud Monitoring", alert.url)] if alert.url.startswith("http") else []
+    links += [("Cloud Monitoring", alert.url)] if reports.plain_url(alert.url) else []
     return Notice(key=alert.key, text=text, links=tuple(links))
 
 

@@ -12,17 +12,37 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from string import Template
+from urllib.parse import quote as percent_encoded
 
 from .alerts import Alert
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARKER = re.compile(r"<!-- binderops:incident (\S+) -->")
+# Mentions GitHub, Zulip and Matrix notify on: @user, @org/team, @**all**, @*group*, @room.
+_MENTION = re.compile(r"@(?=[\w*_-])")
+ZERO_WIDTH_SPACE = "\u200b"
 TIMELINE_END = "<!-- binderops:timeline -->"
 MAX_DOCUMENTATION = 20_000
 
 
+def plain_url(url: str) -> bool:
+    """An http(s) URL with nothing in it that could end a Markdown or Slack link early."""
+    return bool(re.fullmatch(r"https?://[^\s<>|()\[\]]+", url))
+
+
+def marker_id(incident_id: str) -> str:
+    """The incident id as markers carry it: percent-encoded, so that no id can close the
+    comment (``-->``), hold a space (which the marker pattern would not find again) or
+    forge another marker. Ids of the usual shape (``0.opqiw61fsv7p``) read the same."""
+    return percent_encoded(incident_id, safe="")
+
+
+def incident_marker(alert: Alert) -> str:
+    return f"<!-- binderops:incident {marker_id(alert.incident_id)} -->"
+
+
 def closed_marker(alert: Alert) -> str:
-    return f"<!-- binderops:closed {alert.incident_id} -->"
+    return f"<!-- binderops:closed {marker_id(alert.incident_id)} -->"
 
 
 def chat_marker(alert: Alert) -> str:
@@ -30,8 +50,15 @@ def chat_marker(alert: Alert) -> str:
 
 
 def defuse(text: str) -> str:
-    """Text that cannot open or close an HTML comment."""
-    return text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
+    """Outside text made inert for GitHub and chat: it cannot open or close an HTML comment
+    or a tag, mention anyone (``@team``, ``@**all**``, ``@room``), or make a link or image."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return no_mentions(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def no_mentions(text: str) -> str:
+    """``@`` followed by a zero-width space: it reads the same and notifies nobody."""
+    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
 
 
 def cell(text: str) -> str:
@@ -41,8 +68,8 @@ def cell(text: str) -> str:
 
 def link(label: str, url: str) -> str:
     """A Markdown link, or the label alone when the URL is not plain http(s)."""
-    label = defuse(label).replace("[", "\\[").replace("]", "\\]")
-    if not re.fullmatch(r"https?://[^\s<>]+", url):
+    label = defuse(label)
+    if not plain_url(url):
         return label
     return f"[{label}](<{url}>)"
 
@@ -65,8 +92,15 @@ def duration(seconds: int | None) -> str:
 
 
 def title(alert: Alert) -> str:
-    text = f"{alert.policy}: {alert.condition}" if alert.condition else alert.policy
-    return (("[test] " if alert.test else "") + " ".join(text.split()))[:250]
+    """The policy's ``documentation.subject`` when it sets one, else "POLICY: CONDITION"."""
+    if alert.subject.strip():
+        text = alert.subject
+    elif alert.condition:
+        text = f"{alert.policy}: {alert.condition}"
+    else:
+        text = alert.policy
+    # A title is plain text on GitHub (no markup to defuse), but mentions there still notify.
+    return (("[test] " if alert.test else "") + no_mentions(" ".join(text.split())))[:250]
 
 
 def open_row(alert: Alert) -> str:
@@ -82,7 +116,8 @@ def body(alert: Alert) -> str:
     """A new report from ``templates/incident-report.md``; a closing notification that
     arrives first still opens a full one."""
     facts = [
-        f"- **Policy**: {cell(alert.policy)}",
+        f"- **Policy**: {cell(alert.policy)}"
+        + (f" · severity **{cell(alert.severity)}**" if alert.severity else ""),
         f"- **Condition**: {cell(alert.condition or 'not given')}",
         f"- **Resource**: {cell(alert.resource or 'not given')}"
         + (f" · metric {cell(alert.metric)}" if alert.metric else ""),
@@ -98,7 +133,7 @@ def body(alert: Alert) -> str:
             "Runbooks:\n\n" + "".join(f"- {link(name, url)}\n" for name, url in alert.links) + "\n"
         )
     return _template().substitute(
-        marker=f"<!-- binderops:incident {alert.incident_id} -->",
+        marker=incident_marker(alert),
         summary=defuse(" ".join(alert.summary.split())) or "_The alert carried no summary._",
         facts="\n".join(facts),
         documentation=documentation,

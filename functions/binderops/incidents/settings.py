@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ..config import setting
 from ..errors import ConfigError
@@ -11,16 +12,35 @@ CHAT_KINDS = ("zulip", "slack", "matrix", "file")
 
 
 def chat_webhooks(name: str, raw: str) -> tuple[tuple[str, str], ...]:
-    """``kind=url`` pairs; errors name the entry, never its URL (which holds a secret)."""
+    """``kind=url`` pairs, each URL checked here rather than at the first notice; errors name
+    the entry by its position, never its URL (which holds a secret)."""
     hooks = []
     for number, entry in enumerate((e.strip() for e in raw.split(",") if e.strip()), start=1):
-        kind, sep, address = entry.partition("=")
-        if not sep or kind.strip() not in CHAT_KINDS or not address.strip():
+        kind, sep, address = (part.strip() for part in entry.partition("="))
+        if not sep or kind not in CHAT_KINDS or not address:
             raise ConfigError(
                 f"{name} entry {number} must be KIND=URL with KIND one of {', '.join(CHAT_KINDS)}"
             )
-        hooks.append((kind.strip(), address.strip()))
+        if kind != "file" and (problem := _web_address_problem(kind, address)):
+            raise ConfigError(f"{name} entry {number} ({kind}): {problem}")
+        hooks.append((kind, address))
     return tuple(hooks)
+
+
+def _web_address_problem(kind: str, address: str) -> str:
+    """What is wrong with a chat webhook's URL ("" when nothing), without quoting it."""
+    try:
+        parts = urlsplit(address)
+        parts.port  # noqa: B018 - reading it raises ValueError for a port that is not a number
+    except ValueError:
+        return "the URL cannot be read"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "the URL must be https://HOST/…"
+    if any(c.isspace() for c in address):
+        return "the URL has white space in it"
+    if kind == "zulip" and not (parts.username and parts.password):
+        return "the URL must carry the bot's e-mail and API key: https://EMAIL:KEY@HOST/api/v1/messages"
+    return ""
 
 
 @dataclass(frozen=True)

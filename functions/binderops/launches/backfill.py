@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import zlib
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,9 +19,14 @@ from pathlib import Path
 
 import orjson
 
-from .events import ERROR_PAYLOAD_BYTES, InvalidEvent, mask_addresses, to_row, truncate_utf8
+from ..errors import Drop
+from .events import InvalidEvent, LaunchErrorRow, redact, to_row
 
 BATCH_ROWS = 250_000
+
+
+class InvalidArchive(Drop):
+    """A file that cannot be read as an archive (not gzip, cut short, unreadable)."""
 
 
 @dataclass
@@ -42,6 +48,17 @@ def _no_cyclic_gc():
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def _reading(path: Path):
+    """Faults of the file itself as InvalidArchive, naming it. Lines read before the fault
+    are loaded; a re-run once the file is fixed adds none of them twice."""
+    try:
+        yield
+    except (OSError, EOFError, zlib.error) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e) or type(e).__name__
+        raise InvalidArchive(f"{path}: cannot be read ({reason})") from None
 
 
 def _open(path: Path):
@@ -76,7 +93,7 @@ def backfill(
             reported = 0
             blank = 0
             number = 0
-            with _open(path) as lines:
+            with _reading(path), _open(path) as lines:
                 for number, line in enumerate(lines, 1):
                     if line.isspace():  # stops at the first character of an event line
                         blank += 1
@@ -88,15 +105,14 @@ def backfill(
                             raise InvalidEvent("line is JSON but not an object")
                         rows.append(to_row(event, event_id, ingested_at, default_origin))
                     except ValueError as e:  # InvalidEvent and orjson.JSONDecodeError
-                        reason = (
-                            str(e)
-                            if isinstance(e, InvalidEvent)
-                            else f"line is not valid JSON: {e}"
+                        if isinstance(e, InvalidEvent):
+                            reason = str(e)
+                        else:
+                            reason = f"line is not valid JSON: {e}"
+                        text = redact(line.decode("utf-8", "replace"))
+                        errors.append(
+                            LaunchErrorRow(event_id, ingested_at, redact(reason, 500), text)
                         )
-                        text = truncate_utf8(
-                            mask_addresses(line.decode("utf-8", "replace")), ERROR_PAYLOAD_BYTES
-                        )
-                        errors.append((event_id, ingested_at, reason[:500], text))
                         result.rejected += 1
                     if len(rows) >= batch_rows:
                         progress(lines.tell() - reported)

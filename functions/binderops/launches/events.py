@@ -23,7 +23,7 @@ from fastjsonschema import JsonSchemaValueException
 
 from ..errors import Drop
 from ..warehouse import schemas
-from .specs import split_spec
+from .specs import split_spec, without_credentials
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,12 @@ _make_row = tuple.__new__
 # Clock skew we tolerate before calling a timestamp bogus.
 FUTURE_SKEW = timedelta(days=1)
 
-# Runs of characters an IP address is made of; ipaddress decides which runs are addresses.
-_ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f:.]{3,}")
+# An IPv4 address (and its port), glued to text or not; ipaddress decides which are addresses.
+_IPV4 = re.compile(r"(?<![0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?![0-9])(:[0-9]{1,5})?")
+# Runs an IPv6 address may hide in (two colons at least); glued hex letters are tried off.
+_IPV6_RUN = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+# What a cut may leave of an address at the end of a text.
+_ADDRESS_TAIL = re.compile(r"[0-9A-Fa-f:.]+\Z")
 
 
 class InvalidEvent(Drop):
@@ -97,7 +101,12 @@ def _minute(timestamp: str) -> datetime:
         raise InvalidEvent(f"timestamp {timestamp[:64]!r} is not an RFC 3339 date-time") from None
     if when.tzinfo is None:
         raise InvalidEvent(f"timestamp {timestamp[:64]!r} has no time zone")
-    return when.astimezone(UTC).replace(second=0, microsecond=0)
+    try:
+        return when.astimezone(UTC).replace(second=0, microsecond=0)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise InvalidEvent(
+            f"timestamp {timestamp[:64]!r} is outside the years 1 to 9999 in UTC"
+        ) from None
 
 
 def to_row(
@@ -120,7 +129,7 @@ def to_row(
         raise InvalidEvent(f"timestamp {event['timestamp']!r} is in the future")
     get = event.get
     provider = get("provider")
-    spec = get("spec")
+    spec = without_credentials(provider, get("spec"))
     repo, ref = split_spec(provider, spec)
     # tuple.__new__ makes the same LaunchRow without its Python-level __init__: backfill
     # makes millions, and the constructor alone cost a tenth of its throughput.
@@ -193,24 +202,44 @@ def decode(data: str, max_bytes: int) -> dict:
     return unwrap(_json_object(raw, "message data"))
 
 
-def _mask(match: re.Match) -> str:
-    token = match.group(0)
-    for candidate in (
-        token,
-        token.rsplit(":", 1)[0],
-        token.strip(".:"),
-    ):  # whole, ipv4:port, punctuated
-        try:
-            ipaddress.ip_address(candidate)
-        except ValueError:
-            continue
-        return "[address]"
-    return token
+def _ipv6(match: re.Match) -> str:
+    run = match.group(0)
+    if len(run) > 100:  # a hex dump, not an address
+        return run
+    for start in range(len(run)):
+        for end in range(len(run), start + 1, -1):
+            try:
+                ipaddress.IPv6Address(run[start:end])
+            except ValueError:
+                continue
+            return run[:start] + "[address]" + _IPV6_RUN.sub(_ipv6, run[end:])
+    return run
+
+
+def _ipv4(match: re.Match) -> str:
+    try:
+        ipaddress.IPv4Address(match.group(1))  # the port, if any, goes with it
+    except ValueError:
+        return match.group(0)
+    return "[address]"
 
 
 def mask_addresses(text: str) -> str:
-    """Mask every IPv4 and IPv6 address in ``text``."""
-    return _ADDRESS_LIKE.sub(_mask, text)
+    """Mask every IPv6 and IPv4 address in ``text``, with a port, in brackets or glued to
+    other text."""
+    return _IPV4.sub(_ipv4, _IPV6_RUN.sub(_ipv6, text))
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` UTF-8 bytes; what may be part of an address at the cut goes."""
+    cut = truncate_utf8(text, limit)
+    return _ADDRESS_TAIL.sub("", cut) if len(cut) < len(text) else cut
+
+
+def redact(text: str, limit: int = ERROR_PAYLOAD_BYTES) -> str:
+    """What ``launch_errors`` may keep of outside text (a payload, a reason): cut to
+    ``limit`` bytes and every address masked. A cut never leaves half an address behind."""
+    return _cut(mask_addresses(_cut(text, 2 * limit)), limit)
 
 
 def error_payload(data: str) -> str:
@@ -220,7 +249,7 @@ def error_payload(data: str) -> str:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raw = data.encode("utf-8", "replace")
-    text = raw[: ERROR_PAYLOAD_BYTES * 2].decode("utf-8", "replace")
+    text = _cut(raw[: ERROR_PAYLOAD_BYTES * 2].decode("utf-8", "replace"), ERROR_PAYLOAD_BYTES * 2)
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -228,7 +257,7 @@ def error_payload(data: str) -> str:
     if isinstance(document, dict) and ("jsonPayload" in document or "textPayload" in document):
         kept = {k: document[k] for k in ("jsonPayload", "textPayload") if k in document}
         text = json.dumps(kept, ensure_ascii=False)
-    return truncate_utf8(mask_addresses(text), ERROR_PAYLOAD_BYTES)
+    return redact(text)
 
 
 def truncate_utf8(text: str, limit: int) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .events import InvalidEvent, LaunchErrorRow, decode, error_payload, to_row
+from .events import InvalidEvent, LaunchErrorRow, decode, error_payload, redact, to_row
 from .settings import LaunchSettings
 
 log = logging.getLogger("binderops.launches")
@@ -73,11 +73,11 @@ def ingest(
     try:
         row = to_row(decode(message.data, max_bytes), event_id, now, default_origin)
     except InvalidEvent as e:
-        warehouse.insert(
-            "launch_errors", [LaunchErrorRow(event_id, now, str(e), error_payload(message.data))]
-        )
-        log.warning("rejected launch event %s: %s", event_id, e)
-        return Outcome("rejected", event_id, str(e))
+        reason = redact(str(e), 500)  # the reason may quote the payload
+        error = LaunchErrorRow(event_id, now, reason, error_payload(message.data))
+        warehouse.insert("launch_errors", [error])
+        log.warning("rejected launch event %s: %s", event_id, reason)
+        return Outcome("rejected", event_id, reason)
     warehouse.insert("launches", [row])
     log.info("stored launch event %s", event_id)
     return Outcome("stored", event_id)

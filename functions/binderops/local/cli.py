@@ -6,26 +6,26 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .. import __version__, config
 from ..config import Settings
-from ..errors import ConfigError
-from ..warehouse import open_warehouse
+from ..errors import ConfigError, Drop, Retry
+from . import Mistake
 from .tables import format_rows
+from .warehouses import existing_warehouse, new_or_existing_warehouse
 
 log = logging.getLogger("binderops")
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
-    from ..warehouse.sql import QueryError
+    from ..warehouse.sql import check_read_only
 
-    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    check_read_only(args.sql)
+    warehouse = existing_warehouse(settings)
     try:
         rows = warehouse.query(args.sql)
-    except QueryError as e:
-        print(f"binderops query: {e}", file=sys.stderr)
-        return 2
     finally:
         warehouse.close()
     print(format_rows(rows, args.format))
@@ -43,7 +43,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
         print(f"binderops backfill: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     total = sum(p.stat().st_size for p in args.paths if p.suffix != ".gz") or None
-    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse = new_or_existing_warehouse(settings)
     try:
         with tqdm(
             total=total, unit="B", unit_scale=True, desc="backfill", disable=args.quiet or None
@@ -61,7 +61,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
-    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse = new_or_existing_warehouse(settings)
     warehouse.setup()
     warehouse.close()
     print(f"tables and views from schemas/catalog.json are in place in {warehouse.url}")
@@ -74,10 +74,13 @@ def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
     from ..costs.settings import CostSettings
     from ..warehouse import schemas
     from ..warehouse.sql import QueryError
+    from .services import member_costs
 
     costs = config.read(CostSettings)
+    # The same invoices as the stack's cost export, or this run would publish without them.
+    costs = replace(costs, member_costs=member_costs(costs.member_costs))
     request = {"start": args.start, "end": args.end} if args.start or args.end else {}
-    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse = existing_warehouse(settings)
     try:
         result, location = export.run(warehouse, costs, settings, request)
         window = {"first": result.window.first, "last": result.window.last}
@@ -262,14 +265,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    command = f"binderops {args.command}"
     try:
         settings = config.read(Settings)
         return args.func(args, settings)
     except ConfigError as e:
-        print(f"binderops: {e}", file=sys.stderr)
-        return 2
+        return fail("binderops", e)
+    except (Mistake, Drop) as e:  # bad input: SQL, archives, dates, invoices
+        return fail(command, e)
+    except Retry as e:  # a warehouse file held by another process, a service down
+        print(f"{command}: {e}; try again", file=sys.stderr)
+        return 1
+    except Exception as e:
+        from google.auth.exceptions import DefaultCredentialsError
+
+        if isinstance(e, DefaultCredentialsError):
+            return fail(
+                command,
+                "no Google credentials for BigQuery: run `gcloud auth application-default "
+                "login` or set GOOGLE_APPLICATION_CREDENTIALS",
+            )
+        raise
+
+
+def fail(command: str, problem: object) -> int:
+    """Say what went wrong in one line (no traceback) and exit 2: the user can fix it."""
+    print(f"{command}: {' '.join(str(problem).split())}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

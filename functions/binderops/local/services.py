@@ -21,11 +21,21 @@ from pathlib import Path
 
 import requests
 
+from ..errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2]
-# The sample federation members' invoices the local stack's cost export adds.
+# The sample federation members' invoices: with BINDEROPS_MEMBER_COSTS unset, the local stack
+# and `binderops costs` both use this file (from a repository checkout; a wheel has none).
 SAMPLE_MEMBER_COSTS = FUNCTIONS_DIR.parent / "samples" / "member-costs.csv"
+
+
+def member_costs(configured: Path | None) -> Path | None:
+    """The invoices file the local tooling uses: the configured one, else the sample."""
+    if configured:
+        return configured
+    return SAMPLE_MEMBER_COSTS if SAMPLE_MEMBER_COSTS.is_file() else None
 
 
 class ToolMissing(RuntimeError):
@@ -57,6 +67,11 @@ def find_emulator() -> Path:
     """The ``cloud-pubsub-emulator`` script of the Google Cloud CLI, or ToolMissing."""
     override = os.environ.get("BINDEROPS_PUBSUB_EMULATOR")
     if override:
+        if not os.access(override, os.X_OK) or Path(override).is_dir():
+            raise ConfigError(
+                f"BINDEROPS_PUBSUB_EMULATOR names {override!r}, which is not a program; "
+                "unset it to find the emulator with `gcloud info`"
+            )
         return Path(override)
     if shutil.which("java") is None:
         raise ToolMissing(

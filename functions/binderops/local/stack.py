@@ -6,6 +6,7 @@ DuckDB. Without the emulator, CloudEvents are posted straight to the function.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -14,6 +15,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,9 +27,10 @@ from ..deploys.settings import DeploySettings
 from ..incidents.settings import IncidentSettings
 from ..launches.settings import LaunchSettings
 from ..pubsub import post_cloudevent
-from ..warehouse import open_warehouse, schemas
-from . import samples, send, services
+from ..warehouse import schemas
+from . import Mistake, samples, send, services
 from .tables import format_rows
+from .warehouses import new_or_existing_warehouse
 
 WAIT_SECONDS = 180
 
@@ -96,8 +100,8 @@ def _export_costs(
         "BINDEROPS_COST_TIMEZONE": costs.cost_timezone,
         "BINDEROPS_PUBLIC_DIR": str(Path(settings.public_dir).resolve()),
     }
-    members = costs.member_costs or services.SAMPLE_MEMBER_COSTS
-    if members.is_file():  # the sample ships with the repository, not with the wheel
+    members = services.member_costs(costs.member_costs)
+    if members:
         cost_env["BINDEROPS_MEMBER_COSTS"] = str(members.resolve())
     function = services.start_function("export_costs", cost_env, logs, registry=running)
     try:
@@ -254,8 +258,37 @@ def run_stack(
     settings: Settings, launches: int = 2000, once: bool = False, use_emulator: bool = True
 ) -> int:
     state = Path(settings.state_dir)
+    with one_run_at_a_time(state):
+        return _run_stack(settings, state, launches, once, use_emulator)
+
+
+@contextmanager
+def one_run_at_a_time(state: Path) -> Iterator[None]:
+    """Hold ``STATE_DIR/run.pid`` while the stack runs: a second stack in the same folder
+    would take over the first one's warehouse, logs and stack.json."""
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / "run.pid", "a+") as pid_file:
+        try:
+            fcntl.flock(pid_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid_file.seek(0)
+            holder = pid_file.read().strip() or "unknown"
+            raise Mistake(
+                f"another `binderops run` (PID {holder}) is using {state}; stop it first, "
+                "or set BINDEROPS_STATE_DIR to another folder"
+            ) from None
+        pid_file.seek(0)
+        pid_file.truncate()
+        pid_file.write(f"{os.getpid()}\n")
+        pid_file.flush()
+        yield  # closing the file releases the lock, however the stack ends
+
+
+def _run_stack(
+    settings: Settings, state: Path, launches: int, once: bool, use_emulator: bool
+) -> int:
     logs = state / "logs"
-    warehouse = open_warehouse(settings.warehouse, settings.bigquery_api_url)
+    warehouse = new_or_existing_warehouse(settings)
     warehouse.setup()
     warehouse.close()
     launches_settings = config.read(LaunchSettings)

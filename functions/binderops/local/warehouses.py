@@ -1,0 +1,33 @@
+"""How the command and the stack open the warehouse: reading needs one that exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Settings
+from ..warehouse import Warehouse, open_warehouse
+from . import Mistake
+
+
+def existing_warehouse(settings: Settings) -> Warehouse:
+    """The configured warehouse, which must already exist: only `run`, `backfill` and
+    `setup` make one (a query from the wrong folder must not make an empty one)."""
+    if settings.warehouse.startswith("duckdb://"):
+        path = Path(settings.warehouse.removeprefix("duckdb://")).expanduser()
+        if path.is_dir():
+            raise Mistake(f"{path} is a folder; BINDEROPS_WAREHOUSE takes duckdb://FILE")
+        if not path.exists():
+            raise Mistake(
+                f"no warehouse at {path}: `binderops run`, `setup` or `backfill` makes one "
+                "(or set BINDEROPS_WAREHOUSE, or run this where .binderops is)"
+            )
+    return open_warehouse(settings.warehouse, settings.bigquery_api_url)
+
+
+def new_or_existing_warehouse(settings: Settings) -> Warehouse:
+    """The configured warehouse, made if missing (for the commands that fill it)."""
+    if settings.warehouse.startswith("duckdb://"):
+        path = Path(settings.warehouse.removeprefix("duckdb://")).expanduser()
+        if path.is_dir():
+            raise Mistake(f"{path} is a folder; BINDEROPS_WAREHOUSE takes duckdb://FILE")
+    return open_warehouse(settings.warehouse, settings.bigquery_api_url)
