@@ -13,15 +13,17 @@ locals {
   secret_ids = { for key, id in local.secrets : key => google_secret_manager_secret.secrets[key].secret_id }
 
   deploy_environment = {
-    BINDEROPS_WAREHOUSE             = "bigquery://${var.project_id}/${var.dataset_id}"
-    BINDEROPS_DEPLOY_BACKEND        = "cloudbuild"
-    BINDEROPS_CLOUDBUILD_TRIGGER    = var.cloudbuild_trigger
-    BINDEROPS_DEPLOY_REPOS          = join(",", var.deploy_repos)
-    BINDEROPS_DEPLOY_BRANCH         = var.deploy_branch
-    BINDEROPS_DEPLOY_IGNORE         = join(",", var.deploy_ignore)
-    BINDEROPS_DEPLOY_ROLLBACK       = tostring(var.deploy_rollback)
-    BINDEROPS_DEPLOY_OVERRIDE_LABEL = var.deploy_override_label
-    BINDEROPS_INCIDENT_REPO         = var.incident_repo
+    BINDEROPS_WAREHOUSE                = "bigquery://${var.project_id}/${var.dataset_id}"
+    BINDEROPS_DEPLOY_BACKEND           = "cloudbuild"
+    BINDEROPS_CLOUDBUILD_TRIGGER       = var.cloudbuild_trigger
+    BINDEROPS_CLOUDBUILD_TRIAL_TRIGGER = var.cloudbuild_trial_trigger
+    BINDEROPS_DEPLOY_REQUEST_MAX_AGE   = tostring(var.deploy_request_max_age)
+    BINDEROPS_DEPLOY_REPOS             = join(",", var.deploy_repos)
+    BINDEROPS_DEPLOY_BRANCH            = var.deploy_branch
+    BINDEROPS_DEPLOY_IGNORE            = join(",", var.deploy_ignore)
+    BINDEROPS_DEPLOY_ROLLBACK          = tostring(var.deploy_rollback)
+    BINDEROPS_DEPLOY_OVERRIDE_LABEL    = var.deploy_override_label
+    BINDEROPS_INCIDENT_REPO            = var.incident_repo
   }
 
   # Without a trigger there is nothing to deploy with: no webhook functions. (A filtering
@@ -82,6 +84,23 @@ resource "google_project_iam_member" "deploys_run_builds" {
   project = var.project_id
   role    = "roles/cloudbuild.builds.editor"
   member  = "serviceAccount:${google_service_account.deploys.email}"
+}
+
+# What trials of pull requests from forks build as: an account holding no role, no secret and
+# no production credential. Set it as the service account of the trial trigger
+# (var.cloudbuild_trial_trigger); grant it only what a staging trial needs, never production.
+resource "google_service_account" "trial_builds" {
+  project      = var.project_id
+  account_id   = "binderops-trial-builds"
+  display_name = "binderops trials of pull requests from forks (no production credentials)"
+}
+
+# Running the trial trigger, which builds as trial_builds, requires acting as it.
+resource "google_service_account_iam_member" "deploys_act_as_trial_builder" {
+  count              = var.cloudbuild_trial_trigger == "" ? 0 : 1
+  service_account_id = google_service_account.trial_builds.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.deploys.email}"
 }
 
 # Running a trigger that builds as a user-managed service account requires acting as it.

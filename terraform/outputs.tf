@@ -67,3 +67,8 @@ output "dead_letter_subscriptions" {
   description = "For each function fed by Pub/Sub, the subscription keeping messages it could not take."
   value       = { for name, s in google_pubsub_subscription.dead_letter : name => s.id }
 }
+
+output "trial_builds_service_account" {
+  description = "Service account for the trial trigger (pull requests from forks): holds no production credentials."
+  value       = google_service_account.trial_builds.email
+}

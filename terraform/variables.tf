@@ -93,6 +93,18 @@ variable "cloudbuild_trigger" {
   default     = ""
 }
 
+variable "cloudbuild_trial_trigger" {
+  type        = string
+  description = "Trigger for trials of pull requests from forks, projects/P/locations/L/triggers/T, building as the trial_builds service account (no production credentials); empty refuses such trials."
+  default     = ""
+}
+
+variable "deploy_request_max_age" {
+  type        = number
+  description = "Seconds after which a /test-this-pr comment is no longer acted on (a redelivered old comment must not deploy what was pushed since)."
+  default     = 600
+}
+
 variable "cloudbuild_service_account" {
   type        = string
   description = "E-mail of the service account the deploy trigger builds as, if user-managed (the deployer must act as it)."

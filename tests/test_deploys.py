@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -264,18 +265,8 @@ def test_a_push_touching_docs_and_code_or_too_many_commits_to_list_deploys(stack
 
 # pull requests
 def test_the_test_staging_label_deploys_the_pull_request_head_to_staging(stack):
-    event = {
-        "action": "labeled",
-        "label": {"name": "test-staging"},
-        "number": 7,
-        "pull_request": {
-            "head": {"sha": PR_SHA, "ref": "feat", "repo": {"full_name": "fork/deploy"}},
-            "base": {"ref": "main"},
-            "merged": False,
-            "labels": [{"name": "test-staging"}],
-        },
-        "repository": {"full_name": REPO},
-    }
+    open_pull(stack)
+    event = labelled()
     assert stack.send("pull_request", event).get_json()["action"] == "started"
     [run] = stack.cloudbuild.runs
     assert (
@@ -286,22 +277,57 @@ def test_the_test_staging_label_deploys_the_pull_request_head_to_staging(stack):
     assert stack.send("pull_request", other).status_code == 202
 
 
-def comment(association: str, body="/test-this-pr", login="someone"):
+def comment(association: str, body="/test-this-pr", login="maintainer", created_at=None):
+    """A new comment by ``login`` (the fake gives "maintainer" write access), made just now."""
+    created_at = created_at or datetime.now(UTC).isoformat(timespec="seconds")
     return {
         "action": "created",
         "issue": {
             "number": 7,
             "pull_request": {"url": f"https://api.github.com/repos/{REPO}/pulls/7"},
         },
-        "comment": {"body": body, "author_association": association, "user": {"login": login}},
+        "comment": {
+            "body": body,
+            "author_association": association,
+            "user": {"login": login},
+            "created_at": created_at,
+        },
         "repository": {"full_name": REPO},
     }
 
 
-@pytest.mark.parametrize("association", ["OWNER", "MEMBER", "COLLABORATOR"])
-def test_test_this_pr_by_a_trusted_author_deploys_the_head_to_staging(stack, association):
-    stack.github.pulls[(REPO, 7)] = {"number": 7, "head": {"sha": PR_SHA}, "labels": []}
-    assert stack.send("issue_comment", comment(association)).get_json()["action"] == "started"
+def open_pull(stack: Stack, sha: str = PR_SHA, head_repo: str = REPO) -> None:
+    """Pull request #7, its head ``sha`` on a branch of ``head_repo`` (REPO, or a fork)."""
+    stack.github.pulls[(REPO, 7)] = {
+        "number": 7,
+        "head": {"sha": sha, "ref": "feat", "repo": {"full_name": head_repo}},
+        "labels": [],
+    }
+
+
+def labelled(sha: str = PR_SHA, sender: str = "maintainer", head_repo: str = REPO) -> dict:
+    """The test-staging label added to #7 by ``sender`` while its head was ``sha``."""
+    return {
+        "action": "labeled",
+        "label": {"name": "test-staging"},
+        "number": 7,
+        "sender": {"login": sender},
+        "pull_request": {
+            "head": {"sha": sha, "ref": "feat", "repo": {"full_name": head_repo}},
+            "base": {"ref": "main"},
+            "merged": False,
+            "labels": [{"name": "test-staging"}],
+        },
+        "repository": {"full_name": REPO},
+    }
+
+
+@pytest.mark.parametrize("login", ["owner", "maintainer"])  # admin, write (GitHub's maintain)
+def test_test_this_pr_by_someone_with_write_access_deploys_the_head_to_staging(stack, login):
+    open_pull(stack)
+    assert (
+        stack.send("issue_comment", comment("NONE", login=login)).get_json()["action"] == "started"
+    )
     [run] = stack.cloudbuild.runs
     assert (
         run["source"]["commitSha"] == PR_SHA
@@ -310,13 +336,22 @@ def test_test_this_pr_by_a_trusted_author_deploys_the_head_to_staging(stack, ass
 
 
 @pytest.mark.parametrize(
-    "association", ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"]
+    "association, permission",
+    [("MEMBER", "read"), ("COLLABORATOR", "read"), ("CONTRIBUTOR", None), ("NONE", None)],
 )
-def test_test_this_pr_by_anyone_else_gets_a_polite_reply_and_no_deploy(stack, association):
-    response = stack.send("issue_comment", comment(association, login="visitor"))
-    assert response.status_code == 202
+def test_test_this_pr_by_anyone_without_write_access_gets_one_reply_and_no_deploy(
+    stack, association, permission
+):
+    """Trust is write access asked of GitHub, not the author association the payload claims:
+    an org MEMBER with read access may not deploy."""
+    if permission:
+        stack.github.permissions["visitor"] = permission
+    open_pull(stack)
+    for _ in range(2):  # asking again, or a redelivery, gets no second reply
+        response = stack.send("issue_comment", comment(association, login="visitor"))
+        assert response.status_code == 202 and response.get_json()["action"] == "refused"
     [reply] = stack.github.comments[7]
-    assert "@visitor" in reply["body"] and "owners, members and collaborators" in reply["body"]
+    assert "@visitor" in reply["body"] and "write access" in reply["body"]
     assert (
         stack.cloudbuild.runs == [] and ("GET", f"/repos/{REPO}/pulls/7") not in stack.github.served
     )
@@ -389,7 +424,7 @@ def test_a_failed_staging_build_never_reaches_production(stack, status):
 
 
 def test_a_pull_request_on_staging_is_not_promoted(stack):
-    stack.github.pulls[(REPO, 7)] = {"number": 7, "head": {"sha": PR_SHA}, "labels": []}
+    open_pull(stack)
     stack.send("issue_comment", comment("MEMBER"))
     stack.report(stack.runs("staging")[0], "SUCCESS")
     assert stack.runs("production") == []
@@ -589,14 +624,8 @@ def test_the_documented_cloud_builds_message_reads_as_a_failed_staging_deploy():
 
 
 def test_a_push_of_a_sha_tried_on_staging_by_label_still_goes_to_production(stack):
-    event = {
-        "action": "labeled",
-        "label": {"name": "test-staging"},
-        "number": 7,
-        "pull_request": {"head": {"sha": SHA}, "merged": False, "labels": []},
-        "repository": {"full_name": REPO},
-    }
-    stack.send("pull_request", event)
+    open_pull(stack, SHA)
+    stack.send("pull_request", labelled(SHA))
     stack.report(stack.runs("staging")[0], "SUCCESS")
     assert stack.runs("production") == []  # a trial stays on staging
     assert (
@@ -708,3 +737,73 @@ def test_a_build_message_of_the_wrong_shape_is_acknowledged(stack, resource):
     event = pubsub_event(json.dumps(resource).encode(), {}, "m-odd", topic="cloud-builds")
     headers, data = to_binary(event)
     assert stack.status.post("/", data=data, headers=headers).status_code == 200
+
+
+# Who may deploy a pull request, and what
+def test_a_labeller_without_write_access_deploys_nothing_and_is_answered_once(stack):
+    stack.github.permissions["triager"] = "read"
+    open_pull(stack)
+    for _ in range(2):
+        assert (
+            stack.send("pull_request", labelled(sender="triager")).get_json()["action"] == "refused"
+        )
+    [reply] = stack.github.comments[7]
+    assert "@triager" in reply["body"] and stack.cloudbuild.runs == []
+
+
+def test_a_head_pushed_after_the_label_is_refused_with_a_comment(stack):
+    open_pull(stack, sha="e5" * 20)  # pushed after the label went on at PR_SHA
+    response = stack.send("pull_request", labelled(PR_SHA))
+    assert response.get_json()["action"] == "refused" and "moved" in response.get_json()["reason"]
+    [reply] = stack.github.comments[7]
+    assert "changed after @maintainer asked" in reply["body"]
+    assert stack.cloudbuild.runs == []
+
+
+def test_a_head_committed_after_the_comment_is_refused_with_a_comment(stack):
+    asked = datetime.now(UTC) - timedelta(seconds=30)
+    open_pull(stack)
+    stack.github.commit_dates[PR_SHA] = (asked + timedelta(seconds=20)).isoformat()
+    response = stack.send("issue_comment", comment("MEMBER", created_at=asked.isoformat()))
+    assert response.get_json()["action"] == "refused"
+    assert stack.cloudbuild.runs == [] and len(stack.github.comments[7]) == 1
+
+
+def test_a_redelivered_old_comment_deploys_nothing(stack):
+    open_pull(stack)
+    old = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    response = stack.send("issue_comment", comment("MEMBER", created_at=old))
+    assert response.status_code == 202 and "older than" in response.get_json()["reason"]
+    assert (
+        stack.cloudbuild.runs == [] and ("GET", f"/repos/{REPO}/pulls/7") not in stack.github.served
+    )
+
+
+def test_a_pull_request_from_a_fork_never_runs_on_the_deploy_trigger(stack):
+    open_pull(stack, head_repo="someone/mybinder.org-deploy")
+    for _ in range(2):
+        assert (
+            stack.send("pull_request", labelled(head_repo="someone/x")).get_json()["action"]
+            == "refused"
+        )
+    [reply] = stack.github.comments[7]
+    assert "fork" in reply["body"] and stack.cloudbuild.runs == []
+
+
+def test_a_pull_request_from_a_fork_runs_on_the_trial_trigger_when_there_is_one(
+    stack, function_env
+):
+    from fakes.cloudbuild import TRIAL_TRIGGER, TRIAL_TRIGGER_ID
+
+    function_env(BINDEROPS_CLOUDBUILD_TRIAL_TRIGGER=TRIAL_TRIGGER)
+    open_pull(stack, head_repo="someone/mybinder.org-deploy")
+    assert (
+        stack.send("pull_request", labelled(head_repo="someone/x")).get_json()["action"]
+        == "started"
+    )
+    [run] = stack.cloudbuild.runs
+    assert (
+        run["triggerId"] == TRIAL_TRIGGER_ID and run["source"]["substitutions"]["_KIND"] == "trial"
+    )
+    stack.report(stack.runs("staging")[0], "SUCCESS")
+    assert stack.runs("production") == []  # a trial is never promoted

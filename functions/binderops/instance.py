@@ -48,6 +48,7 @@ def _deployer(webhook: bool):
     from .deploys.settings import DeploySettings
 
     shared, deploys = settings(), settings(DeploySettings)
+    trials = None
     if deploys.backend == "cloudbuild":
         from .deploys.cloudbuild import CloudBuild
 
@@ -57,6 +58,8 @@ def _deployer(webhook: bool):
             )
         policy = QUICK if webhook else PATIENT
         builds = CloudBuild(deploys.cloudbuild_trigger, deploys.cloudbuild_api_url, policy)
+        if deploys.trial_trigger:
+            trials = CloudBuild(deploys.trial_trigger, deploys.cloudbuild_api_url, policy)
     else:
         from .deploys.localbuild import LocalBuilds
 
@@ -69,7 +72,8 @@ def _deployer(webhook: bool):
             deploys.status_url,
         )
     policy = Policy(shared.incident_repo, deploys.override_label, deploys.rollback, deploys.repos)
-    return Deployer(builds, _github(webhook), policy, None if webhook else _warehouse())
+    warehouse = None if webhook else _warehouse()
+    return Deployer(builds, _github(webhook), policy, warehouse, trial_builds=trials)
 
 
 @cache

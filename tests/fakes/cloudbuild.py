@@ -22,6 +22,10 @@ from .http import Request, Response
 ACCESS_TOKEN = "ya29.test-access-token"
 PROJECT, LOCATION, TRIGGER_ID = "binder-prod", "us-central1", "deploy-trigger"
 TRIGGER = f"projects/{PROJECT}/locations/{LOCATION}/triggers/{TRIGGER_ID}"
+# The trigger trials of pull requests from forks run on: another build account, no secrets.
+TRIAL_TRIGGER_ID = "trial-trigger"
+TRIAL_TRIGGER = f"projects/{PROJECT}/locations/{LOCATION}/triggers/{TRIAL_TRIGGER_ID}"
+TRIGGER_IDS = {TRIGGER: TRIGGER_ID, TRIAL_TRIGGER: TRIAL_TRIGGER_ID}
 DECLARED = {"_ENVIRONMENT", "_DELIVERY", "_REPO", "_KIND"}
 
 
@@ -72,8 +76,9 @@ class FakeCloudBuild:
             return self._problem(f"bad Authorization on {request.path}", 401)
         if self.faults:
             return self.faults.pop(0)
-        if request.method == "POST" and request.path == f"/v1/{TRIGGER}:run":
-            return self._run(request.json())
+        for trigger, trigger_id in TRIGGER_IDS.items():
+            if request.method == "POST" and request.path == f"/v1/{trigger}:run":
+                return self._run(request.json(), trigger_id)
         if (
             request.method == "GET"
             and request.path == f"/v1/projects/{PROJECT}/locations/{LOCATION}/builds"
@@ -91,11 +96,11 @@ class FakeCloudBuild:
             )
         return self._problem(f"no route {request.method} {request.path}", 404)
 
-    def _run(self, body: dict) -> Response:
+    def _run(self, body: dict, trigger_id: str = TRIGGER_ID) -> Response:
         self.runs.append(body)
         source = body.get("source", {})
         subs = source.get("substitutions", {})
-        if body.get("projectId") != PROJECT or body.get("triggerId") != TRIGGER_ID:
+        if body.get("projectId") != PROJECT or body.get("triggerId") != trigger_id:
             return self._problem("projectId and triggerId must name the trigger")
         if not re.fullmatch(r"[0-9a-f]{40}", source.get("commitSha", "")) or set(subs) != DECLARED:
             return self._problem(
@@ -105,7 +110,7 @@ class FakeCloudBuild:
             "id": str(uuid.uuid4()),
             "projectId": PROJECT,
             "status": "QUEUED",
-            "buildTriggerId": TRIGGER_ID,
+            "buildTriggerId": trigger_id,
             "substitutions": {"COMMIT_SHA": source["commitSha"], "BRANCH_NAME": "", **subs},
             "tags": [
                 f"sha-{source['commitSha']}",

@@ -29,6 +29,9 @@ class FakeGitHub:
         self.comments: dict[int, list[dict]] = {}
         self.pulls: dict[tuple[str, int], dict] = {}
         self.commit_messages: dict[str, str] = {}
+        self.commit_dates: dict[str, str] = {}  # committer dates; default long ago
+        # login → permission on every repository ("admin", "write", "read"); others: 404.
+        self.permissions: dict[str, str] = {"maintainer": "write", "owner": "admin"}
         self.problems: list[str] = []
         # Responses to give instead of the normal answer, first come first served: fault injection.
         self.faults: list[Response] = []
@@ -182,8 +185,21 @@ class FakeGitHub:
         )
 
     def get_commit(self, request: Request, repo: str, sha: str) -> Response:
+        commit = {
+            "message": self.commit_messages.get(sha, "A commit"),
+            "committer": {
+                "name": "A Contributor",
+                "date": self.commit_dates.get(sha, "2020-01-01T00:00:00Z"),
+            },
+        }
+        return Response(200, {"sha": sha, "commit": commit})
+
+    def get_permission(self, request: Request, repo: str, login: str) -> Response:
+        if login not in self.permissions:  # as GitHub answers for someone it does not know
+            return Response(404, {"message": "Not Found"})
+        permission = self.permissions[login]
         return Response(
-            200, {"sha": sha, "commit": {"message": self.commit_messages.get(sha, "A commit")}}
+            200, {"permission": permission, "role_name": permission, "user": {"login": login}}
         )
 
     # issues
@@ -264,6 +280,7 @@ class FakeGitHub:
         (r"/pulls/(?P<number>\d+)", "GET", get_pull),
         (r"/commits/(?P<sha>[0-9a-f]{40})/pulls", "GET", commit_pulls),
         (r"/commits/(?P<sha>[0-9a-f]{40})", "GET", get_commit),
+        (r"/collaborators/(?P<login>[^/]+)/permission", "GET", get_permission),
         ("/issues", "GET", list_issues),
         ("/issues", "POST", create_issue),
         (r"/issues/(?P<number>\d+)", "PATCH", update_issue),

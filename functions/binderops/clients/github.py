@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
-from .http import PATIENT, RetryPolicy, call, default_wait, retry_after
+from .http import PATIENT, Rejected, RetryPolicy, call, default_wait, retry_after
 
 API_VERSION = "2022-11-28"
 USER_AGENT = "binderops"
@@ -126,6 +127,19 @@ class GitHub:
     # Pull requests and commits
     def pull(self, repo: str, number: int) -> dict:
         return self.request("GET", f"/repos/{repo}/pulls/{number}")
+
+    def permission(self, repo: str, login: str) -> str:
+        """``login``'s permission on ``repo`` now: admin, write, read or none (GitHub folds
+        maintain into write and triage into read). Someone GitHub does not know has none."""
+        path = f"/repos/{repo}/collaborators/{quote(login, safe='')}/permission"
+        try:
+            found = self.request("GET", path)
+        except Rejected as e:
+            if e.status == 404:
+                return "none"
+            raise
+        permission = found.get("permission") if isinstance(found, dict) else None
+        return permission if isinstance(permission, str) else "none"
 
     def commit_pulls(self, repo: str, sha: str) -> list[dict]:
         return self.request("GET", f"/repos/{repo}/commits/{sha}/pulls")

@@ -53,7 +53,7 @@ PATTERNS = {
     "sha": re.compile(r"[0-9a-f]{40}"),
     "repo": re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}"),
     "environment": re.compile(f"{STAGING}|{PRODUCTION}"),
-    "kind": re.compile("push|pull_request|comment|rollback|override|release"),
+    "kind": re.compile("push|pull_request|comment|trial|rollback|override|release"),
     # A GitHub delivery id, or a rollback's: ``rollback-`` and the failed build's id.
     "delivery": re.compile(f"(rollback-)?{GUID}"),
 }
@@ -68,7 +68,7 @@ class DeployRequest:
     repo: str
     sha: str
     environment: str
-    kind: str  # push, pull_request, comment, rollback, override, release
+    kind: str  # push, pull_request, comment, trial (from a fork), rollback, override, release
     delivery: str
     description: str = ""
 

@@ -57,9 +57,17 @@ class Deployer:
     """Starts deploys and follows their builds. ``github`` is None when no token is set."""
 
     def __init__(
-        self, builds_: Builds, github: GitHub | None, policy: Policy, warehouse=None
+        self,
+        builds_: Builds,
+        github: GitHub | None,
+        policy: Policy,
+        warehouse=None,
+        trial_builds: Builds | None = None,
     ) -> None:
         self.builds = builds_
+        # Where trials of pull requests from forks run: a trigger holding no production
+        # credentials (None: such trials are refused before they get here).
+        self.trial_builds = trial_builds
         self.github = github
         self.policy = policy
         self.warehouse = warehouse  # where finished deploys are recorded (deploy_status only)
@@ -76,7 +84,10 @@ class Deployer:
 
     def _deploy(self, request: DeployRequest, override: bool) -> Outcome:
         request.check()  # nothing odd reaches Cloud Build's substitutions, tags or filters
-        existing = builds.already_started(self.builds, request)
+        runner = self.trial_builds if request.kind == "trial" else self.builds
+        if runner is None:
+            raise builds.InvalidDeploy("trials of pull requests from forks need a trial trigger")
+        existing = builds.already_started(runner, request)
         if existing:
             return Outcome(
                 "exists",
@@ -98,7 +109,7 @@ class Deployer:
                 self._report_held(request, reason)
                 return Outcome("held", reason)
         deployment = self._reporting(lambda: self._deployment(request))
-        build = self.builds.start(request)
+        build = runner.start(request)
         if deployment:
             self._reporting(
                 lambda: self.github.create_deployment_status(

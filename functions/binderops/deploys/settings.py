@@ -28,6 +28,12 @@ class DeploySettings:
     timeout: int = setting("BINDEROPS_DEPLOY_TIMEOUT", 1800)
     status_url: str = setting("BINDEROPS_DEPLOY_STATUS_URL", parse=url)
     cloudbuild_trigger: str = setting("BINDEROPS_CLOUDBUILD_TRIGGER")
+    # Trials of pull requests from forks run on this trigger, whose service account holds no
+    # production credentials. Unset: such trials are refused.
+    trial_trigger: str = setting("BINDEROPS_CLOUDBUILD_TRIAL_TRIGGER")
+    # A /test-this-pr comment older than this many seconds is not acted on: a redelivered
+    # old comment must not deploy what was pushed since.
+    request_max_age: int = setting("BINDEROPS_DEPLOY_REQUEST_MAX_AGE", 600)
     cloudbuild_api_url: str = setting(
         "BINDEROPS_CLOUDBUILD_API_URL", "https://cloudbuild.googleapis.com", parse=url
     )
@@ -38,11 +44,19 @@ class DeploySettings:
             raise ConfigError(
                 f"BINDEROPS_DEPLOY_BACKEND must be local or cloudbuild, got {self.backend!r}"
             )
-        if self.cloudbuild_trigger and not TRIGGER_NAME.fullmatch(self.cloudbuild_trigger):
+        for name, trigger in (
+            ("BINDEROPS_CLOUDBUILD_TRIGGER", self.cloudbuild_trigger),
+            ("BINDEROPS_CLOUDBUILD_TRIAL_TRIGGER", self.trial_trigger),
+        ):
+            if trigger and not TRIGGER_NAME.fullmatch(trigger):
+                raise ConfigError(
+                    f"{name} must look like projects/PROJECT/locations/LOCATION/triggers/TRIGGER, "
+                    f"got {trigger!r}"
+                )
+        if self.trial_trigger and self.trial_trigger == self.cloudbuild_trigger:
             raise ConfigError(
-                "BINDEROPS_CLOUDBUILD_TRIGGER must look like "
-                "projects/PROJECT/locations/LOCATION/triggers/TRIGGER, "
-                f"got {self.cloudbuild_trigger!r}"
+                "BINDEROPS_CLOUDBUILD_TRIAL_TRIGGER must differ from BINDEROPS_CLOUDBUILD_TRIGGER: "
+                "its service account must hold no production credentials"
             )
         for repo in self.repos:
             check_repo("BINDEROPS_DEPLOY_REPOS", repo)

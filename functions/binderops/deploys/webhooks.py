@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from urllib.parse import parse_qs
 
@@ -20,7 +21,10 @@ from .settings import DeploySettings
 log = logging.getLogger("binderops.webhooks")
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # what GitHub itself caps payloads at
-TRUSTED = {"OWNER", "MEMBER", "COLLABORATOR"}
+# Who may deploy a pull request: write access to the deploy repository, asked of GitHub at the
+# time of the request (GitHub reports maintain as write).
+WRITE_ACCESS = {"admin", "write"}
+NO_ACCESS_MARKER = "<!-- binderops:no-write-access -->"
 TEST_COMMAND = "/test-this-pr"
 NULL_SHA = "0" * 40
 # GitHub lists at most this many commits in a push; a bigger push may touch anything.
@@ -37,6 +41,8 @@ class Rules:
     label: str
     override_label: str
     incident_repo: str
+    trials: bool = False  # a trial trigger is configured for pull requests from forks
+    request_max_age: int = 600
 
     @classmethod
     def from_settings(cls, deploys: DeploySettings, incident_repo: str) -> Rules:
@@ -47,6 +53,8 @@ class Rules:
             deploys.label,
             deploys.override_label,
             incident_repo,
+            bool(deploys.trial_trigger),
+            deploys.request_max_age,
         )
 
 
@@ -197,10 +205,11 @@ def _pull_request(event: dict, repo: str, delivery: str, rules: Rules, deployer:
         description = f"#{number} deployed during an incident"
         request = DeployRequest(repo, merged_as, PRODUCTION, "override", delivery, description)
         return _reply(deployer.deploy(request, override=True))
-    sha = text(event, "pull_request", "head", "sha")
-    description = f"#{number} labelled {label}"
-    return _reply(
-        deployer.deploy(DeployRequest(repo, sha, STAGING, "pull_request", delivery, description))
+    if not isinstance(number, int) or isinstance(number, bool):
+        return Reply(400, {"error": "the pull request has no number"})
+    labeller, head = text(event, "sender", "login"), text(event, "pull_request", "head", "sha")
+    return _trial(
+        repo, number, labeller, head, None, f"labelled {label}", delivery, rules, deployer
     )
 
 
@@ -215,24 +224,99 @@ def _comment(event: dict, repo: str, delivery: str, rules: Rules, deployer: Depl
         or isinstance(number, bool)
     ):
         return _ignored(f"{TEST_COMMAND} works on pull requests only")
-    if deployer.github is None:
-        return _ignored(f"{TEST_COMMAND} needs BINDEROPS_GITHUB_TOKEN to look up the pull request")
-    login = text(event, "comment", "user", "login") or "someone"
-    association = text(event, "comment", "author_association")
-    if association not in TRUSTED:
-        deployer.github.comment(
+    asked_at = _moment(text(event, "comment", "created_at"))
+    if asked_at is None or datetime.now(UTC) - asked_at > timedelta(seconds=rules.request_max_age):
+        # A redelivery of an old comment must not deploy what was pushed since.
+        return _ignored(
+            f"the {TEST_COMMAND} comment is older than {rules.request_max_age} s; comment again"
+        )
+    commenter = text(event, "comment", "user", "login")
+    return _trial(repo, number, commenter, "", asked_at, TEST_COMMAND, delivery, rules, deployer)
+
+
+def _moment(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _trial(
+    repo: str,
+    number: int,
+    requester: str,
+    head_then: str,
+    asked_at: datetime | None,
+    how: str,
+    delivery: str,
+    rules: Rules,
+    deployer: Deployer,
+) -> Reply:
+    """Deploy pull request ``number`` to staging for ``requester``, if they may and its head
+    is still what they asked for: ``head_then`` (a label names it), or for a comment a head
+    no newer than the comment. A pull request from a fork runs on the trial trigger."""
+    github = deployer.github
+    if github is None:
+        return _ignored(
+            "pull request trials need BINDEROPS_GITHUB_TOKEN to ask GitHub who may deploy"
+        )
+    if not requester or github.permission(repo, requester) not in WRITE_ACCESS:
+        _answer_once(
+            github,
             repo,
             number,
-            f"Thanks, @{login}! Only owners, members and collaborators of this repository "
-            f"can deploy a pull request to staging with `{TEST_COMMAND}`; one of them can "
-            "comment it for you.",
+            NO_ACCESS_MARKER,
+            f"Thanks, @{requester or 'there'}! Only people with write access to this repository "
+            f"can deploy a pull request to staging (`{TEST_COMMAND}` or the `{rules.label}` label); "
+            "one of them can do it for you.",
         )
-        return _ignored(f"{login} ({association}) may not start deploys; replied on #{number}")
-    sha = text(deployer.github.pull(repo, number), "head", "sha")
-    description = f"#{number}: {TEST_COMMAND} by {login}"
-    return _reply(
-        deployer.deploy(DeployRequest(repo, sha, STAGING, "comment", delivery, description))
-    )
+        return _refused(
+            f"{requester or 'someone'} has no write access to {repo}; answered on #{number}"
+        )
+    pull = github.pull(repo, number)
+    head = text(pull, "head", "sha")
+    moved = bool(head_then) and head != head_then
+    if not moved and asked_at is not None and head:
+        committed = _moment(text(github.commit(repo, head), "commit", "committer", "date"))
+        moved = committed is not None and committed > asked_at
+    if moved:
+        _answer_once(
+            github,
+            repo,
+            number,
+            f"<!-- binderops:moved {delivery} -->",
+            f"The head of #{number} changed after @{requester} asked for a deploy; nothing was "
+            "deployed. Ask again to deploy the new head.",
+        )
+        return _refused(f"the head of #{number} moved since the request; answered on #{number}")
+    kind = "comment" if asked_at is not None else "pull_request"
+    if text(pull, "head", "repo", "full_name").lower() != repo.lower():
+        if not rules.trials:
+            _answer_once(
+                github,
+                repo,
+                number,
+                "<!-- binderops:fork-refused -->",
+                f"#{number} comes from a fork: it cannot run in the deploy pipeline, which holds "
+                "production credentials, and no trial trigger is configured for forks.",
+            )
+            return _refused(f"#{number} is from a fork and no trial trigger is configured")
+        kind = "trial"
+    request = DeployRequest(repo, head, STAGING, kind, delivery, f"#{number} {how} by {requester}")
+    return _reply(deployer.deploy(request))
+
+
+def _refused(reason: str) -> Reply:
+    return Reply(202, {"action": "refused", "reason": reason})
+
+
+def _answer_once(github, repo: str, number: int, marker: str, message: str) -> None:
+    """Comment ``message`` on ``number`` unless a comment with ``marker`` is there already:
+    a redelivery, or the same person asking again, gets no second reply."""
+    if any(marker in (c.get("body") or "") for c in github.comments(repo, number)):
+        return
+    github.comment(repo, number, f"{marker}\n{message}")
 
 
 def _issues(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:
