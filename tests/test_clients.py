@@ -169,3 +169,45 @@ def test_chat_urls_are_checked_when_settings_are_read_and_never_quoted(entry, sa
         config.read(IncidentSettings, {"BINDEROPS_CHAT_WEBHOOKS": f"file=/tmp/chat.jsonl,{entry}"})
     assert says in str(raised.value) and "entry 2" in str(raised.value)
     assert "SECRET" not in str(raised.value) and "hooks.slack.com" not in str(raised.value)
+
+
+# A request that creates something is never resent blindly
+def slow_server(delay: float):
+    """Answers every request after ``delay`` seconds, having done what it asked."""
+    done = []
+
+    def handler(request):
+        done.append(request.method)
+        time.sleep(delay)
+        return Response(201 if request.method == "POST" else 200, {"number": len(done)})
+
+    return done, handler
+
+
+SHORT = RetryPolicy(attempts=3, timeout=(1.0, 0.2), backoff=0.01, max_wait=5)
+
+
+def test_a_create_that_timed_out_is_not_resent_but_reported_as_maybe_done():
+    done, handler = slow_server(0.5)
+    with RecordingServer(handler) as server:
+        client = GitHub(server.url, TOKEN, SHORT)
+        with pytest.raises(Unavailable) as raised:
+            client.create_issue(REPO, "Launch failures", "body", ["incident"])
+        time.sleep(0.6)  # let the slow answer finish
+    assert done == ["POST"]  # one issue, not three
+    assert raised.value.maybe_done and "not resent" in str(raised.value)
+
+
+def test_a_read_that_timed_out_is_retried():
+    done, handler = slow_server(0.5)
+    with RecordingServer(handler) as server:
+        with pytest.raises(Unavailable) as raised:
+            GitHub(server.url, TOKEN, SHORT).pull(REPO, 7)
+        time.sleep(0.6)
+    assert done == ["GET"] * 3 and not raised.value.maybe_done
+
+
+def test_a_create_that_never_reached_the_service_is_resent(unused_port):
+    with pytest.raises(Unavailable) as raised:
+        GitHub(f"http://127.0.0.1:{unused_port}", TOKEN, SHORT).create_issue(REPO, "t", "b", [])
+    assert "after 3 attempts" in str(raised.value) and not raised.value.maybe_done

@@ -7,6 +7,7 @@ import base64
 import copy
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -514,3 +515,29 @@ def test_the_report_and_the_notice_carry_the_severity(stack):
     [issue] = stack.reports()
     assert "severity **Warning**" in issue["body"]
     assert all("(Warning)" in messages[0] for messages in stack.chat.messages.values())
+
+
+def test_a_slow_github_that_created_the_report_gets_no_second_one(warehouse):
+    """GitHub creates the issue but answers after the client gave up: the notification is
+    retried (Pub/Sub redelivers), finds the report by its marker, and opens no second one."""
+    from fakes.github import TOKEN, FakeGitHub
+    from fakes.http import RecordingServer
+
+    from binderops.clients.github import GitHub
+    from binderops.clients.http import RetryPolicy, Unavailable
+
+    fake = FakeGitHub()
+    fake.slow_creates = [0.5]
+    with RecordingServer(fake) as server:
+        fake.url = server.url
+        github = GitHub(
+            server.url, TOKEN, RetryPolicy(attempts=3, timeout=(1.0, 0.2), backoff=0.01)
+        )
+        notifier = Notifier(github, INCIDENT_REPO, [], RateLimit(), warehouse)
+        alert = alerts.parse(opened("slow-1"))
+        with pytest.raises(Unavailable):
+            notifier.handle(alert)
+        time.sleep(0.6)
+        result = notifier.handle(alert)  # the redelivery
+    assert len(fake.issues) == 1 and result["issue"] == fake.issues[0]["html_url"]
+    assert [r.method for r in server.requests].count("POST") == 1

@@ -9,6 +9,7 @@ in plain lists so tests can assert on what GitHub would show.
 from __future__ import annotations
 
 import re
+import time
 import typing
 
 from .http import Request, Response
@@ -35,6 +36,8 @@ class FakeGitHub:
         self.problems: list[str] = []
         # Responses to give instead of the normal answer, first come first served: fault injection.
         self.faults: list[Response] = []
+        # Seconds to wait before answering the next requests that create (having created).
+        self.slow_creates: list[float] = []
         self.served: list[tuple[str, str]] = []
         self.missing_repos: set[str] = (
             set()
@@ -65,7 +68,10 @@ class FakeGitHub:
             return Response(404, {"message": "Not Found"})
         for pattern, method, handler in self.routes:
             if request.method == method and (m := re.fullmatch(REPO + pattern, request.path)):
-                return handler(self, request, **m.groupdict())
+                answer = handler(self, request, **m.groupdict())
+                if method == "POST" and self.slow_creates:
+                    time.sleep(self.slow_creates.pop(0))  # done, but answered too late
+                return answer
         return self._problem(f"no route {request.method} {request.path}", 404)
 
     # helpers

@@ -38,7 +38,20 @@ def google_endpoint(api_url: str) -> tuple[object | None, dict]:
 
 
 class Unavailable(Retry):
-    """The service did not answer usefully (timeout, 5xx, rate limit): retry later."""
+    """The service did not answer usefully (timeout, 5xx, rate limit): retry later.
+
+    ``maybe_done`` says the request may have been carried out all the same (it reached the
+    service, which did not answer in time): whoever retries must first look for what it
+    would have created.
+    """
+
+    def __init__(self, message: str, maybe_done: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_done = maybe_done
+
+
+# Requests that create something: never resent once they may have reached the service.
+CREATES = {"POST"}
 
 
 class Rejected(Drop):
@@ -114,6 +127,12 @@ def call(
         except (requests.ConnectionError, requests.Timeout) as e:
             # str(e) would repeat the URL, which may carry a token: name the type only.
             problem, wait = f"{type(e).__name__}", backoff
+            if method in CREATES and not _never_arrived(e):
+                # A slow service may have created it: resending blindly could make two
+                # (two incident reports, two builds). The caller's next attempt looks first.
+                raise Unavailable(
+                    f"{what}: {problem}; not resent, it may have been done", True
+                ) from None
         except requests.RequestException as e:
             # InvalidURL, InvalidSchema, MissingSchema…: the URL itself is wrong, and every
             # one of these messages quotes it. Retrying cannot help; the cause is not chained.
@@ -130,3 +149,13 @@ def call(
         log.info("%s: %s; retrying in %.1f s", what, problem, wait)
         time.sleep(wait)
     raise AssertionError("unreachable")
+
+
+def _never_arrived(error: requests.RequestException) -> bool:
+    """True when the request provably never reached the service (no connection was made)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))

@@ -170,6 +170,17 @@ class Notifier:
                 sink.send(notice)
                 self._remember((alert.key, sink.name))
             except Unavailable as e:
+                if e.maybe_done:
+                    # The chat may have posted it, and a webhook offers no way to look: at
+                    # most once rather than twice.
+                    log.warning(
+                        "incident %s: %s may have the notice (%s); not resent",
+                        alert.key,
+                        sink.name,
+                        e,
+                    )
+                    self._remember((alert.key, sink.name))
+                    continue
                 failures.append(str(e))
                 ok = False
             except Rejected as e:
