@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..errors import Drop
+from ..payloads import at, mapping, text
 
 STAGING, PRODUCTION = "staging", "production"
 
@@ -143,14 +144,6 @@ def _time(value: object) -> datetime | None:
         return None
 
 
-def _mapping(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _string(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
 @dataclass(frozen=True)
 class Build:
     id: str
@@ -173,22 +166,21 @@ class Build:
         A resource of the wrong shape yields a Build that is not a deploy (and is ignored),
         never an exception: Pub/Sub would redeliver it forever.
         """
-        resource = _mapping(resource)
-        subs = _mapping(resource.get("substitutions"))
-        source = _mapping(_mapping(resource.get("sourceProvenance")).get("resolvedRepoSource"))
+        subs = mapping(resource, "substitutions")
+        source = mapping(resource, "sourceProvenance", "resolvedRepoSource")
         return cls(
-            id=_string(resource.get("id")),
-            status=_string(resource.get("status")) or "STATUS_UNKNOWN",
-            sha=_string(subs.get("COMMIT_SHA")) or _string(source.get("commitSha")),
-            environment=_string(subs.get("_ENVIRONMENT")),
-            delivery=_string(subs.get("_DELIVERY")),
-            repo=_string(subs.get("_REPO")),
-            kind=_string(subs.get("_KIND")),
-            created=_time(resource.get("createTime")),
-            started=_time(resource.get("startTime")),
-            finished=_time(resource.get("finishTime")),
-            log_url=_string(resource.get("logUrl")),
-            detail=_string(resource.get("statusDetail")),
+            id=text(resource, "id"),
+            status=text(resource, "status") or "STATUS_UNKNOWN",
+            sha=text(subs, "COMMIT_SHA") or text(source, "commitSha"),
+            environment=text(subs, "_ENVIRONMENT"),
+            delivery=text(subs, "_DELIVERY"),
+            repo=text(subs, "_REPO"),
+            kind=text(subs, "_KIND"),
+            created=_time(at(resource, "createTime")),
+            started=_time(at(resource, "startTime")),
+            finished=_time(at(resource, "finishTime")),
+            log_url=text(resource, "logUrl"),
+            detail=text(resource, "statusDetail"),
         )
 
     @property

@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from urllib.parse import parse_qs
 
 from ..clients.http import Rejected, Unavailable
+from ..payloads import at, text
 from .builds import GUID, PRODUCTION, STAGING, DeployRequest, InvalidDeploy
 from .deployer import INCIDENT_LABEL, Deployer, Outcome
 from .settings import DeploySettings
@@ -88,21 +89,6 @@ def _payload(body: bytes, content_type: str) -> dict | None:
     except (ValueError, KeyError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def at(document: object, *keys: str) -> object:
-    """The value at ``keys`` in nested objects, or None where any step is not an object.
-    A signed payload is GitHub's, but its shape is still checked, never assumed."""
-    for key in keys:
-        if not isinstance(document, dict):
-            return None
-        document = document.get(key)
-    return document
-
-
-def text(document: object, *keys: str) -> str:
-    value = at(document, *keys)
-    return value if isinstance(value, str) else ""
 
 
 def changed_files(push: dict) -> set[str] | None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import Drop
+from ..payloads import mapping, text
 
 
 class InvalidAlert(Drop):
@@ -62,10 +63,6 @@ def _text(value: Any) -> str:
     )
 
 
-def _object(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _time(value: Any) -> datetime | None:
     """Unix seconds (int or numeric string); 0 (the test notification), null and anything
     no clock can show (1e400, the year 10^12) mean unknown."""
@@ -100,13 +97,13 @@ def parse(body: bytes | str | dict) -> Alert:
         for link in (docs.get("links") if isinstance(docs.get("links"), list) else [])
         if isinstance(link, dict) and link.get("url")
     )
-    metric = _object(incident.get("metric"))
+    metric = mapping(incident, "metric")
     return Alert(
         incident_id=incident_id,
         state=state,
         policy=_text(incident.get("policy_name")) or "Unnamed alert policy",
         condition=_text(incident.get("condition_name"))
-        or _text(_object(incident.get("condition")).get("displayName")),
+        or _text(text(incident, "condition", "displayName")),
         started=_time(incident.get("started_at")),
         ended=_time(incident.get("ended_at")),
         url=_text(incident.get("url")),
