@@ -129,7 +129,9 @@ def to_row(
         raise InvalidEvent(f"timestamp {event['timestamp']!r} is in the future")
     get = event.get
     provider = get("provider")
-    spec = without_credentials(provider, get("spec"))
+    spec = get("spec")
+    if spec and ("@" in spec or "%40" in spec):  # user-info needs an @; most specs have none
+        spec = without_credentials(provider, spec)
     repo, ref = split_spec(provider, spec)
     # tuple.__new__ makes the same LaunchRow without its Python-level __init__: backfill
     # makes millions, and the constructor alone cost a tenth of its throughput.
