@@ -478,26 +478,20 @@ def test_export_costs_function_takes_a_manual_date_range(cost_env, tmp_path, cap
         instance.reset()
 
 
-def test_binderops_costs_prints_the_days_it_replaced(cost_env):
-    import os
+def binderops_costs(*args: str, env: dict, cwd=None):
+    """``binderops costs ARGS`` as a user runs it: a real process."""
     import subprocess
     import sys
 
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "binderops.local.cli",
-            "costs",
-            "--start",
-            "2026-03-07",
-            "--end",
-            "2026-03-08",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **cost_env},
-        timeout=120,
+    command = [sys.executable, "-m", "binderops.local.cli", "costs", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+def test_binderops_costs_prints_the_days_it_replaced(cost_env):
+    import os
+
+    out = binderops_costs(
+        "--start", "2026-03-07", "--end", "2026-03-08", env={**os.environ, **cost_env}
     )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
@@ -509,33 +503,14 @@ def test_binderops_costs_prints_the_days_it_replaced(cost_env):
         ["2026-03-08", "gcp-billing-export", "USD"],
     ]
     assert "replaced 2026-03-07..2026-03-08 (America/Los_Angeles days)" in out.stdout
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "binderops.local.cli",
-            "costs",
-            "--start",
-            "2026-03-09",
-            "--end",
-            "2026-03-01",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **cost_env},
-        timeout=120,
+    bad = binderops_costs(
+        "--start", "2026-03-09", "--end", "2026-03-01", env={**os.environ, **cost_env}
     )
     assert (
         bad.returncode == 2
         and "binderops costs: start 2026-03-09 is after end 2026-03-01" in bad.stderr
     )
-    missing = subprocess.run(
-        [sys.executable, "-m", "binderops.local.cli", "costs"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **cost_env, "BINDEROPS_BILLING_TABLE": "nowhere"},
-        timeout=120,
-    )
+    missing = binderops_costs(env={**os.environ, **cost_env, "BINDEROPS_BILLING_TABLE": "nowhere"})
     assert missing.returncode == 2 and "cannot read the billing export 'nowhere'" in missing.stderr
     assert "set BINDEROPS_BILLING_TABLE" in missing.stderr
 
@@ -544,29 +519,11 @@ def test_binderops_costs_keeps_the_members_invoices_the_stack_published(cost_env
     """With BINDEROPS_MEMBER_COSTS unset, `binderops costs` and the local stack use one
     default (the repository's samples/member-costs.csv): a re-run drops no member."""
     import os
-    import subprocess
-    import sys
 
     from binderops.local.services import SAMPLE_MEMBER_COSTS
 
     env = {k: v for k, v in os.environ.items() if k != "BINDEROPS_MEMBER_COSTS"} | cost_env
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "binderops.local.cli",
-            "costs",
-            "--start",
-            "2026-11-01",
-            "--end",
-            "2026-11-09",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,  # from any folder
-        timeout=120,
-    )
+    out = binderops_costs("--start", "2026-11-01", "--end", "2026-11-09", env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     published = Path(cost_env["BINDEROPS_PUBLIC_DIR"], "cloud-costs.jsonl").read_text().splitlines()
     sources = {json.loads(line)["source"] for line in published}
