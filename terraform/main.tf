@@ -280,6 +280,7 @@ locals {
           BINDEROPS_WAREHOUSE     = "bigquery://${var.project_id}/${var.dataset_id}"
           BINDEROPS_BILLING_TABLE = var.billing_table
           BINDEROPS_COST_TIMEZONE = var.cost_timezone
+          BINDEROPS_COST_CURRENCY = var.cost_currency
           BINDEROPS_PUBLIC_BUCKET = google_storage_bucket.public.name
         },
         var.member_costs_file == "" ? {} : { BINDEROPS_MEMBER_COSTS = "member-costs.csv" },

@@ -63,6 +63,12 @@ variable "billing_table" {
   default     = ""
 }
 
+variable "cost_currency" {
+  type        = string
+  description = "ISO 4217 code of the billing account's currency, in which cloud-costs.jsonl totals each day; empty: the billing export's own."
+  default     = ""
+}
+
 variable "cost_timezone" {
   type        = string
   description = "Time zone of the cost day boundary (America/Los_Angeles matches the billing console)."

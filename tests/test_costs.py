@@ -150,15 +150,13 @@ def test_the_day_boundary_follows_the_configured_time_zone(warehouse):
     ]
     lines = [
         json.loads(line)
-        for line in costs.cloud_costs_jsonl(warehouse, "America/Los_Angeles").splitlines()
+        for line in costs.published_costs(warehouse, "America/Los_Angeles").daily.splitlines()
     ]
     assert lines[0] == {
-        "version": 1,
+        "version": 2,
         "start_time": "2026-03-01T00:00:00-08:00",
         "end_time": "2026-03-02T00:00:00-08:00",
         "cost": 1.0,
-        "currency": "USD",
-        "source": "gcp-billing-export",
     }
 
 
@@ -276,6 +274,7 @@ def test_bad_invoice_lines_are_named_and_nothing_is_written(tmp_path, warehouse,
 
 
 def test_run_publishes_cloud_costs_jsonl_atomically(tmp_path, warehouse):
+    """mybinder.org's shape: exactly one line per day, which readers index by day."""
     load(warehouse, billing_sample.sample_rows(date(2026, 3, 9), days=9))
     settings = replace(read(CostSettings, {}), billing_table=TABLE)
     shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
@@ -283,15 +282,61 @@ def test_run_publishes_cloud_costs_jsonl_atomically(tmp_path, warehouse):
         warehouse, settings, shared, {"start": "2026-03-01", "end": "2026-03-09"}, NOW
     )
     lines = [json.loads(line) for line in Path(location).read_text().splitlines()]
-    assert len(lines) == 18  # 9 days x (USD, EUR)
-    usd = sum(round(line["cost"] * 1_000_000) for line in lines if line["currency"] == "USD")
+    assert len(lines) == 9 and len({line["start_time"] for line in lines}) == 9
+    assert {tuple(line) for line in lines} == {("version", "start_time", "end_time", "cost")}
+    assert {line["version"] for line in lines} == {2}  # net, not v1's gross
+    # The billing account's currency (USD): EUR amounts are in the detail file only.
+    usd = sum(round(line["cost"] * 1_000_000) for line in lines)
     assert usd == result.net_micros["USD"]
-    assert {tuple(line) for line in lines} == {
-        ("version", "start_time", "end_time", "cost", "currency", "source")
-    }
     assert sorted(p.name for p in (tmp_path / "public").iterdir()) == [
-        "cloud-costs.jsonl"
+        "cloud-costs-detail.jsonl",
+        "cloud-costs.jsonl",
     ]  # no temporary left
+
+
+def test_the_detail_file_breaks_each_day_down_by_source_and_currency(tmp_path, warehouse):
+    load(warehouse, billing_sample.sample_rows(date(2026, 3, 9), days=9))
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "member,period,amount,currency\ngesis,2026-03,310.00,EUR\n2i2c,2026-03,31.00,USD\n"
+    )
+    settings = replace(read(CostSettings, {}), billing_table=TABLE, member_costs=path)
+    shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
+    result, location = costs.run(
+        warehouse, settings, shared, {"start": "2026-03-01", "end": "2026-03-09"}, NOW
+    )
+    detail = [
+        json.loads(line)
+        for line in (tmp_path / "public" / "cloud-costs-detail.jsonl").read_text().splitlines()
+    ]
+    keys = ("version", "start_time", "end_time", "source", "currency", "gross", "credits", "net")
+    assert {tuple(line) for line in detail} == {keys}
+    assert {(line["source"], line["currency"]) for line in detail} == {
+        ("gcp-billing-export", "USD"),
+        ("gcp-billing-export", "EUR"),
+        ("invoice:gesis", "EUR"),
+        ("invoice:2i2c", "USD"),
+    }
+    assert all(round(line["gross"] + line["credits"] - line["net"], 6) == 0 for line in detail)
+    daily = {
+        json.loads(x)["start_time"]: json.loads(x)["cost"]
+        for x in Path(location).read_text().splitlines()
+    }
+    for start, cost in daily.items():  # the day's net total in USD: the export's and 2i2c's
+        usd = [d["net"] for d in detail if d["start_time"] == start and d["currency"] == "USD"]
+        assert round(cost - sum(usd), 6) == 0
+    assert round(sum(daily.values()) * 1e6) == result.net_micros["USD"]
+
+
+def test_the_daily_total_follows_the_configured_billing_currency(tmp_path, warehouse):
+    load(warehouse, billing_sample.sample_rows(date(2026, 3, 9), days=9))
+    settings = replace(read(CostSettings, {"BINDEROPS_COST_CURRENCY": "EUR"}), billing_table=TABLE)
+    shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
+    result, location = costs.run(
+        warehouse, settings, shared, {"start": "2026-03-01", "end": "2026-03-09"}, NOW
+    )
+    lines = [json.loads(line) for line in Path(location).read_text().splitlines()]
+    assert round(sum(line["cost"] for line in lines) * 1e6) == result.net_micros["EUR"]
 
 
 def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_in_one_transaction():
@@ -525,7 +570,7 @@ def test_binderops_costs_keeps_the_members_invoices_the_stack_published(cost_env
     env = {k: v for k, v in os.environ.items() if k != "BINDEROPS_MEMBER_COSTS"} | cost_env
     out = binderops_costs("--start", "2026-11-01", "--end", "2026-11-09", env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    published = Path(cost_env["BINDEROPS_PUBLIC_DIR"], "cloud-costs.jsonl").read_text().splitlines()
-    sources = {json.loads(line)["source"] for line in published}
+    detail = Path(cost_env["BINDEROPS_PUBLIC_DIR"], "cloud-costs-detail.jsonl").read_text()
+    sources = {json.loads(line)["source"] for line in detail.splitlines()}
     assert SAMPLE_MEMBER_COSTS.is_file()
     assert {"invoice:gesis", "invoice:ovh", "invoice:2i2c"} <= sources  # the sample's members

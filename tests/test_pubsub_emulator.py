@@ -152,7 +152,10 @@ def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emul
     assert (
         f"export_costs (fired by a scheduler tick) published {published.resolve()}" in result.stdout
     )
-    lines = [json.loads(line) for line in published.read_text().splitlines()]
+    days = [json.loads(line)["start_time"] for line in published.read_text().splitlines()]
+    assert days and len(days) == len(set(days))  # one line per day
+    detail = published.with_name("cloud-costs-detail.jsonl").read_text().splitlines()
+    lines = [json.loads(line) for line in detail]
     assert {line["source"] for line in lines} >= {"gcp-billing-export"}
     assert {line["currency"] for line in lines} == {"USD", "EUR"}
     # A signed sample push deployed staging then production through cloud-builds, and a

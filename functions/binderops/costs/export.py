@@ -167,25 +167,76 @@ def export(
     return ExportResult(window, len(rows), totals)
 
 
-def cloud_costs_jsonl(warehouse, tz: str) -> bytes:
-    """mybinder.org's ``cloud-costs.jsonl``: one line per day (and source and currency),
-    totals across services. ``version``, ``start_time``, ``end_time`` and ``cost`` are
-    mybinder's fields; ``currency`` and ``source`` say what the figure is and where from."""
+# cloud-costs.jsonl's version: 1 was mybinder.org's gross Google Cloud charge; 2 is the
+# federation's net total (credits deducted, members' invoices added) in one currency.
+COSTS_VERSION = 2
+
+
+@dataclass(frozen=True)
+class PublishedCosts:
+    """The two public files: ``cloud-costs.jsonl`` and ``cloud-costs-detail.jsonl``."""
+
+    daily: bytes
+    detail: bytes
+    currency: str
+
+
+def billing_currency(rows: Sequence[dict], configured: str) -> str:
+    """The billing account's currency: ``configured``, else the billing export's (an account
+    has one; should the table mix several, the one with the most charged)."""
+    if configured:
+        return configured
+    charged: dict[str, int] = {}
+    for r in rows:
+        if r["source"] == BILLING_SOURCE:
+            charged[r["currency"]] = charged.get(r["currency"], 0) + abs(int(r["gross_micros"]))
+    return max(sorted(charged), key=charged.__getitem__) if charged else "USD"
+
+
+def published_costs(warehouse, tz: str, currency: str = "") -> PublishedCosts:
+    """mybinder.org's ``cloud-costs.jsonl`` — exactly one line per day, ``{"version",
+    "start_time", "end_time", "cost"}``, ``cost`` the federation's net total that day in the
+    billing account's currency — and ``cloud-costs-detail.jsonl``, one line per day, source
+    and currency with gross, credits and net (amounts in other currencies are there only)."""
     rows = warehouse.query(schemas.sql("cloud_costs_by_day"))
+    currency = billing_currency(rows, currency)
     zone = ZoneInfo(tz)
-    lines = []
+    totals: dict[date, int] = {}
+    detail = []
     for r in rows:
         start = datetime.combine(r["day"], time(), zone)
         end = datetime.combine(r["day"] + timedelta(days=1), time(), zone)
+        totals.setdefault(r["day"], 0)
+        if r["currency"] == currency:
+            totals[r["day"]] += int(r["net_micros"])
         line = {
-            "version": 1,
+            "version": COSTS_VERSION,
             "start_time": start.isoformat(),
             "end_time": end.isoformat(),
-            "cost": float(Decimal(int(r["net_micros"])) / MICROS),
-            "currency": r["currency"],
             "source": r["source"],
+            "currency": r["currency"],
+            "gross": _units(r["gross_micros"]),
+            "credits": _units(r["credits_micros"]),
+            "net": _units(r["net_micros"]),
         }
-        lines.append(json.dumps(line))
+        detail.append(json.dumps(line))
+    daily = []
+    for day, net_micros in totals.items():
+        line = {
+            "version": COSTS_VERSION,
+            "start_time": datetime.combine(day, time(), zone).isoformat(),
+            "end_time": datetime.combine(day + timedelta(days=1), time(), zone).isoformat(),
+            "cost": _units(net_micros),
+        }
+        daily.append(json.dumps(line))
+    return PublishedCosts(_lines(daily), _lines(detail), currency)
+
+
+def _units(micros) -> float:
+    return float(Decimal(int(micros)) / MICROS)
+
+
+def _lines(lines: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
@@ -197,7 +248,8 @@ def run(
     now: datetime | None = None,
 ) -> tuple[ExportResult, str]:
     """What ``export_costs`` and ``binderops costs`` do: read the invoices file (all of it is
-    checked before anything is written), export the window, publish ``cloud-costs.jsonl``.
+    checked before anything is written), export the window, publish ``cloud-costs.jsonl``
+    and ``cloud-costs-detail.jsonl``.
     Returns the result and where the file went."""
     from ..public import write_public
 
@@ -208,10 +260,8 @@ def run(
     result = export(
         warehouse, settings.billing_table, settings.cost_timezone, window, invoices, now
     )
-    location = write_public(
-        "cloud-costs.jsonl",
-        cloud_costs_jsonl(warehouse, settings.cost_timezone),
-        "application/x-ndjson",
-        shared,
-    )
+    published = published_costs(warehouse, settings.cost_timezone, settings.currency)
+    # The breakdown first: a reader of the total may follow it to the detail.
+    write_public("cloud-costs-detail.jsonl", published.detail, "application/x-ndjson", shared)
+    location = write_public("cloud-costs.jsonl", published.daily, "application/x-ndjson", shared)
     return result, location

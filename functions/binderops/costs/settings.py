@@ -18,8 +18,15 @@ class CostSettings:
     cost_timezone: str = setting("BINDEROPS_COST_TIMEZONE", "UTC")
     cost_window_days: int = setting("BINDEROPS_COST_WINDOW_DAYS", 7)
     member_costs: Path | None = setting("BINDEROPS_MEMBER_COSTS", None, parse=path)
+    # The billing account's currency, in which cloud-costs.jsonl totals each day; empty:
+    # the billing export's own.
+    currency: str = setting("BINDEROPS_COST_CURRENCY")
 
     def check(self) -> None:
+        if self.currency and not (len(self.currency) == 3 and self.currency.isupper()):
+            raise ConfigError(
+                f"BINDEROPS_COST_CURRENCY must be an ISO 4217 code such as USD, got {self.currency!r}"
+            )
         if self.cost_window_days < 1:
             raise ConfigError("BINDEROPS_COST_WINDOW_DAYS must be at least 1")
         try:
