@@ -44,3 +44,79 @@ def test_docs_links_in_the_readme_lead_somewhere():
     readme = (ROOT / "README.md").read_text()
     for target in re.findall(r"\]\(([^)#]+)\)", readme):
         assert (ROOT / target).exists(), target
+
+
+def test_every_query_in_docs_queries_runs_through_binderops_query(tmp_path):
+    """docs/queries.md: each SQL block, unchanged, returns rows through the real command over
+    a local warehouse holding this week's launches and costs."""
+    import json
+    import os
+    import random
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    from binderops.costs import export
+    from binderops.launches.backfill import backfill
+    from binderops.local import billing_sample
+    from binderops.local.samples import launch_event
+    from binderops.warehouse import open_warehouse
+
+    url = f"duckdb://{tmp_path / 'w.duckdb'}"
+    warehouse = open_warehouse(url)
+    warehouse.setup()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    rng = random.Random(3)
+    archive = tmp_path / "events.jsonl"
+    with open(archive, "w") as f:
+        for n in range(600):
+            event = launch_event(rng, now - timedelta(minutes=13 * n), version=6)
+            f.write(json.dumps(event) + "\n")
+    backfill([archive], warehouse, "mybinder.org")
+    with warehouse.session() as con:
+        billing_sample.load_rows(con, "billing", billing_sample.sample_rows(now.date(), days=7))
+    window = export.Window(now.date() - timedelta(days=6), now.date())
+    export.export(warehouse, "billing", "UTC", window, [])
+    warehouse.close()
+
+    page = (ROOT / "docs" / "queries.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", page, re.S)
+    assert len(queries) == 5
+    for sql in queries:
+        result = subprocess.run(
+            [sys.executable, "-m", "binderops.local.cli", "query", "--format", "json", sql],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BINDEROPS_WAREHOUSE": url},
+            timeout=120,
+        )
+        assert result.returncode == 0, (sql, result.stderr)
+        assert json.loads(result.stdout), f"no rows from:\n{sql}"
+
+
+def test_the_duckdb_snippet_in_docs_queries_reads_the_published_detail_file(tmp_path, monkeypatch):
+    from datetime import date
+
+    import duckdb
+
+    from binderops.costs import export
+    from binderops.local import billing_sample
+    from binderops.warehouse import open_warehouse
+
+    warehouse = open_warehouse(f"duckdb://{tmp_path / 'w.duckdb'}")
+    warehouse.setup()
+    with warehouse.session() as con:
+        billing_sample.load_rows(
+            con, "billing", billing_sample.sample_rows(date(2026, 3, 9), days=3)
+        )
+    export.export(
+        warehouse, "billing", "UTC", export.Window(date(2026, 3, 7), date(2026, 3, 9)), []
+    )
+    detail = export.published_costs(warehouse, "UTC").detail
+    (tmp_path / "cloud-costs-detail.jsonl").write_bytes(detail)
+    warehouse.close()
+    page = (ROOT / "docs" / "queries.md").read_text()
+    [statement] = re.findall(r'duckdb\.sql\("(.*?)"\)', page)
+    monkeypatch.chdir(tmp_path)
+    rows = duckdb.sql(statement).fetchall()
+    assert len(rows) == 6  # 3 days x (USD, EUR) from the billing export
