@@ -127,3 +127,14 @@ def test_no_address_survives_in_a_kept_payload(address, before, after):
         except ValueError:
             pass
     assert str(address) not in kept
+
+
+def test_an_address_cut_where_a_long_payload_is_first_sliced_does_not_survive_masking():
+    """Masking shrinks text (an IPv6 address becomes nine characters), so what lay near the
+    first slice of a long payload can end up inside what is kept: no half address there."""
+    address = "2001:db8:1111:2222:3333:4444:5555:6666"
+    filler = (address + " ") * ((2 * ERROR_PAYLOAD_BYTES) // (len(address) + 1))
+    text = filler + "x" * (2 * ERROR_PAYLOAD_BYTES - len(filler) - 10) + " 198.51.100.234 tail"
+    kept = error_payload(base64.b64encode(text.encode()).decode())
+    assert len(kept.encode()) <= ERROR_PAYLOAD_BYTES
+    assert "198.51" not in kept, kept[-60:]

@@ -251,7 +251,9 @@ def error_payload(data: str) -> str:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raw = data.encode("utf-8", "replace")
-    text = _cut(raw[: ERROR_PAYLOAD_BYTES * 2].decode("utf-8", "replace"), ERROR_PAYLOAD_BYTES * 2)
+    # A little more than redact keeps: its own cut then falls inside the text, where it drops
+    # what may be half an address (a cut at the very end could not tell).
+    text = raw[: ERROR_PAYLOAD_BYTES * 2 + 64].decode("utf-8", "replace")
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError:
