@@ -14,7 +14,7 @@ from ..config import Settings
 from ..errors import ConfigError, Drop, Retry
 from . import Mistake
 from .tables import format_rows
-from .warehouses import existing_warehouse, new_or_existing_warehouse
+from .warehouses import existing_warehouse
 
 log = logging.getLogger("binderops")
 
@@ -43,7 +43,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
         print(f"binderops backfill: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     total = sum(p.stat().st_size for p in args.paths if p.suffix != ".gz") or None
-    warehouse = new_or_existing_warehouse(settings)
+    warehouse = existing_warehouse(settings, create=True)
     try:
         with tqdm(
             total=total, unit="B", unit_scale=True, desc="backfill", disable=args.quiet or None
@@ -61,7 +61,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
-    warehouse = new_or_existing_warehouse(settings)
+    warehouse = existing_warehouse(settings, create=True)
     warehouse.setup()
     warehouse.close()
     print(f"tables and views from schemas/catalog.json are in place in {warehouse.url}")

@@ -30,7 +30,7 @@ from ..pubsub import post_cloudevent
 from ..warehouse import schemas
 from . import Mistake, samples, send, services
 from .tables import format_rows
-from .warehouses import new_or_existing_warehouse
+from .warehouses import existing_warehouse
 
 WAIT_SECONDS = 180
 
@@ -288,7 +288,7 @@ def _run_stack(
     settings: Settings, state: Path, launches: int, once: bool, use_emulator: bool
 ) -> int:
     logs = state / "logs"
-    warehouse = new_or_existing_warehouse(settings)
+    warehouse = existing_warehouse(settings, create=True)
     warehouse.setup()
     warehouse.close()
     launches_settings = config.read(LaunchSettings)

@@ -9,25 +9,16 @@ from ..warehouse import Warehouse, open_warehouse
 from . import Mistake
 
 
-def existing_warehouse(settings: Settings) -> Warehouse:
-    """The configured warehouse, which must already exist: only `run`, `backfill` and
-    `setup` make one (a query from the wrong folder must not make an empty one)."""
+def existing_warehouse(settings: Settings, create: bool = False) -> Warehouse:
+    """The configured warehouse. It must already exist unless ``create``: only `run`,
+    `backfill` and `setup` make one (a query from the wrong folder must not make an empty one)."""
     if settings.warehouse.startswith("duckdb://"):
         path = Path(settings.warehouse.removeprefix("duckdb://")).expanduser()
         if path.is_dir():
             raise Mistake(f"{path} is a folder; BINDEROPS_WAREHOUSE takes duckdb://FILE")
-        if not path.exists():
+        if not create and not path.exists():
             raise Mistake(
                 f"no warehouse at {path}: `binderops run`, `setup` or `backfill` makes one "
                 "(or set BINDEROPS_WAREHOUSE, or run this where .binderops is)"
             )
-    return open_warehouse(settings.warehouse, settings.bigquery_api_url)
-
-
-def new_or_existing_warehouse(settings: Settings) -> Warehouse:
-    """The configured warehouse, made if missing (for the commands that fill it)."""
-    if settings.warehouse.startswith("duckdb://"):
-        path = Path(settings.warehouse.removeprefix("duckdb://")).expanduser()
-        if path.is_dir():
-            raise Mistake(f"{path} is a folder; BINDEROPS_WAREHOUSE takes duckdb://FILE")
     return open_warehouse(settings.warehouse, settings.bigquery_api_url)
