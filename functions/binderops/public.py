@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from .clients.http import google_endpoint
 from .config import Settings
 from .files import write_atomically
+
+
+@cache
+def _storage(api_url: str):
+    """One Cloud Storage client per instance and endpoint: a run publishes several files."""
+    from google.cloud import storage
+
+    credentials, options = google_endpoint(api_url)
+    return storage.Client(
+        project="-" if credentials else None, credentials=credentials, client_options=options
+    )
 
 
 def write_public(name: str, content: bytes, content_type: str, settings: Settings) -> str:
@@ -12,13 +25,7 @@ def write_public(name: str, content: bytes, content_type: str, settings: Setting
     return where it went. Readers never see a half file."""
     bucket = settings.public_bucket
     if bucket:
-        from google.cloud import storage
-
-        credentials, options = google_endpoint(settings.storage_api_url)
-        client = storage.Client(
-            project="-" if credentials else None, credentials=credentials, client_options=options
-        )
-        blob = client.bucket(bucket).blob(name)
+        blob = _storage(settings.storage_api_url).bucket(bucket).blob(name)
         blob.cache_control = "public, max-age=300"
         blob.upload_from_string(content, content_type=content_type, timeout=60)
         return f"gs://{bucket}/{name}"
