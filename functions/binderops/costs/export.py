@@ -204,15 +204,11 @@ def published_costs(warehouse, tz: str, currency: str = "") -> PublishedCosts:
     totals: dict[date, int] = {}
     detail = []
     for r in rows:
-        start = datetime.combine(r["day"], time(), zone)
-        end = datetime.combine(r["day"] + timedelta(days=1), time(), zone)
         totals.setdefault(r["day"], 0)
         if r["currency"] == currency:
             totals[r["day"]] += int(r["net_micros"])
         line = {
-            "version": COSTS_VERSION,
-            "start_time": start.isoformat(),
-            "end_time": end.isoformat(),
+            **_day(r["day"], zone),
             "source": r["source"],
             "currency": r["currency"],
             "gross": _units(r["gross_micros"]),
@@ -222,14 +218,15 @@ def published_costs(warehouse, tz: str, currency: str = "") -> PublishedCosts:
         detail.append(json.dumps(line))
     daily = []
     for day, net_micros in totals.items():
-        line = {
-            "version": COSTS_VERSION,
-            "start_time": datetime.combine(day, time(), zone).isoformat(),
-            "end_time": datetime.combine(day + timedelta(days=1), time(), zone).isoformat(),
-            "cost": _units(net_micros),
-        }
-        daily.append(json.dumps(line))
+        daily.append(json.dumps({**_day(day, zone), "cost": _units(net_micros)}))
     return PublishedCosts(_lines(daily), _lines(detail), currency)
+
+
+def _day(day: date, zone: ZoneInfo) -> dict:
+    """The fields that begin every published line: the version and the day's bounds."""
+    start = datetime.combine(day, time(), zone)
+    end = datetime.combine(day + timedelta(days=1), time(), zone)
+    return {"version": COSTS_VERSION, "start_time": start.isoformat(), "end_time": end.isoformat()}
 
 
 def _units(micros) -> float:
