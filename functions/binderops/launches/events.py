@@ -11,7 +11,6 @@ import base64
 import binascii
 import ipaddress
 import json
-import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -24,8 +23,6 @@ from fastjsonschema import JsonSchemaValueException
 from ..errors import Drop
 from ..warehouse import schemas
 from .specs import split_spec, without_credentials
-
-log = logging.getLogger(__name__)
 
 LAUNCH_SCHEMA = "binderhub.jupyter.org/launch"
 ERROR_PAYLOAD_BYTES = 64 * 1024
