@@ -52,6 +52,43 @@ def export_costs(cloud_event: CloudEvent) -> None:
     )
 
 
+@functions_framework.cloud_event
+def publish_archive(cloud_event: CloudEvent) -> None:
+    """Publish the days of launches that changed to the public archive; fired daily by Cloud
+    Scheduler. The message may be ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` to
+    re-publish a range."""
+    from binderops.launches import archive
+
+    request = pubsub.json_data(cloud_event.get_data())
+    try:
+        result = archive.publish(instance.warehouse(), instance.settings(), request, _today())
+    except Drop as e:
+        logs.log.error("publish_archive: %s", e)
+        return
+    logs.log.info("publish_archive: %s", result.summary())
+
+
+@functions_framework.http
+def usage_badge(request: flask.Request):
+    """An SVG badge of one repository's launches: ``?repo=owner/name&period=30d``."""
+    from binderops.launches import badges
+
+    if request.method not in ("GET", "HEAD"):
+        return {"error": "badges answer GET"}, 405
+    try:
+        badge = badges.answer(request.args, instance.warehouse(), _today())
+    except Retry as e:
+        logs.log.error("usage_badge: %s", e)
+        return {"error": "the warehouse is unavailable; retry"}, 503
+    return badge.svg, badge.status, badge.headers
+
+
+def _today():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date()
+
+
 @functions_framework.http
 def github_webhook(request: flask.Request):
     """Start staged deploys from GitHub ``push``, ``pull_request`` and ``issue_comment`` webhooks."""

@@ -72,3 +72,13 @@ output "trial_builds_service_account" {
   description = "Service account for the trial trigger (pull requests from forks): holds no production credentials."
   value       = google_service_account.trial_builds.email
 }
+
+output "usage_badge_url" {
+  description = "The usage badge: add ?repo=owner/name (and &period=7d|30d|1y|all) for a repository's badge."
+  value       = google_cloudfunctions2_function.functions["usage_badge"].service_config[0].uri
+}
+
+output "archive_url" {
+  description = "The public launch archive's index page."
+  value       = "https://storage.googleapis.com/${google_storage_bucket.public.name}/index.html"
+}

@@ -81,6 +81,12 @@ variable "cost_schedule" {
   default     = "30 6 * * *"
 }
 
+variable "archive_schedule" {
+  type        = string
+  description = "Cron schedule (UTC) of the daily launch archive publish: after midnight UTC, once late launches of the day before have arrived."
+  default     = "30 1 * * *"
+}
+
 variable "member_costs_file" {
   type        = string
   description = "Path of the federation members' invoices CSV shipped with the function; empty for none."

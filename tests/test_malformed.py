@@ -155,6 +155,26 @@ def test_export_costs_acknowledges_every_malformed_request(app, data):
     assert posted(app("export_costs"), data, "cost-export-ticks") == 200
 
 
+@EXAMPLES
+@given(data=broken({"start": "2026-03-01", "end": "2026-03-02"}))
+@example(data=as_json({"start": "2026-03-01", "end": "9999-12-31"}))
+@example(data=as_json({"start": BIG}))
+def test_publish_archive_acknowledges_every_malformed_request(app, data):
+    assert posted(app("publish_archive"), data, "archive-ticks") == 200
+
+
+@EXAMPLES
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["repo", "provider", "period", "other", ""]), st.text(max_size=40)
+    )
+)
+def test_usage_badge_answers_any_query_below_500(app, query):
+    response = app("usage_badge", "http").get("/", query_string=query)
+    assert response.status_code in (200, 400), response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "image/svg+xml; charset=utf-8"
+
+
 BUILD = json.loads((FIXTURES / "cloud-build-notification.json").read_text())
 BUILD["substitutions"] |= {"_REPO": REPO, "_KIND": "push"}
 
@@ -231,6 +251,7 @@ def test_a_message_that_is_not_even_json_is_acknowledged_everywhere(app):
     for target, topic in [
         ("ingest_launch", "launch-events"),
         ("export_costs", "cost-export-ticks"),
+        ("publish_archive", "archive-ticks"),
         ("deploy_status", "cloud-builds"),
         ("notify_incident", "monitoring-alerts"),
     ]:

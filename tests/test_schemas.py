@@ -128,10 +128,14 @@ def row_types():
     }
 
 
+# Tables whose rows are computed by the warehouse (Warehouse.refresh), never built in Python.
+COMPUTED_IN_SQL = {"repo_launches_daily"}
+
+
 def test_every_table_has_a_typed_row_with_its_schemas_columns_in_order():
     tables, _ = schemas.catalog()
     types = row_types()
-    assert set(types) == set(tables)
+    assert set(types) == set(tables) - COMPUTED_IN_SQL
     for name, row in types.items():
         assert row._fields == tables[name].column_names, name
 

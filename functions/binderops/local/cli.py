@@ -106,6 +106,21 @@ def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from ..launches import archive
+
+    request = {"start": args.start or "", "end": args.end or ""}
+    warehouse = existing_warehouse(settings)
+    try:
+        result = archive.publish(warehouse, settings, request, datetime.now(UTC).date())
+    finally:
+        warehouse.close()
+    print(f"published {result.summary()}")
+    return 0
+
+
 def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
@@ -221,6 +236,21 @@ def parser() -> argparse.ArgumentParser:
     costs.add_argument("--start", metavar="YYYY-MM-DD", help="first day to recompute")
     costs.add_argument("--end", metavar="YYYY-MM-DD", help="last day to recompute (default today)")
     costs.set_defaults(func=cmd_costs)
+
+    publish = sub.add_parser(
+        "publish",
+        help="publish the launch archive: day files, monthly Parquet, index, badge counts",
+        description="Write events-YYYY-MM-DD.jsonl for every complete UTC day whose launches "
+        "changed since it was last published, then launches-YYYY-MM.parquet for their months, "
+        "index.jsonl and index.html, to BINDEROPS_PUBLIC_BUCKET or BINDEROPS_PUBLIC_DIR "
+        "(default STATE_DIR/public), and refresh the badges' counts for those days. With "
+        "--start/--end every day in the range is rewritten.",
+    )
+    publish.add_argument("--start", metavar="YYYY-MM-DD", help="first day to re-publish")
+    publish.add_argument(
+        "--end", metavar="YYYY-MM-DD", help="last day to re-publish (default yesterday, UTC)"
+    )
+    publish.set_defaults(func=cmd_publish)
 
     send = sub.add_parser(
         "send",

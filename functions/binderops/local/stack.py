@@ -93,7 +93,6 @@ def _export_costs(
                 load_rows(con, costs.billing_table, sample_rows(datetime.now(UTC).date()))
         warehouse.close()
     published = Path(settings.public_dir) / "cloud-costs.jsonl"
-    before = published.stat().st_mtime_ns if published.exists() else 0
     cost_env = {
         **env,
         "BINDEROPS_BILLING_TABLE": costs.billing_table,
@@ -103,30 +102,69 @@ def _export_costs(
     members = services.member_costs(costs.member_costs)
     if members:
         cost_env["BINDEROPS_MEMBER_COSTS"] = str(members.resolve())
-    function = services.start_function("export_costs", cost_env, logs, registry=running)
-    try:
-        if emulator:
-            wiring = services.PubSubWiring(settings.project, "cost-export-ticks", function.url)
-            wiring.create(emulator.url)
-            wiring.publish([(b"{}", {})])
-        else:
-            post_cloudevent(function.url, b"{}", {}, settings.project, "cost-export-ticks")
-        try:
-            _wait_for(
-                "export_costs publishing",
-                lambda: published.exists() and published.stat().st_mtime_ns != before,
-                60,
-                function.log_path,
-            )
-        except RuntimeError as e:
-            print(e)
-            return
-    finally:
-        function.stop()
+    if not _tick(
+        settings, "export_costs", "cost-export-ticks", cost_env, published, logs, emulator, running
+    ):
+        return
     rows = warehouse.query(schemas.sql("local/recent_costs"))
     warehouse.close()
     print(f"\nexport_costs (fired by a scheduler tick) published {published}; the last days:\n")
     print(format_rows(rows, "table"))
+
+
+def _tick(
+    settings: Settings,
+    target: str,
+    topic: str,
+    env: dict,
+    published: Path,
+    logs: Path,
+    emulator,
+    running: list,
+) -> bool:
+    """Fire ``target`` as Cloud Scheduler would (a tick on ``topic`` pushed into it) and wait
+    until it rewrites ``published``; stop it afterwards. False (and why) if it did not."""
+    before = published.stat().st_mtime_ns if published.exists() else 0
+    function = services.start_function(target, env, logs, registry=running)
+    try:
+        if emulator:
+            wiring = services.PubSubWiring(settings.project, topic, function.url)
+            wiring.create(emulator.url)
+            wiring.publish([(b"{}", {})])
+        else:
+            post_cloudevent(function.url, b"{}", {}, settings.project, topic)
+        _wait_for(
+            f"{target} publishing",
+            lambda: published.exists() and published.stat().st_mtime_ns != before,
+            60,
+            function.log_path,
+        )
+        return True
+    except RuntimeError as e:
+        print(e)
+        return False
+    finally:
+        function.stop()
+
+
+def _publish_archive(settings: Settings, env: dict, logs: Path, emulator, running: list) -> dict:
+    """The daily archive publish, fired by a tick like the cost export; then ``usage_badge``
+    over the same warehouse. Returns the badge's URL for stack.json."""
+    public = Path(settings.public_dir).resolve()
+    archive_env = {**env, "BINDEROPS_PUBLIC_DIR": str(public)}
+    index = public / "index.html"
+    if _tick(
+        settings, "publish_archive", "archive-ticks", archive_env, index, logs, emulator, running
+    ):
+        days = sorted(p.name for p in public.glob("events-*.jsonl"))
+        print(
+            f"\npublish_archive (fired by a scheduler tick) published {len(days)} day file(s) "
+            f"({', '.join(days[-3:])}), monthly Parquet and {index}"
+        )
+    badge = services.start_function("usage_badge", env, logs, registry=running)
+    url = f"{badge.url}/?repo={samples.GITHUB_REPOS[0]}&period=all"
+    print(f"usage_badge on {badge.url}; a sample repository's badge: {url}")
+    return {"usage_badge": url}
 
 
 def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, running: list) -> dict:
@@ -343,11 +381,16 @@ def _run_stack(
             time.sleep(0.5)
         print(_summary(warehouse))
         _export_costs(settings, warehouse, env, logs, emulator, running)
+        badge_info = _publish_archive(settings, env, logs, emulator, running)
         stack_info = _start_deploys(settings, env, logs, emulator, running)
         incident_info = _start_incidents(settings, env, logs, emulator, running)
         send.write_stack(
             state,
-            {**stack_info, **{k: v for k, v in incident_info.items() if not k.startswith("_")}},
+            {
+                **stack_info,
+                **badge_info,
+                **{k: v for k, v in incident_info.items() if not k.startswith("_")},
+            },
         )
         try:
             _sample_deploy(stack_info, warehouse)
@@ -359,6 +402,7 @@ def _run_stack(
             f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"'
         )
         if not once:
+            print(f"     curl '{badge_info['usage_badge']}'   (the badge a README shows)")
             print(
                 f'     {_command()} send github-push      (then: {_command()} query "SELECT * FROM '
                 'deployments")'

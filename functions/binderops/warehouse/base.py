@@ -20,6 +20,8 @@ class WarehouseUnavailable(Retry):
 
 class Warehouse(Protocol):
     url: str
+    # How SQL templates name the datasets: ``${raw}`` and ``${public}`` in ``schemas/sql``.
+    names: dict[str, str]
 
     def setup(self) -> None:
         """Create the tables and views of ``schemas/catalog.json`` that are missing."""
@@ -37,6 +39,18 @@ class Warehouse(Protocol):
         self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
     ) -> None:
         """Atomically replace the rows whose ``column`` lies in [first, last] by ``rows``."""
+
+    def refresh(
+        self,
+        table: str,
+        column: str,
+        first: Any,
+        last: Any,
+        select: str,
+        params: Mapping[str, Any],
+    ) -> None:
+        """Atomically replace the rows whose ``column`` lies in [first, last] by the rows of
+        the query ``select``, computed in the warehouse (nothing passes through Python)."""
 
     def session(self) -> AbstractContextManager:
         """Keep what connection the backend has open for a run of operations."""

@@ -50,6 +50,7 @@ class BigQueryWarehouse:
         self.api_url = api_url
         self.url = f"bigquery://{project}/{dataset}"
         self.datasets = {"public": dataset, "raw": f"{dataset}_raw"}
+        self.names = {kind: f"`{project}`.`{name}`" for kind, name in self.datasets.items()}
         self._client = None
 
     @property
@@ -75,9 +76,6 @@ class BigQueryWarehouse:
     def _table_id(self, spec: schemas.Table) -> str:
         return f"{self.project}.{self.datasets[spec.dataset]}.{spec.name}"
 
-    def _quoted(self) -> dict[str, str]:
-        return {kind: f"`{self.project}`.`{name}`" for kind, name in self.datasets.items()}
-
     def setup(self) -> None:
         """Create datasets, tables (partitioned, clustered) and views that are missing.
 
@@ -100,7 +98,7 @@ class BigQueryWarehouse:
             self.client.create_table(table, exists_ok=True)
         for view in views.values():
             table = bigquery.Table(f"{self.project}.{self.datasets[view.dataset]}.{view.name}")
-            table.view_query = view.render(self._quoted())
+            table.view_query = view.render(self.names)
             table.description = view.description
             self.client.create_table(table, exists_ok=True)
 
@@ -189,6 +187,46 @@ class BigQueryWarehouse:
         statements.append("COMMIT TRANSACTION;")
         config = bigquery.QueryJobConfig(query_parameters=parameters)
         self.client.query("\n".join(statements), job_config=config).result()
+
+    def refresh(
+        self,
+        table: str,
+        column: str,
+        first: Any,
+        last: Any,
+        select: str,
+        params: Mapping[str, Any],
+    ) -> None:
+        """One multi-statement transaction: the rows are computed by BigQuery from ``select``."""
+        from google.cloud import bigquery
+
+        spec = schemas.table(table)
+        target = f"`{self._table_id(spec)}`"
+        columns = ", ".join(spec.column_names)
+        script = "\n".join(
+            [
+                "BEGIN TRANSACTION;",
+                f"DELETE FROM {target} WHERE {column} BETWEEN @first AND @last;",
+                f"INSERT INTO {target} ({columns})\nSELECT {columns} FROM (\n{select.strip()}\n);",
+                "COMMIT TRANSACTION;",
+            ]
+        )
+        config = bigquery.QueryJobConfig(
+            query_parameters=_parameters({**params, "first": first, "last": last})
+        )
+        self.client.query(script, job_config=config).result()
+
+    def export(self, select: str, params: Mapping[str, Any], uri: str, format: str) -> None:
+        """``EXPORT DATA`` the rows of ``select`` to Cloud Storage at ``uri`` (one ``*``, which
+        BigQuery numbers its files by): the rows never pass through this process."""
+        from google.cloud import bigquery
+
+        options = f"uri='{uri}', format='{format}', overwrite=true"
+        if format == "PARQUET":
+            options += ", compression='ZSTD'"
+        statement = f"EXPORT DATA OPTIONS ({options}) AS\n{select.strip()}"
+        config = bigquery.QueryJobConfig(query_parameters=_parameters(params))
+        self.client.query(statement, job_config=config).result()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         from google.cloud import bigquery

@@ -54,6 +54,8 @@ IDLE_SECONDS = 0.25
 # Under steady load, hold the file at most this long, then leave it free for a moment.
 MAX_HOLD_SECONDS = 1.0
 YIELD_SECONDS = 0.15
+# COPY statements run at once by copy_many: one more than two cores keeps both busy.
+COPY_THREADS = 3
 
 
 class DuckDBWarehouse:
@@ -61,6 +63,7 @@ class DuckDBWarehouse:
         self.path = Path(path).expanduser()
         self.lock_wait = lock_wait
         self.url = f"duckdb://{self.path.resolve()}"
+        self.names = DATASETS
         self._lock = threading.RLock()
         self._connection = None
         self._depth = 0
@@ -233,6 +236,64 @@ class DuckDBWarehouse:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+
+    def refresh(
+        self,
+        table: str,
+        column: str,
+        first: Any,
+        last: Any,
+        select: str,
+        params: Mapping[str, Any],
+    ) -> None:
+        spec = schemas.table(table)
+        target = f'{DATASETS[spec.dataset]}."{table}"'
+        columns = ", ".join(f'"{name}"' for name in spec.column_names)
+        with self.session() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    f'DELETE FROM {target} WHERE "{column}" BETWEEN $first AND $last',
+                    {"first": first, "last": last},
+                )
+                con.execute(
+                    f"INSERT INTO {target} ({columns}) SELECT {columns} FROM "
+                    f"({sql.to_duckdb(select)})",
+                    dict(params),
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def copy_many(
+        self, select: str, jobs: Sequence[tuple[Mapping[str, Any], Path]], kind: str
+    ) -> None:
+        """Write the rows of the BigQuery SQL ``select`` once per (params, path) job with
+        DuckDB's COPY: ``kind`` "lines" writes its one column as lines of text (unquoted: it
+        is JSON already), "parquet" a zstd-compressed Parquet file.
+
+        A day's COPY is too small to keep every core busy, so jobs run on a few cursors at
+        once (DuckDB runs queries of one connection in parallel).
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        options = {
+            "lines": "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'",
+            "parquet": "FORMAT parquet, COMPRESSION zstd",
+        }[kind]
+        translated = sql.to_duckdb(select)
+
+        with self.session() as con:
+
+            def run(job: tuple[Mapping[str, Any], Path]) -> None:
+                params, path = job
+                quoted = str(path).replace("'", "''")
+                with con.cursor() as cursor:
+                    cursor.execute(f"COPY ({translated}) TO '{quoted}' ({options})", dict(params))
+
+            with ThreadPoolExecutor(COPY_THREADS) as pool:
+                list(pool.map(run, jobs))
 
 
 def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):

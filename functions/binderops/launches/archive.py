@@ -1,0 +1,309 @@
+"""The public launch archive: ``events-YYYY-MM-DD.jsonl`` per UTC day, ``index.jsonl``,
+``index.html`` and ``launches-YYYY-MM.parquet`` per month, beside ``cloud-costs.jsonl``.
+
+A run compares each day's launch count in the warehouse with the published index and
+rewrites only the days that changed (late deliveries, backfills), their months' Parquet
+files, the badges' daily aggregate for those days, and the index. Launches are only ever
+added, so a changed day is a day whose count changed. The warehouse does the heavy work:
+BigQuery builds each day's lines and exports the monthly Parquet straight to the bucket;
+DuckDB writes both with ``COPY``. Files are a pure function of the stored launches, so a
+re-run writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import groupby
+
+from ..config import Settings
+from ..errors import ConfigError, Drop
+from ..public import publish_staged, read_public, scratch_file, write_public
+from ..warehouse import schemas
+
+INDEX = "index.jsonl"
+INDEX_HTML = "index.html"
+LINES_TYPE = "application/x-ndjson"
+PARQUET_TYPE = "application/vnd.apache.parquet"
+# Days a BigQuery run asks for at once: each comes back as one string of its whole file.
+DAYS_PER_QUERY = 7
+# Before the first launch BinderHub ever recorded: "from the beginning".
+EPOCH = date(2015, 1, 1)
+STAGING = ".staging/"
+
+
+class PublishRequestError(Drop):
+    """A publish request (``--start``/``--end``, or the message's) that cannot be run."""
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """One line of ``index.jsonl``: a published day file, its launches and its size."""
+
+    name: str
+    date: date
+    count: int
+    size: int
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "name": self.name,
+                "date": self.date.isoformat(),
+                "count": self.count,
+                "size": self.size,
+            }
+        )
+
+
+@dataclass
+class PublishResult:
+    first: date
+    last: date
+    written: list[date] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    index: str = ""
+
+    def summary(self) -> str:
+        days = ", ".join(d.isoformat() for d in self.written[:3])
+        if len(self.written) > 3:
+            days += f" and {len(self.written) - 3} more"
+        return (
+            f"{self.first}..{self.last}: {len(self.written)} day file(s) rewritten"
+            f"{' (' + days + ')' if days else ''}, {self.unchanged} unchanged; "
+            f"months {', '.join(self.months) or 'none'}; index at {self.index}"
+        )
+
+
+def day_name(day: date) -> str:
+    return f"events-{day.isoformat()}.jsonl"
+
+
+def month_name(month: str) -> str:
+    return f"launches-{month}.parquet"
+
+
+def requested_days(request: Mapping[str, str], today: date) -> tuple[date, date, bool]:
+    """The days to consider and whether to rewrite them all: ``start``/``end`` (dates) force
+    a re-publish of that range; without them every complete day, rewriting changed ones."""
+
+    def parse(key: str) -> date | None:
+        value = request.get(key)
+        if value in (None, ""):
+            return None
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise PublishRequestError(f"{key} must be a date YYYY-MM-DD, got {value!r}") from None
+
+    start, end = parse("start"), parse("end")
+    yesterday = today - timedelta(days=1)
+    end = end or yesterday
+    if end > yesterday:
+        raise PublishRequestError(
+            f"end {end} is not a complete day yet: the archive publishes up to {yesterday}"
+        )
+    if start and start > end:
+        raise PublishRequestError(f"start {start} is after end {end}")
+    return start or EPOCH, end, start is not None
+
+
+def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
+    """Consecutive days as (first, last) ranges."""
+    ordered = sorted(days)
+    for _, group in groupby(enumerate(ordered), key=lambda pair: pair[1].toordinal() - pair[0]):
+        run = [day for _, day in group]
+        yield run[0], run[-1]
+
+
+def _chunks(days: Iterable[date], size: int) -> Iterator[tuple[date, date]]:
+    for first, last in _runs(days):
+        while first <= last:
+            end = min(last, first + timedelta(days=size - 1))
+            yield first, end
+            first = end + timedelta(days=1)
+
+
+def read_index(settings: Settings) -> dict[date, DayEntry]:
+    text = read_public(INDEX, settings)
+    entries = {}
+    for line in (text or b"").decode("utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            day = date.fromisoformat(item["date"])
+            entries[day] = DayEntry(item["name"], day, item["count"], item.get("size", 0))
+    return entries
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
+
+
+def index_html(entries: list[DayEntry]) -> bytes:
+    """The human index: months (with their Parquet file), then days, newest first."""
+    months: dict[str, int] = {}
+    for entry in entries:
+        key = entry.date.isoformat()[:7]
+        months[key] = months.get(key, 0) + entry.count
+    month_rows = "\n".join(
+        f'<tr><td>{m}</td><td><a href="{month_name(m)}">{month_name(m)}</a></td>'
+        f'<td class="n">{n:,}</td></tr>'
+        for m, n in sorted(months.items(), reverse=True)
+    )
+    day_rows = "\n".join(
+        f'<tr><td>{e.date}</td><td><a href="{html.escape(e.name)}">{html.escape(e.name)}</a></td>'
+        f'<td class="n">{e.count:,}</td><td class="n">{_size(e.size)}</td></tr>'
+        for e in sorted(entries, key=lambda e: e.date, reverse=True)
+    )
+    total = sum(e.count for e in entries)
+    page = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Binder launch archive</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }}
+table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+th, td {{ text-align: left; padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; }}
+.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+</style>
+</head>
+<body>
+<h1>Binder launch archive</h1>
+<p>Every launch, one file per UTC day (<code>events-YYYY-MM-DD.jsonl</code>, one JSON object
+per line, timestamps to the minute) and one Parquet file per month. {total:,} launches over
+{len(entries):,} days. Released under CC0. Machine-readable list: <a href="{INDEX}">{INDEX}</a>.</p>
+<h2>Months</h2>
+<table>
+<thead><tr><th>Month</th><th>File</th><th class="n">Launches</th></tr></thead>
+<tbody>
+{month_rows}
+</tbody>
+</table>
+<h2>Days</h2>
+<table>
+<thead><tr><th>Day</th><th>File</th><th class="n">Launches</th><th class="n">Size</th></tr></thead>
+<tbody>
+{day_rows}
+</tbody>
+</table>
+</body>
+</html>
+"""
+    return page.encode("utf-8")
+
+
+def _sql(warehouse, name: str) -> str:
+    return schemas.sql_template(f"sql/{name}.sql").substitute(warehouse.names)
+
+
+def _range(first: date, last: date) -> dict[str, date]:
+    return {"first": first, "last": last}
+
+
+def _metadata(day: date, count: int) -> dict[str, str]:
+    return {"Events-Date": day.isoformat(), "Events-Count": str(count)}
+
+
+def _write_days_duckdb(warehouse, days: list[date], counts, settings: Settings) -> dict[date, int]:
+    lines = f"SELECT line FROM ({_sql(warehouse, 'archive/lines')}) ORDER BY timestamp, line"
+    jobs = [(_range(day, day), scratch_file(day_name(day), settings)) for day in days]
+    warehouse.copy_many(lines, jobs, "lines")
+    sizes = {}
+    for day, (_, path) in zip(days, jobs):
+        sizes[day] = path.stat().st_size
+        write_public(day_name(day), path, LINES_TYPE, settings, _metadata(day, counts[day]))
+    return sizes
+
+
+def _write_days_bigquery(
+    warehouse, days: list[date], counts, settings: Settings
+) -> dict[date, int]:
+    """BigQuery builds each day's whole file as one string; this process only uploads it."""
+    query = (
+        "SELECT day, COUNT(*) AS events,\n"
+        "  CONCAT(STRING_AGG(line, '\\n' ORDER BY timestamp, line), '\\n') AS content\n"
+        f"FROM (\n{_sql(warehouse, 'archive/lines').strip()}\n)\nGROUP BY day"
+    )
+    wanted, sizes = set(days), {}
+    for first, last in _chunks(days, DAYS_PER_QUERY):
+        for row in warehouse.query(query, _range(first, last)):
+            day = row["day"]
+            if day in wanted:
+                content = row["content"].encode("utf-8")
+                write_public(
+                    day_name(day), content, LINES_TYPE, settings, _metadata(day, counts[day])
+                )
+                sizes[day] = len(content)
+    return sizes
+
+
+def _write_month(warehouse, month: str, settings: Settings) -> None:
+    first = date.fromisoformat(f"{month}-01")
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    select = _sql(warehouse, "archive/month")
+    name = month_name(month)
+    if warehouse.url.startswith("bigquery://"):
+        prefix = f"{STAGING}{name}/"
+        uri = f"gs://{settings.public_bucket}/{prefix}part-*.parquet"
+        warehouse.export(select, _range(first, last), uri, "PARQUET")
+        publish_staged(prefix, name, PARQUET_TYPE, settings)
+        return
+    path = scratch_file(name, settings)
+    warehouse.copy_many(select, [(_range(first, last), path)], "parquet")
+    write_public(name, path, PARQUET_TYPE, settings)
+
+
+def publish(
+    warehouse, settings: Settings, request: Mapping[str, str], today: date
+) -> PublishResult:
+    """Publish every day in the request whose launches changed (all of them when the request
+    names a range), then the months, badge aggregate and index those days touch."""
+    first, last, rewrite = requested_days(request, today)
+    bigquery = warehouse.url.startswith("bigquery://")
+    if bigquery and not settings.public_bucket:
+        raise ConfigError("publishing from BigQuery needs BINDEROPS_PUBLIC_BUCKET")
+    with warehouse.session():
+        counts = {
+            row["day"]: row["events"]
+            for row in warehouse.query(_sql(warehouse, "archive/day_counts"), _range(first, last))
+        }
+        index = read_index(settings)
+        changed = sorted(
+            day
+            for day, count in counts.items()
+            if rewrite or day not in index or index[day].count != count
+        )
+        write = _write_days_bigquery if bigquery else _write_days_duckdb
+        sizes = write(warehouse, changed, counts, settings) if changed else {}
+        for run_first, run_last in _runs(changed):
+            warehouse.refresh(
+                "repo_launches_daily",
+                "day",
+                run_first,
+                run_last,
+                _sql(warehouse, "archive/repo_days"),
+                _range(run_first, run_last),
+            )
+        months = sorted({day.isoformat()[:7] for day in changed})
+        for month in months:
+            _write_month(warehouse, month, settings)
+    for day in changed:
+        index[day] = DayEntry(day_name(day), day, counts[day], sizes[day])
+    entries = [index[day] for day in sorted(index)]
+    location = write_public(
+        INDEX, "".join(e.to_json() + "\n" for e in entries).encode(), LINES_TYPE, settings
+    )
+    write_public(INDEX_HTML, index_html(entries), "text/html; charset=utf-8", settings)
+    shown_first = min(counts) if counts and not rewrite else first
+    unchanged = len(counts) - len(changed)
+    return PublishResult(shown_first, last, changed, months, unchanged, location)

@@ -1,0 +1,24 @@
+-- Launches between @first and @last (dates) as lines of mybinder.org's daily archive:
+-- the event's own fields for its schema version, in the archive's order, the timestamp to
+-- the minute. A field the event did not carry is left out, never written as null, so a
+-- line read back by `binderops backfill` validates and gives the same row.
+-- Duplicates of an event_id (BigQuery's streaming dedupe is best effort) are dropped
+-- after the day filter, so the scan stays within the days' partitions.
+SELECT
+  DATE(timestamp) AS day,
+  timestamp,
+  CONCAT(
+    '{"timestamp": "', FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:00+00:00', timestamp, 'UTC'), '"',
+    ', "schema": "binderhub.jupyter.org/launch", "version": ', CAST(schema_version AS STRING),
+    IF(provider IS NULL, '', CONCAT(', "provider": ', TO_JSON_STRING(provider))),
+    IF(spec IS NULL, '', CONCAT(', "spec": ', TO_JSON_STRING(spec))),
+    IF(schema_version < 4 OR resolved_ref IS NULL, '', CONCAT(', "ref": ', TO_JSON_STRING(resolved_ref))),
+    IF(status IS NULL, '', CONCAT(', "status": ', TO_JSON_STRING(status))),
+    IF(schema_version < 5 OR build_token IS NULL, '', CONCAT(', "build_token": ', TO_JSON_STRING(build_token))),
+    IF(schema_version < 3 OR origin IS NULL, '', CONCAT(', "origin": ', TO_JSON_STRING(origin))),
+    IF(schema_version < 6 OR request_origin IS NULL, '', CONCAT(', "request_origin": ', TO_JSON_STRING(request_origin))),
+    '}'
+  ) AS line
+FROM ${raw}.launches
+WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
+QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 1

@@ -1,0 +1,10 @@
+-- Launches per UTC day, provider and repository (in lower case, as badges ask) between
+-- @first and @last (dates): the rows of repo_launches_daily for those days.
+SELECT
+  DATE(timestamp) AS day,
+  provider,
+  LOWER(repo) AS repo,
+  COUNT(DISTINCT event_id) AS launches
+FROM ${raw}.launches
+WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
+GROUP BY 1, 2, 3
