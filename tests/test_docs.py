@@ -136,7 +136,7 @@ def test_the_duckdb_snippets_in_docs_queries_read_the_published_files(tmp_path, 
     warehouse.close()
 
     page = (ROOT / "docs" / "queries.md").read_text()
-    statements = re.findall(r'duckdb\.sql\("(.*?)"\)', page)
+    statements = re.findall(r'duckdb\.sql\(\s*"(.*?)"\s*\)', page)
     assert len(statements) == 4
     monkeypatch.chdir(public)
     for statement in statements:
