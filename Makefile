@@ -27,6 +27,7 @@ test: $(BIN)/binderops
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/binderops
+	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/backfill.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/soak.py

@@ -233,7 +233,8 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
         '"version": 6}\n'
     )
     bigquery.answers = [
-        ([day, events], [["2026-03-02", "1"]]),
+        ([day, events], [["2026-03-02", "2"]]),  # rows, one of them a duplicate
+        ([day, events], [["2026-03-02", "1"]]),  # distinct launches
         ([day, events, {"name": "content", "type": "STRING"}], [["2026-03-02", "1", content]]),
     ]
     # What BigQuery's EXPORT DATA leaves in the bucket, for the run to move into place.
@@ -250,14 +251,15 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
         result = archive.publish(warehouse, settings, {}, TODAY)
     assert result.written == [date(2026, 3, 2)]
     sent = [q["query"] for q in bigquery.queries]
-    counts, lines = sent[:2]
+    rows, counts, lines = sent[:3]
     raw = "`binder-project`.`binder_raw`.launches"
+    assert f"FROM {raw}" in rows and "COUNT(*)" in rows
     assert f"FROM {raw}" in counts and "COUNT(DISTINCT event_id)" in counts
     assert "STRING_AGG(line, '\\n' ORDER BY timestamp, line)" in lines
     assert "FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:00+00:00', timestamp, 'UTC')" in lines
     assert "WHERE timestamp >= TIMESTAMP(@first)" in lines  # partition pruning
     parameters = {
-        p["name"]: p["parameterValue"]["value"] for p in bigquery.queries[1]["queryParameters"]
+        p["name"]: p["parameterValue"]["value"] for p in bigquery.queries[2]["queryParameters"]
     }
     assert parameters == {"first": "2026-03-02", "last": "2026-03-02"}
     scripts = [q for q in sent if "BEGIN TRANSACTION" in q]
@@ -294,3 +296,23 @@ def test_bigquery_without_a_bucket_is_a_configuration_error(tmp_path):
     warehouse = open_warehouse("bigquery://p/d", "http://127.0.0.1:9")
     with pytest.raises(ConfigError, match="BINDEROPS_PUBLIC_BUCKET"):
         archive.publish(warehouse, settings_for(tmp_path), {}, TODAY)
+
+
+def test_a_month_is_put_together_again_when_its_days_parts_are_gone(tmp_path, warehouse):
+    """The local run keeps each day as a sorted Parquet part; without them (a new state
+    folder) the month is rebuilt from the warehouse, to the same bytes."""
+    import shutil
+
+    warehouse.load("launches", launches())
+    settings = settings_for(tmp_path)
+    archive.publish(warehouse, settings, {}, TODAY)
+    month = settings.public_dir / "launches-2026-03.parquet"
+    before = month.read_bytes()
+    shutil.rmtree(tmp_path / "state" / "archive-parts")
+    result = archive.publish(
+        warehouse, settings, {"start": "2026-03-02", "end": "2026-03-02"}, TODAY
+    )
+    assert result.months == ["2026-03"]
+    assert month.read_bytes() == before
+    parts = sorted(p.name for p in (tmp_path / "state" / "archive-parts").iterdir())
+    assert parts == [f"launches-2026-03-0{d}.parquet" for d in (1, 2, 3)]

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
+from pathlib import Path
 
 from ..config import Settings
 from ..errors import ConfigError, Drop
+from ..logs import log
 from ..public import publish_staged, read_public, scratch_file, write_public
 from ..warehouse import schemas
 
@@ -33,6 +36,14 @@ DAYS_PER_QUERY = 7
 # Before the first launch BinderHub ever recorded: "from the beginning".
 EPOCH = date(2015, 1, 1)
 STAGING = ".staging/"
+# The monthly Parquet file's columns: the public launches without event_id and ingested_at.
+PARQUET_COLUMNS = (
+    "timestamp, schema_version, provider, spec, repo, ref, resolved_ref, status, origin, "
+    "build_token, request_origin"
+)
+# Days whose distinct launches are counted, or whose badge counts are refreshed, at once:
+# bounds the memory a local run needs for its distinct event_ids.
+DAYS_PER_COUNT = 7
 
 
 class PublishRequestError(Drop):
@@ -214,14 +225,38 @@ def _metadata(day: date, count: int) -> dict[str, str]:
     return {"Events-Date": day.isoformat(), "Events-Count": str(count)}
 
 
-def _write_days_duckdb(warehouse, days: list[date], counts, settings: Settings) -> dict[date, int]:
-    lines = f"SELECT line FROM ({_sql(warehouse, 'archive/lines')}) ORDER BY timestamp, line"
-    jobs = [(_range(day, day), scratch_file(day_name(day), settings)) for day in days]
-    warehouse.copy_many(lines, jobs, "lines")
+def _parts(settings: Settings) -> Path:
+    """Where a local run keeps each day's launches as Parquet, sorted: the monthly file is
+    these days put together, so a late launch re-sorts its day, not its month."""
+    return settings.state_dir / "archive-parts"
+
+
+def _part(settings: Settings, day: date) -> Path:
+    return _parts(settings) / f"launches-{day.isoformat()}.parquet"
+
+
+def _write_days_duckdb(
+    warehouse, days: list[date], counts, settings: Settings, with_lines: bool = True
+) -> dict[date, int]:
+    """Each day's rows are built and sorted once, then written twice: its public lines and
+    its Parquet part (the part only, for a month whose parts are missing)."""
+    from ..warehouse.duckdb import CopyJob, CopyOutput
+
+    _parts(settings).mkdir(parents=True, exist_ok=True)
+    select = f"{_sql(warehouse, 'archive/lines')} ORDER BY timestamp, line"
+    jobs = []
+    for day in days:
+        outputs = [CopyOutput(PARQUET_COLUMNS, _part(settings, day), "parquet")]
+        if with_lines:
+            outputs.append(CopyOutput("line", scratch_file(day_name(day), settings), "lines"))
+        jobs.append(CopyJob(_range(day, day), tuple(outputs)))
+    warehouse.copy_many(select, jobs)
     sizes = {}
-    for day, (_, path) in zip(days, jobs):
-        sizes[day] = path.stat().st_size
-        write_public(day_name(day), path, LINES_TYPE, settings, _metadata(day, counts[day]))
+    for day, job in zip(days, jobs):
+        if with_lines:
+            path = job.outputs[1].path
+            sizes[day] = path.stat().st_size
+            write_public(day_name(day), path, LINES_TYPE, settings, _metadata(day, counts[day]))
     return sizes
 
 
@@ -247,20 +282,60 @@ def _write_days_bigquery(
     return sizes
 
 
-def _write_month(warehouse, month: str, settings: Settings) -> None:
-    first = date.fromisoformat(f"{month}-01")
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    select = _sql(warehouse, "archive/month")
+def _write_month(warehouse, month: str, days: list[date], settings: Settings) -> None:
+    """The month's Parquet file: exported by BigQuery, or put together from the days' parts
+    locally (writing the parts a run has not written yet)."""
     name = month_name(month)
     if warehouse.url.startswith("bigquery://"):
+        first = date.fromisoformat(f"{month}-01")
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         prefix = f"{STAGING}{name}/"
         uri = f"gs://{settings.public_bucket}/{prefix}part-*.parquet"
+        select = (
+            f"SELECT {PARQUET_COLUMNS} FROM (\n{_sql(warehouse, 'archive/lines').strip()}\n)\n"
+            "ORDER BY timestamp, line"
+        )
         warehouse.export(select, _range(first, last), uri, "PARQUET")
         publish_staged(prefix, name, PARQUET_TYPE, settings)
         return
+    missing = [day for day in days if not _part(settings, day).exists()]
+    if missing:
+        _write_days_duckdb(warehouse, missing, {}, settings, with_lines=False)
     path = scratch_file(name, settings)
-    warehouse.copy_many(select, [(_range(first, last), path)], "parquet")
+    warehouse.concatenate([_part(settings, day) for day in sorted(days)], path)
     write_public(name, path, PARQUET_TYPE, settings)
+
+
+class _Timer:
+    """How long each phase of a run took, for the log."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.laps: list[str] = []
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.laps.append(f"{phase} {now - self.start:.2f} s")
+        self.start = now
+
+    def __str__(self) -> str:
+        return ", ".join(self.laps)
+
+
+def _counts(
+    warehouse, first: date, last: date, index: Mapping[date, DayEntry], rewrite: bool
+) -> dict[date, int]:
+    """Each day's launches, for the days that may have changed; the index's count for the
+    rest. Rows are counted first (cheap); only days whose rows moved are counted exactly."""
+    rows = warehouse.query(_sql(warehouse, "archive/day_rows"), _range(first, last))
+    counts = {row["day"]: row["events"] for row in rows}
+    moved = [d for d, n in counts.items() if rewrite or d not in index or index[d].count != n]
+    for chunk_first, chunk_last in _chunks(moved, DAYS_PER_COUNT):
+        exact = warehouse.query(
+            _sql(warehouse, "archive/day_counts"), _range(chunk_first, chunk_last)
+        )
+        counts.update((row["day"], row["events"]) for row in exact)
+    return counts
 
 
 def publish(
@@ -272,31 +347,31 @@ def publish(
     bigquery = warehouse.url.startswith("bigquery://")
     if bigquery and not settings.public_bucket:
         raise ConfigError("publishing from BigQuery needs BINDEROPS_PUBLIC_BUCKET")
+    timer = _Timer()
     with warehouse.session():
-        counts = {
-            row["day"]: row["events"]
-            for row in warehouse.query(_sql(warehouse, "archive/day_counts"), _range(first, last))
-        }
         index = read_index(settings)
+        counts = _counts(warehouse, first, last, index, rewrite)
         changed = sorted(
             day
             for day, count in counts.items()
             if rewrite or day not in index or index[day].count != count
         )
+        timer.lap("counts")
         write = _write_days_bigquery if bigquery else _write_days_duckdb
         sizes = write(warehouse, changed, counts, settings) if changed else {}
-        for run_first, run_last in _runs(changed):
+        timer.lap("day files")
+        if changed:
+            ranges = list(_chunks(changed, DAYS_PER_COUNT))
             warehouse.refresh(
-                "repo_launches_daily",
-                "day",
-                run_first,
-                run_last,
-                _sql(warehouse, "archive/repo_days"),
-                _range(run_first, run_last),
+                "repo_launches_daily", "day", ranges, _sql(warehouse, "archive/repo_days")
             )
+        timer.lap("badge counts")
         months = sorted({day.isoformat()[:7] for day in changed})
+        known = set(index) | set(counts)  # a range's run counts only its own days
         for month in months:
-            _write_month(warehouse, month, settings)
+            days = [day for day in known if day.isoformat()[:7] == month]
+            _write_month(warehouse, month, days, settings)
+        timer.lap("months")
     for day in changed:
         index[day] = DayEntry(day_name(day), day, counts[day], sizes[day])
     entries = [index[day] for day in sorted(index)]
@@ -304,6 +379,8 @@ def publish(
         INDEX, "".join(e.to_json() + "\n" for e in entries).encode(), LINES_TYPE, settings
     )
     write_public(INDEX_HTML, index_html(entries), "text/html; charset=utf-8", settings)
+    timer.lap("index")
+    log.info("publish: %s", timer)
     shown_first = min(counts) if counts and not rewrite else first
     unchanged = len(counts) - len(changed)
     return PublishResult(shown_first, last, changed, months, unchanged, location)

@@ -41,16 +41,11 @@ class Warehouse(Protocol):
         """Atomically replace the rows whose ``column`` lies in [first, last] by ``rows``."""
 
     def refresh(
-        self,
-        table: str,
-        column: str,
-        first: Any,
-        last: Any,
-        select: str,
-        params: Mapping[str, Any],
+        self, table: str, column: str, ranges: Sequence[tuple[Any, Any]], select: str
     ) -> None:
-        """Atomically replace the rows whose ``column`` lies in [first, last] by the rows of
-        the query ``select``, computed in the warehouse (nothing passes through Python)."""
+        """Atomically replace the rows whose ``column`` lies in each [first, last] of
+        ``ranges`` by the rows the query ``select`` gives for ``@first`` and ``@last``:
+        computed in the warehouse, nothing passes through Python."""
 
     def session(self) -> AbstractContextManager:
         """Keep what connection the backend has open for a run of operations."""

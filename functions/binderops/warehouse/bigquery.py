@@ -189,15 +189,10 @@ class BigQueryWarehouse:
         self.client.query("\n".join(statements), job_config=config).result()
 
     def refresh(
-        self,
-        table: str,
-        column: str,
-        first: Any,
-        last: Any,
-        select: str,
-        params: Mapping[str, Any],
+        self, table: str, column: str, ranges: Sequence[tuple[Any, Any]], select: str
     ) -> None:
-        """One multi-statement transaction: the rows are computed by BigQuery from ``select``."""
+        """One multi-statement transaction over the span of ``ranges``: BigQuery recomputes
+        the days between them too (the same rows again) for one partition-pruned scan."""
         from google.cloud import bigquery
 
         spec = schemas.table(table)
@@ -211,9 +206,8 @@ class BigQueryWarehouse:
                 "COMMIT TRANSACTION;",
             ]
         )
-        config = bigquery.QueryJobConfig(
-            query_parameters=_parameters({**params, "first": first, "last": last})
-        )
+        span = {"first": min(f for f, _ in ranges), "last": max(last for _, last in ranges)}
+        config = bigquery.QueryJobConfig(query_parameters=_parameters(span))
         self.client.query(script, job_config=config).result()
 
     def export(self, select: str, params: Mapping[str, Any], uri: str, format: str) -> None:

@@ -1,5 +1,5 @@
--- Launches per UTC day between @first and @last (dates): what the published index is
--- compared with. Launches are only ever added, so a day whose count changed has new rows.
+-- Launches (distinct event_id) per UTC day between @first and @last (dates): the count a
+-- published day file has lines, asked only for the days whose row count moved.
 SELECT
   DATE(timestamp) AS day,
   COUNT(DISTINCT event_id) AS events

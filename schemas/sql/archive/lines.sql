@@ -1,12 +1,24 @@
--- Launches between @first and @last (dates) as lines of mybinder.org's daily archive:
--- the event's own fields for its schema version, in the archive's order, the timestamp to
--- the minute. A field the event did not carry is left out, never written as null, so a
--- line read back by `binderops backfill` validates and gives the same row.
+-- Launches between @first and @last (dates), each with its line of mybinder.org's daily
+-- archive: the event's own fields for its schema version, in the archive's order, the
+-- timestamp to the minute. A field the event did not carry is left out, never written as
+-- null, so a line read back by `binderops backfill` validates and gives the same row.
+-- The typed columns beside it are the monthly Parquet file's. Files are written in the
+-- order (timestamp, line): a total order, so a re-run writes the same bytes.
 -- Duplicates of an event_id (BigQuery's streaming dedupe is best effort) are dropped
 -- after the day filter, so the scan stays within the days' partitions.
 SELECT
   DATE(timestamp) AS day,
   timestamp,
+  schema_version,
+  provider,
+  spec,
+  repo,
+  ref,
+  resolved_ref,
+  status,
+  origin,
+  build_token,
+  request_origin,
   CONCAT(
     '{"timestamp": "', FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:00+00:00', timestamp, 'UTC'), '"',
     ', "schema": "binderhub.jupyter.org/launch", "version": ', CAST(schema_version AS STRING),
