@@ -34,7 +34,12 @@ from binderops.config import Settings, read
 from binderops.local import services as local
 from binderops.warehouse import open_warehouse
 
-START = date(2026, 1, 1)
+
+def start(days: int) -> date:
+    """The first day: the launches end yesterday, so the dashboard's month is full of them."""
+    return date.today() - timedelta(days=days)
+
+
 # Built in DuckDB SQL: skewed repository popularity (a few repositories take most
 # launches, as on mybinder.org), four federation members, mostly schema version 6.
 GENERATE = """
@@ -72,7 +77,7 @@ def generate(path: Path, launches: int, days: int) -> None:
     warehouse = open_warehouse(f"duckdb://{path}")
     warehouse.setup()
     with warehouse.session() as con:
-        con.execute(GENERATE.format(start=START, minutes=days * 1440, n=launches))
+        con.execute(GENERATE.format(start=start(days), minutes=days * 1440, n=launches))
     warehouse.close()
 
 
@@ -95,6 +100,27 @@ def child_publish(workdir: Path) -> dict:
     seconds = time.perf_counter() - start
     warehouse.close()
     return {"seconds": seconds, "days": len(result.written), "months": len(result.months)}
+
+
+def child_dashboard(workdir: Path) -> dict:
+    """dashboard.publish (page and live.json) over the same warehouse, beside one scan of
+    the launches (the floor any page drawn from them pays)."""
+    from binderops import dashboard
+
+    settings = read(
+        Settings,
+        {"BINDEROPS_STATE_DIR": str(workdir), "BINDEROPS_PUBLIC_DIR": str(workdir / "public")},
+    )
+    warehouse = open_warehouse(f"duckdb://{workdir / 'w.duckdb'}")
+    start = time.perf_counter()
+    warehouse.query("SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches")
+    scan = time.perf_counter() - start
+    start = time.perf_counter()
+    dashboard.publish(warehouse, settings, date.today())
+    seconds = time.perf_counter() - start
+    warehouse.close()
+    size = (workdir / "public" / "dashboard" / "index.html").stat().st_size
+    return {"seconds": seconds, "scan": scan, "days": 0, "months": 0, "size": size}
 
 
 def child_naive(workdir: Path) -> dict:
@@ -158,9 +184,20 @@ def late_launch(workdir: Path, day: date) -> None:
 
     when = datetime(day.year, day.month, day.day, 23, 59, tzinfo=UTC)
     row = LaunchRow(
-        "bench-late", when, 6, "GitHub", "late/one/HEAD", "late/one", "HEAD", "abc",
-        "success", "gke.mybinder.org", False, "same-origin", datetime.now(UTC),
-    )  # fmt: skip
+        "bench-late",
+        when,
+        6,
+        "GitHub",
+        "late/one/HEAD",
+        "late/one",
+        "HEAD",
+        "abc",
+        "success",
+        "gke.mybinder.org",
+        False,
+        "same-origin",
+        datetime.now(UTC),
+    )
     warehouse = open_warehouse(f"duckdb://{workdir / 'w.duckdb'}")
     warehouse.load("launches", [row])
     warehouse.close()
@@ -218,13 +255,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60, help="days they span (default 60)")
     parser.add_argument("--badges", type=int, default=3000, help="badge requests (default 3000)")
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--child", choices=["generate", "publish", "naive"], help=argparse.SUPPRESS)
+    kinds = ["generate", "publish", "naive", "dashboard"]
+    parser.add_argument("--child", choices=kinds, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         if args.child == "generate":
             figures = child_generate(args.workdir, args.launches, args.days)
         else:
-            figures = (child_publish if args.child == "publish" else child_naive)(args.workdir)
+            run = {"publish": child_publish, "naive": child_naive, "dashboard": child_dashboard}
+            figures = run[args.child](args.workdir)
         figures["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps(figures))
         return
@@ -239,7 +278,7 @@ def main() -> None:
         )
         naive = run_child("naive", workdir)
         scratch = run_child("publish", workdir)
-        day = START + timedelta(days=args.days // 2)
+        day = start(args.days) + timedelta(days=args.days // 2)
         same = (workdir / "naive" / f"events-{day}.jsonl").read_bytes() == (
             workdir / "public" / f"events-{day}.jsonl"
         ).read_bytes()
@@ -262,8 +301,23 @@ def main() -> None:
             )
         print(table(rows))
         print(f"naive and published {day} files identical: {same}")
-        size = sum(p.stat().st_size for p in (workdir / "public").iterdir()) / 1e6
+        size = sum(p.stat().st_size for p in (workdir / "public").iterdir() if p.is_file()) / 1e6
         print(f"published {size:.0f} MB\n")
+        board = run_child("dashboard", workdir)
+        print(
+            table(
+                [
+                    ("dashboard", "seconds", "peak MB"),
+                    ("one scan of the launches (baseline)", f"{board['scan']:.2f}", ""),
+                    (
+                        f"dashboard.publish (page {board['size'] / 1000:.0f} KB, live.json)",
+                        f"{board['seconds']:.2f}",
+                        f"{board['peak_mb']:.0f}",
+                    ),
+                ]
+            )
+            + "\n"
+        )
         rows = [("badge", "requests", "p50 ms", "p99 ms", "max ms")]
         rows += bench_badges(workdir, args.badges)
         print(table(rows))

@@ -22,7 +22,13 @@ def ingest_launch(cloud_event: CloudEvent) -> None:
     from binderops.launches.settings import LaunchSettings
 
     settings = instance.settings(LaunchSettings)
-    ingest_delivery(cloud_event.get_data(), cloud_event["id"], instance.warehouse(), settings)
+    ingest_delivery(
+        cloud_event.get_data(),
+        cloud_event["id"],
+        instance.warehouse(),
+        settings,
+        instance.metrics(),
+    )
 
 
 @functions_framework.cloud_event
@@ -37,7 +43,11 @@ def export_costs(cloud_event: CloudEvent) -> None:
     request = pubsub.json_data(cloud_event.get_data())
     try:
         result, location = export.run(
-            instance.warehouse(), instance.settings(CostSettings), instance.settings(), request
+            instance.warehouse(),
+            instance.settings(CostSettings),
+            instance.settings(),
+            request,
+            metrics=instance.metrics(),
         )
     except Drop as e:
         logs.log.error("export_costs: %s", e)
@@ -54,9 +64,9 @@ def export_costs(cloud_event: CloudEvent) -> None:
 
 @functions_framework.cloud_event
 def publish_archive(cloud_event: CloudEvent) -> None:
-    """Publish the days of launches that changed to the public archive; fired daily by Cloud
-    Scheduler. The message may be ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` to
-    re-publish a range."""
+    """Publish the days of launches that changed to the public archive, then check the
+    latest day's freshness; fired daily by Cloud Scheduler. The message may be
+    ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` to re-publish a range."""
     from binderops.launches import archive
 
     request = pubsub.json_data(cloud_event.get_data())
@@ -66,6 +76,48 @@ def publish_archive(cloud_event: CloudEvent) -> None:
         logs.log.error("publish_archive: %s", e)
         return
     logs.log.info("publish_archive: %s", result.summary())
+    from binderops import dashboard
+    from binderops.costs.settings import CostSettings
+
+    currency = instance.settings(CostSettings).currency
+    page = dashboard.publish(instance.warehouse(), instance.settings(), _today(), currency)
+    logs.log.info("publish_archive: dashboard at %s", page)
+    _check_freshness()
+
+
+@functions_framework.cloud_event
+def publish_live(cloud_event: CloudEvent) -> None:
+    """Rewrite the dashboard's live.json (the last hour); fired every minute by Cloud Scheduler."""
+    from datetime import UTC, datetime
+
+    from binderops import dashboard
+
+    dashboard.write_live(instance.warehouse(), instance.settings(), datetime.now(UTC))
+
+
+@functions_framework.cloud_event
+def check_freshness(cloud_event: CloudEvent) -> None:
+    """Check the latest complete day's launches per federation member; fired daily by Cloud
+    Scheduler where the archive is not published (publish_archive checks after publishing)."""
+    _check_freshness()
+
+
+def _check_freshness() -> None:
+    from datetime import timedelta
+
+    from binderops.launches import freshness
+    from binderops.launches.settings import LaunchSettings
+
+    launches, recorder = instance.settings(LaunchSettings), instance.metrics()
+    freshness.run(
+        instance.warehouse(),
+        _today() - timedelta(days=1),
+        launches.freshness_drop,
+        recorder,
+        launches.freshness_alert_url,
+        instance.settings().project,
+    )
+    recorder.write()  # a daily run: its gauges go out now, not a minute from now
 
 
 @functions_framework.http

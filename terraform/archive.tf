@@ -42,8 +42,10 @@ locals {
       public          = false
       secrets         = {}
       environment = {
-        BINDEROPS_WAREHOUSE     = "bigquery://${var.project_id}/${var.dataset_id}"
-        BINDEROPS_PUBLIC_BUCKET = google_storage_bucket.public.name
+        BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
+        BINDEROPS_PUBLIC_BUCKET  = google_storage_bucket.public.name
+        BINDEROPS_COST_CURRENCY  = var.cost_currency
+        BINDEROPS_FRESHNESS_DROP = tostring(var.freshness_drop)
       }
     }
     # Anyone's README shows it: public, answers from the small daily aggregate.

@@ -51,7 +51,7 @@ locals {
   monitoring_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
   alert_documentation = {
     function_errors = "A binderops function answers with errors. Read its logs (Logs Explorer, resource Cloud Run Revision, severity ERROR); a 5xx on ingest_launch or deploy_status makes Pub/Sub redeliver, so nothing is lost while it lasts."
-    dead_letters    = "Launch events could not be delivered after ${var.max_delivery_attempts} attempts and wait in the dead-letter subscription (kept 7 days). Fix the cause in ingest_launch's logs, then replay them from the subscription."
+    dead_letters    = "Messages could not be delivered to a function after ${var.max_delivery_attempts} attempts and wait in its dead-letter subscription (kept 7 days; the condition names which). Fix the cause in the function's logs, then replay them from the subscription."
   }
 }
 
@@ -135,12 +135,12 @@ resource "google_monitoring_alert_policy" "function_errors" {
 
 resource "google_monitoring_alert_policy" "launch_dead_letters" {
   project      = var.project_id
-  display_name = "binderops launch events dead-lettered"
+  display_name = "binderops messages dead-lettered"
   combiner     = "OR"
   conditions {
-    display_name = "Dead-lettered launch events above 0 for 5 min"
+    display_name = "Dead-lettered messages above 0 for 5 min"
     condition_threshold {
-      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${google_pubsub_subscription.dead_letter["ingest_launch"].name}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
+      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = one_of(${join(", ", [for s in google_pubsub_subscription.dead_letter : "\"${s.name}\""])}) AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "300s"
@@ -156,7 +156,7 @@ resource "google_monitoring_alert_policy" "launch_dead_letters" {
   documentation {
     content   = local.alert_documentation.dead_letters
     mime_type = "text/markdown"
-    subject   = "binderops: launch events dead-lettered"
+    subject   = "binderops: messages dead-lettered"
     links {
       display_name = "Runbook"
       url          = var.runbook_url

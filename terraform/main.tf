@@ -36,7 +36,7 @@ resource "google_pubsub_topic" "launch" {
 # Each function is fed by a push subscription we own (rather than an Eventarc trigger), so
 # that it can have a dead-letter policy. Pub/Sub retries every failed delivery with backoff.
 locals {
-  push_subscriptions = merge(local.deploy_subscriptions, local.incident_subscriptions, local.archive_subscriptions, {
+  push_subscriptions = merge(local.deploy_subscriptions, local.incident_subscriptions, local.archive_subscriptions, local.monitoring_subscriptions, {
     ingest_launch = {
       name            = "${var.launch_topic}-ingest"
       topic           = google_pubsub_topic.launch.id
@@ -255,7 +255,7 @@ locals {
   # Every function: its entry point (the key), service account, scaling, whether anyone may
   # call it (webhooks authenticate callers themselves), and Secret Manager secrets it reads
   # as environment variables. deploys.tf and incidents.tf add theirs.
-  functions = merge(local.deploy_functions, local.incident_functions, local.archive_functions, {
+  functions = merge(local.deploy_functions, local.incident_functions, local.archive_functions, local.monitoring_functions, {
     ingest_launch = {
       name            = "ingest-launch"
       service_account = google_service_account.ingest_launch.email
@@ -315,7 +315,11 @@ resource "google_cloudfunctions2_function" "functions" {
     available_memory                 = "512Mi"
     timeout_seconds                  = each.value.timeout
     ingress_settings                 = each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
-    environment_variables            = each.value.environment
+    # Every function records metrics into Cloud Monitoring, as generic_task series here.
+    environment_variables = merge(each.value.environment, {
+      BINDEROPS_METRICS = "monitoring"
+      BINDEROPS_REGION  = var.region
+    })
 
     dynamic "secret_environment_variables" {
       for_each = each.value.secrets

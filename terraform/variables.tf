@@ -176,3 +176,21 @@ variable "runbook_url" {
   description = "Runbook linked from the alert policies' documentation."
   default     = "https://github.com/binderops/binderops#operating-it"
 }
+
+variable "check_freshness_alone" {
+  type        = bool
+  description = "Run the daily freshness check on its own tick (for deployments that do not publish the archive); publish_archive checks after each run otherwise."
+  default     = false
+}
+
+variable "freshness_drop" {
+  type        = number
+  description = "A member's launches below (1 - this) of its trailing 7-day median are a drop."
+  default     = 0.5
+}
+
+variable "launch_success_threshold" {
+  type        = number
+  description = "Share of successful launches (BinderHub's Prometheus metrics) below which, for 30 minutes, an incident opens."
+  default     = 0.9
+}

@@ -8,14 +8,22 @@ from binderops.costs.settings import CostSettings
 from binderops.deploys.settings import DeploySettings
 from binderops.incidents.settings import IncidentSettings
 from binderops.launches.settings import LaunchSettings
+from binderops.metrics.settings import MetricsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = (config.Settings, LaunchSettings, CostSettings, DeploySettings, IncidentSettings)
+SETTINGS = (
+    config.Settings,
+    LaunchSettings,
+    CostSettings,
+    DeploySettings,
+    IncidentSettings,
+    MetricsSettings,
+)
 
 
 def test_every_variable_the_settings_read_is_in_the_operators_table():
     table = (ROOT / "docs" / "operators.md").read_text()
-    documented = set(re.findall(r"`(BINDEROPS_[A-Z_]+)`", table))
+    documented = set(re.findall(r"`((?:BINDEROPS_|K_)[A-Z_]+)`", table))
     read = {name for kind in SETTINGS for name in config.variables(kind)}
     assert read - documented == set()
 

@@ -252,6 +252,8 @@ def test_a_message_that_is_not_even_json_is_acknowledged_everywhere(app):
         ("ingest_launch", "launch-events"),
         ("export_costs", "cost-export-ticks"),
         ("publish_archive", "archive-ticks"),
+        ("publish_live", "live-ticks"),
+        ("check_freshness", "freshness-ticks"),
         ("deploy_status", "cloud-builds"),
         ("notify_incident", "monitoring-alerts"),
     ]:

@@ -118,6 +118,7 @@ def row_types():
     from binderops.deploys.deployer import DeploymentRow
     from binderops.incidents.notifier import IncidentRow
     from binderops.launches.events import LaunchErrorRow, LaunchRow
+    from binderops.metrics.sinks import MetricRow
 
     return {
         "launches": LaunchRow,
@@ -125,6 +126,7 @@ def row_types():
         "deployments": DeploymentRow,
         "cloud_costs_daily": CostRow,
         "incident_notifications": IncidentRow,
+        "metrics": MetricRow,
     }
 
 
@@ -142,7 +144,7 @@ def test_every_table_has_a_typed_row_with_its_schemas_columns_in_order():
 
 def test_a_rows_field_types_follow_its_column_types():
     python = {"STRING": "str", "TIMESTAMP": "datetime", "INT64": "int", "BOOL": "bool"}
-    python |= {"DATE": "date", "FLOAT": "float"}
+    python |= {"DATE": "date", "FLOAT": "float", "FLOAT64": "float"}
     for name, row in row_types().items():
         for column in schemas.table(name).columns:
             annotation = row.__annotations__[column.name]

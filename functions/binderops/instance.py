@@ -73,7 +73,10 @@ def _deployer(webhook: bool):
         )
     policy = Policy(shared.incident_repo, deploys.override_label, deploys.rollback, deploys.repos)
     warehouse = None if webhook else _warehouse()
-    return Deployer(builds, _github(webhook), policy, warehouse, trial_builds=trials)
+    recorder = None if webhook else _metrics()
+    return Deployer(
+        builds, _github(webhook), policy, warehouse, trial_builds=trials, metrics=recorder
+    )
 
 
 @cache
@@ -95,7 +98,31 @@ def _notifier():
         RateLimit(incidents.chat_burst, incidents.chat_interval_seconds),
         _warehouse(),
         incidents.close_issue,
+        _metrics(),
     )
+
+
+@cache
+def _metrics():
+    from .metrics import Recorder, shutdown_write
+    from .metrics.settings import MetricsSettings
+
+    chosen = settings(MetricsSettings)
+    if chosen.mode == "off":
+        return Recorder(None)
+    if chosen.mode == "monitoring":
+        from .metrics.sinks import MonitoringSink
+
+        sink = MonitoringSink(
+            settings().project, chosen.region, chosen.service, chosen.monitoring_api_url
+        )
+    else:
+        from .metrics.sinks import WarehouseSink
+
+        sink = WarehouseSink(_warehouse())
+    recorder = Recorder(sink)
+    shutdown_write(recorder)
+    return recorder
 
 
 def settings(kind: type[T] = Settings) -> T:
@@ -121,8 +148,18 @@ def notifier():
         return _notifier()
 
 
+def metrics():
+    """The instance's metric recorder (``BINDEROPS_METRICS``); written at most once a minute."""
+    with _lock:
+        return _metrics()
+
+
 def reset() -> None:
     """Forget settings and clients (tests that change the environment call this)."""
     with _lock:
-        for made in (_settings, _warehouse, _github, _deployer, _notifier):
+        if _metrics.cache_info().currsize:
+            import atexit
+
+            atexit.unregister(_metrics().write)  # nothing of a forgotten instance is written
+        for made in (_settings, _warehouse, _github, _deployer, _notifier, _metrics):
             made.cache_clear()

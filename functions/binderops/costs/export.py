@@ -243,6 +243,7 @@ def run(
     shared: Settings,
     request: dict | None = None,
     now: datetime | None = None,
+    metrics=None,
 ) -> tuple[ExportResult, str]:
     """What ``export_costs`` and ``binderops costs`` do: read the invoices file (all of it is
     checked before anything is written), export the window, publish ``cloud-costs.jsonl``
@@ -261,4 +262,19 @@ def run(
     # The breakdown first: a reader of the total may follow it to the detail.
     write_public("cloud-costs-detail.jsonl", published.detail, "application/x-ndjson", shared)
     location = write_public("cloud-costs.jsonl", published.daily, "application/x-ndjson", shared)
+    if metrics is not None:
+        record_latest(warehouse, published.currency, today_in(settings.cost_timezone, now), metrics)
     return result, location
+
+
+def record_latest(warehouse, currency: str, today: date, metrics) -> None:
+    """net_cost and cost_per_launch for the latest complete day (none for a day without
+    launches: a cost per nothing is not a number)."""
+    rows = warehouse.query(schemas.sql("latest_cost"), {"currency": currency, "today": today})
+    if not rows:
+        return
+    [latest] = rows
+    labels = {"currency": currency}
+    metrics.set("net_cost", labels, float(latest["net"]))
+    if latest["launches"]:
+        metrics.set("cost_per_launch", labels, float(latest["net"]) / int(latest["launches"]))

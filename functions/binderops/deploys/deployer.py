@@ -63,6 +63,7 @@ class Deployer:
         policy: Policy,
         warehouse=None,
         trial_builds: Builds | None = None,
+        metrics=None,
     ) -> None:
         self.builds = builds_
         # Where trials of pull requests from forks run: a trigger holding no production
@@ -71,6 +72,7 @@ class Deployer:
         self.github = github
         self.policy = policy
         self.warehouse = warehouse  # where finished deploys are recorded (deploy_status only)
+        self.metrics = metrics  # the instance's metric recorder (deploy_status only)
         # Concurrent deliveries for one build, or one sha and environment, wait for each other
         # (Terraform runs both functions as single instances, so this covers every delivery).
         self._locks = KeyedLocks()
@@ -228,8 +230,14 @@ class Deployer:
             if build.status not in builds.TERMINAL:
                 return done
             if self.warehouse is not None:
-                self.warehouse.insert("deployments", [deployment_row(build)])
+                row = deployment_row(build)
+                self.warehouse.insert("deployments", [row])
                 done.append("recorded in deployments")
+                if self.metrics is not None:
+                    where = {"environment": build.environment}
+                    self.metrics.add("deploys", {**where, "result": row.status})
+                    if row.duration_seconds is not None:
+                        self.metrics.set("deploy_duration", where, row.duration_seconds)
         if (
             build.status == "SUCCESS"
             and build.environment == STAGING

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Protocol
 from ..clients.chat import Notice, RateLimit, Sink
 from ..clients.http import Rejected, Unavailable
 from ..locks import KeyedLocks
+from ..warehouse import schemas
 from . import reports
 from .alerts import Alert
 
@@ -48,6 +49,7 @@ class Notifier:
     rate_limit: RateLimit
     warehouse: Any = None
     close_issue: bool = False
+    metrics: Any = None  # the instance's metric recorder: open_incidents after each record
     # Notices sent by this instance, so a retry after GitHub failed does not repeat them.
     _sent: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -94,6 +96,9 @@ class Notifier:
         ):
             self.warehouse.insert("incident_notifications", [incident_row(alert, issue)])
             recorded = True
+            if self.metrics is not None:
+                [row] = self.warehouse.query(schemas.sql("open_incidents"))
+                self.metrics.set("open_incidents", {}, row["open"])
         result = {
             "incident": alert.incident_id,
             "state": alert.state,

@@ -61,8 +61,29 @@ def message_from_event(data: Any, event_id: str) -> Message:
     )
 
 
+# Rejection reasons by what they begin with, for the rejected_launches metric's one label.
+REASON_CLASSES = (
+    ("payload", "too_large"),
+    ("message data is not valid base64", "base64"),
+    ("message data is", "json"),
+    ("the log entry", "log_entry"),
+    ("unknown launch schema version", "version"),
+    ("invalid v", "schema"),
+    ("timestamp", "timestamp"),
+)
+
+
+def reason_class(reason: str) -> str:
+    return next((kind for start, kind in REASON_CLASSES if reason.startswith(start)), "other")
+
+
 def ingest(
-    message: Message, warehouse, default_origin: str, max_bytes: int, now: datetime | None = None
+    message: Message,
+    warehouse,
+    default_origin: str,
+    max_bytes: int,
+    now: datetime | None = None,
+    metrics=None,
 ) -> Outcome:
     """Store one Pub/Sub message: a ``launches`` row, or a ``launch_errors`` row with the reason.
 
@@ -77,17 +98,25 @@ def ingest(
         error = LaunchErrorRow(event_id, now, reason, error_payload(message.data))
         warehouse.insert("launch_errors", [error])
         log.warning("rejected launch event %s: %s", event_id, reason)
+        if metrics is not None:
+            metrics.add("rejected_launches", {"reason": reason_class(reason)})
         return Outcome("rejected", event_id, reason)
     warehouse.insert("launches", [row])
     log.info("stored launch event %s", event_id)
+    if metrics is not None:
+        labels = {"origin": row.origin, "provider": row.provider, "status": row.status}
+        metrics.add("launches", {k: v or "unknown" for k, v in labels.items()})
     return Outcome("stored", event_id)
 
 
-def ingest_delivery(data: Any, delivery_id: str, warehouse, settings: LaunchSettings) -> Outcome:
+def ingest_delivery(
+    data: Any, delivery_id: str, warehouse, settings: LaunchSettings, metrics=None
+) -> Outcome:
     """Store the launch event a ``messagePublished`` CloudEvent's data carries (see ``ingest``)."""
     return ingest(
         message_from_event(data, delivery_id),
         warehouse,
         default_origin=settings.default_origin,
         max_bytes=settings.max_event_bytes,
+        metrics=metrics,
     )

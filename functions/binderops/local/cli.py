@@ -107,17 +107,50 @@ def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
+    from .. import dashboard
+    from ..costs.settings import CostSettings
     from ..launches import archive
 
     request = {"start": args.start or "", "end": args.end or ""}
     warehouse = existing_warehouse(settings)
+    today = datetime.now(UTC).date()
     try:
-        result = archive.publish(warehouse, settings, request, datetime.now(UTC).date())
+        result = archive.publish(warehouse, settings, request, today)
+        page = dashboard.publish(warehouse, settings, today, config.read(CostSettings).currency)
+        checked = _freshness(warehouse, today - timedelta(days=1))
     finally:
         warehouse.close()
     print(f"published {result.summary()}")
+    print(f"dashboard: {page}")
+    print(checked)
+    return 0
+
+
+def _freshness(warehouse, day) -> str:
+    """The freshness check of ``day``, said in a few lines (findings are also logged)."""
+    from ..launches import freshness
+    from ..launches.settings import LaunchSettings
+
+    launches = config.read(LaunchSettings)
+    result = freshness.run(
+        warehouse, day, launches.freshness_drop, None, launches.freshness_alert_url
+    )
+    if not result.findings:
+        return f"freshness of {day}: {len(result.origins)} federation member(s) judged, all whole"
+    return "\n".join(f"freshness: {f.describe(day)}" for f in result.findings)
+
+
+def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    day = args.day or datetime.now(UTC).date() - timedelta(days=1)
+    warehouse = existing_warehouse(settings)
+    try:
+        print(_freshness(warehouse, day))
+    finally:
+        warehouse.close()
     return 0
 
 
@@ -174,6 +207,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_stack(
         settings, launches=args.launches, once=args.once, use_emulator=not args.no_emulator
     )
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -251,6 +293,19 @@ def parser() -> argparse.ArgumentParser:
         "--end", metavar="YYYY-MM-DD", help="last day to re-publish (default yesterday, UTC)"
     )
     publish.set_defaults(func=cmd_publish)
+
+    fresh = sub.add_parser(
+        "freshness",
+        help="check a day's launches per federation member against its 7-day median",
+        description="Report a day with no launches, a member that went silent, or one whose "
+        "launches fell by more than BINDEROPS_FRESHNESS_DROP (default 0.5) of its trailing 7-day "
+        "median. With BINDEROPS_FRESHNESS_ALERT_URL set, each finding is posted there as a Cloud "
+        "Monitoring notification.",
+    )
+    fresh.add_argument(
+        "--day", type=_date, metavar="YYYY-MM-DD", help="the day to check (default yesterday, UTC)"
+    )
+    fresh.set_defaults(func=cmd_freshness)
 
     send = sub.add_parser(
         "send",

@@ -134,3 +134,24 @@ def sample_day(
 
 def _event_id(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def sample_weeks(
+    last: date, days: int = 35, per_day: int = 300, silent: str = "", seed: int = 7
+) -> list[dict]:
+    """``days`` days of launch events ending with ``last`` across the federation members,
+    with ``silent`` recording none on ``last``: what the stack loads so the dashboard has a
+    month to draw and the freshness check has a week to compare with."""
+    rng = random.Random(seed)
+    events = []
+    for back in range(days):
+        day = last - timedelta(days=back)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        weekday_factor = 0.7 if day.weekday() >= 5 else 1.0
+        for _ in range(int(per_day * weekday_factor)):
+            when = start + timedelta(seconds=rng.randrange(86400))
+            event = launch_event(rng, when, 6)
+            if day == last and event["origin"] == silent:
+                continue
+            events.append(event)
+    return events

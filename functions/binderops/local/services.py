@@ -238,6 +238,39 @@ def start_function(
     )
 
 
+def serve_folder(folder: Path, log_dir: Path, registry: list[Service] | None = None) -> Service:
+    """Serve ``folder`` read-only over HTTP on 127.0.0.1, as the public bucket serves it."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "http.server",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+        str(folder),
+    ]
+    return _start("public", command, os.environ, f"http://127.0.0.1:{port}", log_dir, 10, registry)
+
+
+def every(seconds: float, action) -> threading.Thread:
+    """Run ``action`` every ``seconds`` on a daemon thread (it ends with the process); a
+    failure is printed and the next run still happens."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(seconds)
+            try:
+                action()
+            except Exception as e:
+                print(f"binderops run: {e}", file=sys.stderr)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
 @dataclass
 class PubSubWiring:
     """Topic, dead-letter topic and push subscription into a function, on the emulator."""

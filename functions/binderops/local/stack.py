@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .. import config
@@ -33,6 +33,7 @@ from .tables import format_rows
 from .warehouses import existing_warehouse
 
 WAIT_SECONDS = 180
+SILENT_SAMPLE_ORIGIN = "ovh.mybinder.org"  # the member the sample weeks fall silent on
 
 
 def _accounted(warehouse, event_ids: list[str]) -> int:
@@ -121,9 +122,11 @@ def _tick(
     logs: Path,
     emulator,
     running: list,
+    then=None,
 ) -> bool:
     """Fire ``target`` as Cloud Scheduler would (a tick on ``topic`` pushed into it) and wait
-    until it rewrites ``published``; stop it afterwards. False (and why) if it did not."""
+    until it rewrites ``published`` (and ``then()`` holds, if given); stop it afterwards.
+    False (and why) if it did not."""
     before = published.stat().st_mtime_ns if published.exists() else 0
     function = services.start_function(target, env, logs, registry=running)
     try:
@@ -136,9 +139,11 @@ def _tick(
         _wait_for(
             f"{target} publishing",
             lambda: published.exists() and published.stat().st_mtime_ns != before,
-            60,
+            120,
             function.log_path,
         )
+        if then is not None:
+            _wait_for(f"{target} finishing", then, 60, function.log_path)
         return True
     except RuntimeError as e:
         print(e)
@@ -147,24 +152,82 @@ def _tick(
         function.stop()
 
 
-def _publish_archive(settings: Settings, env: dict, logs: Path, emulator, running: list) -> dict:
-    """The daily archive publish, fired by a tick like the cost export; then ``usage_badge``
-    over the same warehouse. Returns the badge's URL for stack.json."""
+def _load_sample_weeks(warehouse, last) -> int:
+    """Five weeks of launches ending ``last`` (one member silent that day), loaded once: the
+    dashboard then has a month to draw, the freshness check a week to compare with."""
+    from ..launches.events import to_row
+
+    events = samples.sample_weeks(last, silent=SILENT_SAMPLE_ORIGIN)
+    now = datetime.now(UTC)
+    rows = [
+        to_row(e, f"sample-weeks:{last}:{n}", now, "mybinder.org") for n, e in enumerate(events)
+    ]
+    added = warehouse.load("launches", rows)
+    warehouse.close()
+    return added
+
+
+def _publish_archive(
+    settings: Settings, warehouse, env: dict, logs: Path, emulator, running: list, alerts: dict
+) -> dict:
+    """The daily publish, fired by a tick like the cost export: the archive, the dashboard
+    and the freshness check, whose finding (a silent member) becomes an incident report
+    through notify_incident_http. Then ``usage_badge``, the public folder on loopback and a
+    live.json rewritten every minute. Returns what stack.json keeps."""
+    from ..dashboard import write_live
+
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    added = _load_sample_weeks(warehouse, yesterday)
+    if added:
+        print(f"\nloaded {added} sample launches over the five weeks to {yesterday}")
     public = Path(settings.public_dir).resolve()
-    archive_env = {**env, "BINDEROPS_PUBLIC_DIR": str(public)}
-    index = public / "index.html"
+    archive_env = {
+        **env,
+        "BINDEROPS_PUBLIC_DIR": str(public),
+        "BINDEROPS_FRESHNESS_ALERT_URL": f"{alerts['notify_incident_http']}?token={alerts['alert_token']}",
+    }
+    incident = f"freshness-{yesterday}-silent_origin-{SILENT_SAMPLE_ORIGIN}"
+
+    def reported():
+        rows = warehouse.query(schemas.sql("local/incident"), {"id": incident})
+        warehouse.close()
+        return rows
+
+    page = public / "dashboard" / "index.html"
     if _tick(
-        settings, "publish_archive", "archive-ticks", archive_env, index, logs, emulator, running
+        settings,
+        "publish_archive",
+        "archive-ticks",
+        archive_env,
+        page,
+        logs,
+        emulator,
+        running,
+        reported,
     ):
         days = sorted(p.name for p in public.glob("events-*.jsonl"))
         print(
             f"\npublish_archive (fired by a scheduler tick) published {len(days)} day file(s) "
-            f"({', '.join(days[-3:])}), monthly Parquet and {index}"
+            f"(to {days[-1]}), monthly Parquet, {public / 'index.html'} and the dashboard; "
+            f"its freshness check found {SILENT_SAMPLE_ORIGIN} silent on {yesterday}, and "
+            "notify_incident_http opened an incident report for it:\n"
         )
+        print(format_rows(reported(), "table"))
     badge = services.start_function("usage_badge", env, logs, registry=running)
-    url = f"{badge.url}/?repo={samples.GITHUB_REPOS[0]}&period=all"
-    print(f"usage_badge on {badge.url}; a sample repository's badge: {url}")
-    return {"usage_badge": url}
+    url = f"{badge.url}/?repo={samples.GITHUB_REPOS[0]}"
+    print(f"\nusage_badge on {badge.url}; a sample repository's badge: {url}")
+    server = services.serve_folder(public, logs, registry=running)
+
+    def live() -> None:
+        write_live(warehouse, settings, datetime.now(UTC))
+        warehouse.close()
+
+    services.every(60, live)  # in production a one-minute Scheduler tick runs publish_live
+    print(
+        f"the public folder on {server.url}/ — the dashboard at {server.url}/dashboard/ "
+        "(its live.json rewritten every minute)"
+    )
+    return {"usage_badge": url, "dashboard": f"{server.url}/dashboard/"}
 
 
 def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, running: list) -> dict:
@@ -381,16 +444,11 @@ def _run_stack(
             time.sleep(0.5)
         print(_summary(warehouse))
         _export_costs(settings, warehouse, env, logs, emulator, running)
-        badge_info = _publish_archive(settings, env, logs, emulator, running)
         stack_info = _start_deploys(settings, env, logs, emulator, running)
         incident_info = _start_incidents(settings, env, logs, emulator, running)
         send.write_stack(
             state,
-            {
-                **stack_info,
-                **badge_info,
-                **{k: v for k, v in incident_info.items() if not k.startswith("_")},
-            },
+            {**stack_info, **{k: v for k, v in incident_info.items() if not k.startswith("_")}},
         )
         try:
             _sample_deploy(stack_info, warehouse)
@@ -398,11 +456,15 @@ def _run_stack(
         except RuntimeError as e:
             print(f"binderops run: {e}")
             return 1
+        badge_info = _publish_archive(
+            settings, warehouse, env, logs, emulator, running, incident_info
+        )
         print(
             f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"'
         )
         if not once:
             print(f"     curl '{badge_info['usage_badge']}'   (the badge a README shows)")
+            print(f"     open {badge_info['dashboard']}   (the public dashboard)")
             print(
                 f'     {_command()} send github-push      (then: {_command()} query "SELECT * FROM '
                 'deployments")'

@@ -197,7 +197,8 @@ class DuckDBWarehouse:
             before = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
             if len(rows) < 64:
                 marks = ", ".join("?" * len(spec.columns))
-                con.executemany(f"INSERT OR IGNORE INTO {target} VALUES ({marks})", list(rows))
+                verb = "INSERT OR IGNORE" if spec.key else "INSERT"  # a keyless table appends
+                con.executemany(f"{verb} INTO {target} VALUES ({marks})", list(rows))
             else:
                 con.register("_batch", _arrow_batch(spec, rows))
                 try:
@@ -352,6 +353,7 @@ def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):
         "INT64": pa.int64(),
         "BOOL": pa.bool_(),
         "DATE": pa.date32(),
+        "FLOAT64": pa.float64(),
     }
     row_type = pa.struct([(c.name, types[c.type]) for c in spec.columns])
     return pa.Table.from_struct_array(pa.array(rows, type=row_type))

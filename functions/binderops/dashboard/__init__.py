@@ -1,0 +1,327 @@
+"""The public dashboard: ``dashboard/index.html`` written at publish time, and
+``dashboard/live.json`` rewritten every minute, which the page fetches every minute.
+
+No server of ours answers page views: both are static files in the public bucket (or
+folder). Everything on the page comes from the public tables, drawn as SVG with a table
+behind each chart; the page needs no network beyond its own ``live.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from html import escape
+from importlib import resources
+
+from ..config import Settings
+from ..public import write_public
+from ..warehouse import schemas
+from . import charts
+from .charts import Table
+
+PAGE = "dashboard/index.html"
+LIVE = "dashboard/live.json"
+DAYS = 30
+LIVE_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    body: str  # chart SVG or a note
+    table: Table | None
+    note: str = ""
+
+
+def _q(warehouse, name: str, params: dict) -> list[dict]:
+    text = schemas.sql_template(f"sql/dashboard/{name}.sql").substitute(warehouse.names)
+    return warehouse.query(text, params)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def launches_section(warehouse, first: date, last: date) -> Section:
+    rows = _q(warehouse, "launches_by_day", {"first": first, "last": last})
+    days = _days(first, last)
+    origins = sorted({r["origin"] for r in rows})
+    counts = {(r["day"], r["origin"]): int(r["launches"]) for r in rows}
+    series = {o: [counts.get((d, o), 0) for d in days] for o in origins}
+    total = sum(counts.values())
+    svg = charts.bars(
+        "launches-by-day",
+        f"Launches per day by federation member, {first} to {last}",
+        [d.strftime("%b %d") for d in days],
+        series,
+        "launches",
+        "UTC day",
+        f"{total:,} launches over {len(days)} days across {len(origins)} members.",
+    )
+    table = Table(
+        "Launches per day and member",
+        ("day", *origins, "total"),
+        [
+            (str(d), *(series[o][i] for o in origins), sum(series[o][i] for o in origins))
+            for i, d in enumerate(days)
+        ],
+    )
+    note = (
+        "No launch success rate is drawn: BinderHub emits launch events only for successful "
+        "launches, so every event says success. Operators see failures in BinderHub's own "
+        "metrics (binderhub_launch_time_seconds by status)."
+    )
+    return Section("launches", "Launches", svg, table, note)
+
+
+def providers_section(warehouse, first: date, last: date) -> Section:
+    rows = _q(warehouse, "providers", {"first": first, "last": last})
+    total = sum(int(r["launches"]) for r in rows) or 1
+    items = [(r["provider"], round(100 * int(r["launches"]) / total, 1)) for r in rows]
+    svg = charts.hbars(
+        "provider-share", f"Provider share of launches, {first} to {last}", items, "percent"
+    )
+    table = Table(
+        "Launches by provider",
+        ("provider", "launches", "share %"),
+        [(r["provider"], int(r["launches"]), share) for r, (_, share) in zip(rows, items)],
+    )
+    return Section("providers", "Provider share", svg, table)
+
+
+def top_section(warehouse, last: date) -> list[Section]:
+    sections = []
+    for key, label, days in (("day", "day", 1), ("week", "week", 7), ("month", "month", 30)):
+        first = last - timedelta(days=days - 1)
+        rows = _q(warehouse, "top_repos", {"first": first, "last": last})
+        items = [(f"{r['repo']} ({r['provider']})", int(r["launches"])) for r in rows]
+        svg = charts.hbars(
+            f"top-{key}",
+            f"Top repositories, the last {label} ({first} to {last})",
+            items,
+            "launches",
+        )
+        table = Table(
+            f"Top repositories, the last {label}",
+            ("provider", "repository", "launches"),
+            [(r["provider"], r["repo"], int(r["launches"])) for r in rows],
+        )
+        sections.append(Section(f"top-{key}", f"Top repositories: the last {label}", svg, table))
+    return sections
+
+
+def costs_section(warehouse, first: date, last: date, currency: str) -> Section:
+    rows = _q(warehouse, "costs_by_day", {"first": first, "last": last, "currency": currency})
+    days = sorted({r["day"] for r in rows})
+    sources = sorted({r["source"] for r in rows})
+    net = {(r["day"], r["source"]): float(r["net"]) for r in rows}
+    used = {r["day"]: int(r["launches"]) for r in rows}
+    series = {s: [net.get((d, s), 0.0) for d in days] for s in sources}
+    svg = charts.bars(
+        "cost-by-day",
+        f"Net cloud cost per day by source, in {currency}",
+        [d.strftime("%b %d") for d in days],
+        series,
+        currency,
+        "day",
+        f"Net cost per day over {len(days)} days, by source, in {currency}.",
+    )
+    table_rows = []
+    for d in days:
+        total = sum(net.get((d, s), 0.0) for s in sources)
+        per = round(total / used[d], 4) if used.get(d) else "—"
+        table_rows.append(
+            (
+                str(d),
+                *(round(net.get((d, s), 0.0), 2) for s in sources),
+                round(total, 2),
+                used.get(d, 0),
+                per,
+            )
+        )
+    table = Table(
+        f"Net cost per day ({currency}) and cost per launch",
+        ("day", *sources, "total", "launches", "cost per launch"),
+        table_rows,
+    )
+    per_launch = {
+        s: [net.get((d, s), 0.0) / used[d] if used.get(d) else 0.0 for d in days] for s in sources
+    }
+    svg += charts.bars(
+        "cost-per-launch",
+        f"Cost per launch per day by source, in {currency}",
+        [d.strftime("%b %d") for d in days],
+        per_launch,
+        f"{currency} per launch",
+        "day",
+        f"Net cost divided by the day's launches, by source, in {currency}.",
+    )
+    return Section("costs", "Cost and cost per launch", svg, table)
+
+
+def delivery_section(warehouse, first: date) -> list[Section]:
+    weeks = _q(warehouse, "deploys_by_week", {"first": first})
+    svg = charts.bars(
+        "deploys-by-week",
+        "Production deploys per week",
+        [str(w["week"])[:10] for w in weeks],
+        {
+            "succeeded": [int(w["deploys"]) - int(w["failed"]) for w in weeks],
+            "failed": [int(w["failed"]) for w in weeks],
+        },
+        "deploys",
+        "week starting",
+        "Production deploys per week, succeeded and failed.",
+    )
+    deploys = Table(
+        "Deploys per week: lead time (first staging build to production) and change failure rate",
+        ("week", "deploys", "failed", "change failure rate %", "median lead time (min)"),
+        [
+            (
+                str(w["week"])[:10],
+                int(w["deploys"]),
+                int(w["failed"]),
+                round(100 * int(w["failed"]) / int(w["deploys"]), 1) if int(w["deploys"]) else 0,
+                round(w["median_lead_seconds"] / 60, 1)
+                if w["median_lead_seconds"] is not None
+                else "—",
+            )
+            for w in weeks
+        ],
+    )
+    incidents = _q(warehouse, "incidents_recent", {"first": first})
+    items = [
+        (f"{i['policy']} ({str(i['started'])[:10]})", round(i["duration_seconds"] / 60, 1))
+        for i in incidents
+        if i["duration_seconds"] is not None
+    ]
+    svg_incidents = charts.hbars(
+        "time-to-resolve", "Incidents: time to resolve (minutes)", items, "minutes"
+    )
+    incident_table = Table(
+        "Incidents and time to resolve",
+        ("started", "policy", "ended", "minutes to resolve"),
+        [
+            (
+                str(i["started"])[:16],
+                i["policy"],
+                str(i["ended"])[:16] if i["ended"] else "open",
+                round(i["duration_seconds"] / 60, 1) if i["duration_seconds"] is not None else "—",
+            )
+            for i in incidents
+        ],
+    )
+    return [
+        Section("deploys", "Deploys: frequency, lead time, change failure rate", svg, deploys),
+        Section("incidents", "Incidents: time to resolve", svg_incidents, incident_table),
+    ]
+
+
+def datasets_section(warehouse, published: Sequence[tuple[str, str]]) -> Section:
+    rows = warehouse.query(schemas.sql("dashboard/datasets"))
+    entries = [(r["dataset"], str(r["updated"])[:16] if r["updated"] else "never") for r in rows]
+    entries += list(published)
+    body = (
+        "<ul class='fresh'>"
+        + "".join(f"<li><b>{escape(n)}</b> {escape(u)}</li>" for n, u in entries)
+        + "</ul>"
+    )
+    return Section(
+        "freshness",
+        "Freshness of every dataset",
+        body,
+        Table("Last update (UTC)", ("dataset", "updated"), entries),
+    )
+
+
+def _section_html(section: Section) -> str:
+    table = charts.table_html(section.table, section.id) if section.table else ""
+    note = f"<p class='note'>{escape(section.note)}</p>" if section.note else ""
+    return f"<section id='{section.id}'><h2>{escape(section.title)}</h2>{section.body}{note}{table}</section>"
+
+
+def page(sections: list[Section], generated: datetime) -> bytes:
+    template = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
+    body = "\n".join(_section_html(s) for s in sections)
+    return (
+        template.replace("{{generated}}", generated.strftime("%Y-%m-%d %H:%M UTC"))
+        .replace("{{sections}}", body)
+        .encode("utf-8")
+    )
+
+
+def build(
+    warehouse, today: date, currency: str, published: Sequence[tuple[str, str]] = ()
+) -> bytes:
+    last = today - timedelta(days=1)
+    first = last - timedelta(days=DAYS - 1)
+    sections = [
+        launches_section(warehouse, first, last),
+        providers_section(warehouse, first, last),
+        *top_section(warehouse, last),
+        costs_section(warehouse, first, last, currency),
+        *delivery_section(warehouse, today - timedelta(days=84)),
+        datasets_section(warehouse, published),
+    ]
+    return page(sections, datetime.now(UTC).replace(second=0, microsecond=0))
+
+
+def live(warehouse, now: datetime) -> bytes:
+    """The last hour, for the page's live panel: launches per minute by member, the latest
+    deploys and the open incidents."""
+    since = (now - timedelta(minutes=LIVE_MINUTES)).replace(second=0, microsecond=0)
+    launches = _q(warehouse, "live_launches", {"since": since})
+    deploys = warehouse.query(schemas.sql("dashboard/live_deploys"))
+    incidents = warehouse.query(schemas.sql("dashboard/open_incidents"))
+
+    def stamp(value) -> str | None:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+    document = {
+        "generated": stamp(now),
+        "since": stamp(since),
+        "launches": [
+            {"minute": stamp(r["minute"]), "origin": r["origin"], "launches": int(r["launches"])}
+            for r in launches
+        ],
+        "deploys": [
+            {
+                "environment": d["environment"],
+                "sha": d["sha"][:12],
+                "status": d["status"],
+                "finished": stamp(d["finished"]),
+            }
+            for d in deploys
+        ],
+        "open_incidents": [
+            {"policy": i["policy"], "started": stamp(i["started"]), "url": i["issue_url"]}
+            for i in incidents
+        ],
+    }
+    return json.dumps(document, indent=1).encode()
+
+
+def publish(warehouse, settings: Settings, today: date, configured_currency: str = "") -> str:
+    """Write the page and a first live.json; return where the page went."""
+    from ..costs.export import billing_currency
+    from ..launches.archive import read_index
+
+    currency = billing_currency(
+        warehouse.query(schemas.sql("cloud_costs_by_day")), configured_currency
+    )
+    index = read_index(settings)
+    published = [("launch archive (day files)", str(max(index)) if index else "never")]
+    write_live(warehouse, settings, datetime.now(UTC))
+    html = build(warehouse, today, currency, published)
+    return write_public(
+        PAGE, html, "text/html; charset=utf-8", settings, cache_control="public, max-age=300"
+    )
+
+
+def write_live(warehouse, settings: Settings, now: datetime) -> str:
+    return write_public(
+        LIVE, live(warehouse, now), "application/json", settings, cache_control="public, max-age=30"
+    )

@@ -1,0 +1,151 @@
+"""Freshness: does the latest complete day's launch data look whole?
+
+Each federation member's (origin's) launches for the day are compared with its median over
+the 7 days before. A day with no launches at all, a member that went silent, or one whose
+launches dropped by more than ``BINDEROPS_FRESHNESS_DROP`` of its median is a finding. A
+member is judged only once it has a week of history (launches 7 days before), so a new
+member's first days are quiet. Every finding sets the ``freshness`` metric, which an alert
+policy turns into an incident; off Google Cloud the check posts the same notification to
+``notify_incident_http`` itself.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from ..logs import log
+from ..warehouse import schemas
+
+HISTORY_DAYS = 7
+PROBLEMS = ("missing_day", "silent_origin", "drop")
+WHOLE_DAY = "*"  # the origin label of a finding about the whole day
+
+
+@dataclass(frozen=True)
+class Finding:
+    origin: str
+    problem: str
+    launches: int
+    median: float
+
+    def describe(self, day: date) -> str:
+        if self.problem == "missing_day":
+            return f"no launches at all on {day} (7-day medians add up to {self.median:g})"
+        if self.problem == "silent_origin":
+            return f"{self.origin} recorded no launches on {day} (7-day median {self.median:g})"
+        return (
+            f"{self.origin} recorded {self.launches} launches on {day}, "
+            f"against a 7-day median of {self.median:g}"
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    day: date
+    origins: dict[str, int]  # launches on the day, by judged origin
+    findings: list[Finding]
+
+
+def check(warehouse, day: date, drop: float) -> Check:
+    first = day - timedelta(days=HISTORY_DAYS)
+    rows = warehouse.query(schemas.sql("freshness"), {"first": first, "last": day})
+    by_origin: dict[str, dict[date, int]] = {}
+    for row in rows:
+        by_origin.setdefault(row["origin"] or "unknown", {})[row["day"]] = int(row["launches"])
+    history = [first + timedelta(days=n) for n in range(HISTORY_DAYS)]
+    findings, judged, total_median = [], {}, 0.0
+    for origin, days in sorted(by_origin.items()):
+        if days.get(first, 0) == 0:  # not a week old (or silent a week ago): not judged
+            continue
+        median = statistics.median(days.get(d, 0) for d in history)
+        total_median += median
+        launches = days.get(day, 0)
+        judged[origin] = launches
+        if median > 0 and launches == 0:
+            findings.append(Finding(origin, "silent_origin", 0, median))
+        elif launches < (1 - drop) * median:
+            findings.append(Finding(origin, "drop", launches, median))
+    if total_median > 0 and not any(days.get(day) for days in by_origin.values()):
+        findings = [Finding(WHOLE_DAY, "missing_day", 0, total_median)]
+    return Check(day, judged, findings)
+
+
+def record(result: Check, metrics) -> None:
+    """One gauge per judged origin and problem: 1 for a finding, 0 otherwise (so a finding
+    that is gone is seen to be gone)."""
+    found = {(f.origin, f.problem) for f in result.findings}
+    for origin in [*result.origins, WHOLE_DAY]:
+        for problem in PROBLEMS:
+            if origin == WHOLE_DAY and problem != "missing_day":
+                continue
+            value = 1 if (origin, problem) in found else 0
+            metrics.set("freshness", {"origin": origin, "problem": problem}, value)
+
+
+def notification(finding: Finding, day: date, project: str) -> dict:
+    """The Cloud Monitoring notification (schema 1.2) the freshness alert policy would send;
+    its incident id names the day, member and problem, so a re-run reopens nothing new."""
+    incident_id = f"freshness-{day}-{finding.problem}-{finding.origin}".replace("*", "all")
+    started = int(datetime.combine(day + timedelta(days=1), time(), UTC).timestamp())
+    policy = "Launch data freshness"
+    return {
+        "version": "1.2",
+        "incident": {
+            "incident_id": incident_id,
+            "scoping_project_id": project,
+            "url": f"https://console.cloud.google.com/monitoring/alerting?project={project}",
+            "severity": "Warning",
+            "state": "open",
+            "started_at": started,
+            "ended_at": None,
+            "resource_display_name": finding.origin,
+            "resource": {"type": "generic_task", "labels": {"job": "publish-archive"}},
+            "metric": {
+                "type": "custom.googleapis.com/binderops/freshness",
+                "displayName": "freshness",
+                "labels": {"origin": finding.origin, "problem": finding.problem},
+            },
+            "policy_name": policy,
+            "condition_name": f"{finding.problem.replace('_', ' ')}: {finding.origin}",
+            "threshold_value": "0",
+            "observed_value": "1",
+            "documentation": {
+                "content": finding.describe(day)
+                + ". Check the member's BinderHub event logging and the launch topic's "
+                "dead letters; a late delivery heals itself at the next publish run.",
+                "mime_type": "text/markdown",
+                "subject": f"ALERT - {policy}",
+            },
+            "summary": finding.describe(day),
+        },
+    }
+
+
+def run(
+    warehouse, day: date, drop: float, metrics, alert_url: str = "", project: str = ""
+) -> Check:
+    """Check ``day``, set the metric, and post each finding to ``alert_url`` if one is set."""
+    result = check(warehouse, day, drop)
+    if metrics is not None:
+        record(result, metrics)
+    for finding in result.findings:
+        log.warning("freshness: %s", finding.describe(day))
+        if alert_url:
+            _post(alert_url, notification(finding, day, project))
+    if not result.findings:
+        log.info("freshness: %s looks whole (%d members judged)", day, len(result.origins))
+    return result
+
+
+def _post(url: str, body: dict) -> None:
+    import requests
+
+    try:
+        response = requests.post(url, json=body, timeout=10)
+    except requests.RequestException as e:
+        log.error("freshness: the alert could not be posted: %s", type(e).__name__)
+        return
+    if not response.ok:
+        log.error("freshness: the alert was answered %s", response.status_code)
