@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# checkov pins dozens of packages of its own: it gets a venv of its own, beside ours.
+CHECKOV := .venv-checkov/bin/checkov
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: run test bench clean lock
+.PHONY: run test bench clean lock checkov
 
 $(BIN)/binderops: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "binderops needs Python 3.11 or newer"; exit 1; }
@@ -11,6 +14,15 @@ $(BIN)/binderops: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+$(CHECKOV): Makefile
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# The static scan of terraform/: every skipped check is justified in place (#checkov:skip=ID: why).
+checkov: $(CHECKOV)
+	$(CHECKOV) --directory terraform --framework terraform --quiet --compact
 
 run: $(BIN)/binderops
 	$(BIN)/binderops run
@@ -24,11 +36,13 @@ test: $(BIN)/binderops
 		echo "skipping terraform fmt: terraform is not installed"; \
 	fi
 	$(BIN)/ruff format --check --quiet . && $(BIN)/ruff check --quiet . && echo "ruff: ok"
+	$(MAKE) --no-print-directory checkov
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/binderops
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/costs.py
@@ -42,4 +56,4 @@ lock: $(BIN)/binderops
 		--custom-compile-command "make lock" -o functions/requirements.txt
 
 clean:
-	rm -rf $(VENV) .binderops
+	rm -rf $(VENV) .venv-checkov .binderops

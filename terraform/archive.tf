@@ -4,9 +4,11 @@
 # may call.
 
 resource "google_pubsub_topic" "archive_ticks" {
-  project = var.project_id
-  name    = "archive-ticks"
-  labels  = var.labels
+  #checkov:skip=CKV_GCP_83: messages are launch events (anonymised on the way in), ticks or build and alert notices, kept at most 7 days; Google-managed encryption suffices, and a customer key would be one more manual duty.
+  project    = var.project_id
+  name       = "archive-ticks"
+  labels     = var.labels
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_cloud_scheduler_job" "publish_archive" {
@@ -20,6 +22,7 @@ resource "google_cloud_scheduler_job" "publish_archive" {
     topic_name = google_pubsub_topic.archive_ticks.id
     data       = base64encode("{}")
   }
+  depends_on = [google_project_service.apis]
 }
 
 locals {
@@ -67,12 +70,14 @@ resource "google_service_account" "publish_archive" {
   project      = var.project_id
   account_id   = "binderops-publish-archive"
   display_name = "binderops publish_archive"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_service_account" "usage_badge" {
   project      = var.project_id
   account_id   = "binderops-usage-badge"
   display_name = "binderops usage_badge"
+  depends_on   = [google_project_service.apis]
 }
 
 # Reads the raw launches table only (not the rest of the raw dataset).

@@ -9,9 +9,11 @@ locals {
 }
 
 resource "google_pubsub_topic" "cost_ticks" {
-  project = var.project_id
-  name    = "cost-export-ticks"
-  labels  = var.labels
+  #checkov:skip=CKV_GCP_83: messages are launch events (anonymised on the way in), ticks or build and alert notices, kept at most 7 days; Google-managed encryption suffices, and a customer key would be one more manual duty.
+  project    = var.project_id
+  name       = "cost-export-ticks"
+  labels     = var.labels
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_cloud_scheduler_job" "export_costs" {
@@ -25,17 +27,23 @@ resource "google_cloud_scheduler_job" "export_costs" {
     topic_name = google_pubsub_topic.cost_ticks.id
     data       = base64encode("{}")
   }
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_storage_bucket" "public" {
+  #checkov:skip=CKV_GCP_114: the public files (archive, costs, dashboard) are for anyone to read: public access is the point.
+  #checkov:skip=CKV_GCP_62: access logs of open data would record readers, which an open dataset does not need to know.
+  #checkov:skip=CKV_GCP_78: every file is rewritten from the warehouse on the next run; versions would only keep copies of public data.
   project                     = var.project_id
   name                        = var.public_bucket != "" ? var.public_bucket : "${var.project_id}-binderops-public"
   location                    = var.region
   uniform_bucket_level_access = true
   labels                      = var.labels
+  depends_on                  = [google_project_service.apis]
 }
 
 resource "google_storage_bucket_iam_member" "public_read" {
+  #checkov:skip=CKV_GCP_28: the open-data bucket is public by design (CC0 archive, costs, dashboard).
   bucket = google_storage_bucket.public.name
   role   = "roles/storage.objectViewer"
   member = "allUsers"
@@ -45,6 +53,7 @@ resource "google_service_account" "export_costs" {
   project      = var.project_id
   account_id   = "binderops-export-costs"
   display_name = "binderops export_costs"
+  depends_on   = [google_project_service.apis]
 }
 
 # Reads the billing export dataset only.

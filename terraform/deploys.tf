@@ -67,22 +67,37 @@ locals {
 
 # Cloud Build publishes every build's status changes to a topic of this name, if it exists.
 resource "google_pubsub_topic" "cloud_builds" {
-  project = var.project_id
-  name    = "cloud-builds"
-  labels  = var.labels
+  #checkov:skip=CKV_GCP_83: messages are launch events (anonymised on the way in), ticks or build and alert notices, kept at most 7 days; Google-managed encryption suffices, and a customer key would be one more manual duty.
+  project    = var.project_id
+  name       = "cloud-builds"
+  labels     = var.labels
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_service_account" "deploys" {
   project      = var.project_id
   account_id   = "binderops-deploys"
   display_name = "binderops github_webhook and deploy_status"
+  depends_on   = [google_project_service.apis]
 }
 
 # Run the deploy trigger and read builds (to find them by tag): nothing else in Cloud Build.
+# Cloud Build has no trigger-level IAM, so the narrowest grant is a project role holding
+# exactly these permissions (the predefined builds.editor would also cancel and update).
+resource "google_project_iam_custom_role" "deploys" {
+  count       = var.cloudbuild_trigger == "" ? 0 : 1
+  project     = var.project_id
+  role_id     = "binderopsDeployer"
+  title       = "binderops deployer"
+  description = "Run a Cloud Build trigger and read builds: what github_webhook and deploy_status use."
+  permissions = ["cloudbuild.builds.create", "cloudbuild.builds.get", "cloudbuild.builds.list"]
+  depends_on  = [google_project_service.apis]
+}
+
 resource "google_project_iam_member" "deploys_run_builds" {
   count   = var.cloudbuild_trigger == "" ? 0 : 1
   project = var.project_id
-  role    = "roles/cloudbuild.builds.editor"
+  role    = google_project_iam_custom_role.deploys[0].id
   member  = "serviceAccount:${google_service_account.deploys.email}"
 }
 
@@ -93,6 +108,7 @@ resource "google_service_account" "trial_builds" {
   project      = var.project_id
   account_id   = "binderops-trial-builds"
   display_name = "binderops trials of pull requests from forks (no production credentials)"
+  depends_on   = [google_project_service.apis]
 }
 
 # Running the trial trigger, which builds as trial_builds, requires acting as it.

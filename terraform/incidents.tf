@@ -56,9 +56,11 @@ locals {
 }
 
 resource "google_pubsub_topic" "alerts" {
-  project = var.project_id
-  name    = "monitoring-alerts"
-  labels  = var.labels
+  #checkov:skip=CKV_GCP_83: messages are launch events (anonymised on the way in), ticks or build and alert notices, kept at most 7 days; Google-managed encryption suffices, and a customer key would be one more manual duty.
+  project    = var.project_id
+  name       = "monitoring-alerts"
+  labels     = var.labels
+  depends_on = [google_project_service.apis]
 }
 
 # Cloud Monitoring's notification service agent publishes alerts to the topic.
@@ -75,12 +77,14 @@ resource "google_monitoring_notification_channel" "pubsub" {
   type         = "pubsub"
   labels       = { topic = google_pubsub_topic.alerts.id }
   user_labels  = var.labels
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_service_account" "incidents" {
   project      = var.project_id
   account_id   = "binderops-incidents"
   display_name = "binderops notify_incident"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_bigquery_table_iam_member" "incidents_write_notifications" {
@@ -131,6 +135,7 @@ resource "google_monitoring_alert_policy" "function_errors" {
   }
   notification_channels = [google_monitoring_notification_channel.pubsub.id]
   user_labels           = var.labels
+  depends_on            = [google_project_service.apis]
 }
 
 resource "google_monitoring_alert_policy" "launch_dead_letters" {
@@ -164,4 +169,5 @@ resource "google_monitoring_alert_policy" "launch_dead_letters" {
   }
   notification_channels = [google_monitoring_notification_channel.pubsub.id]
   user_labels           = var.labels
+  depends_on            = [google_project_service.apis]
 }

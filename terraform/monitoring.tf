@@ -63,9 +63,11 @@ locals {
 }
 
 resource "google_pubsub_topic" "live_ticks" {
-  project = var.project_id
-  name    = "live-ticks"
-  labels  = var.labels
+  #checkov:skip=CKV_GCP_83: messages are launch events (anonymised on the way in), ticks or build and alert notices, kept at most 7 days; Google-managed encryption suffices, and a customer key would be one more manual duty.
+  project    = var.project_id
+  name       = "live-ticks"
+  labels     = var.labels
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_cloud_scheduler_job" "publish_live" {
@@ -79,12 +81,15 @@ resource "google_cloud_scheduler_job" "publish_live" {
     topic_name = google_pubsub_topic.live_ticks.id
     data       = base64encode("{}")
   }
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_pubsub_topic" "freshness_ticks" {
-  project = var.project_id
-  name    = "freshness-ticks"
-  labels  = var.labels
+  #checkov:skip=CKV_GCP_83: messages are launch events (anonymised on the way in), ticks or build and alert notices, kept at most 7 days; Google-managed encryption suffices, and a customer key would be one more manual duty.
+  project    = var.project_id
+  name       = "freshness-ticks"
+  labels     = var.labels
+  depends_on = [google_project_service.apis]
 }
 
 # publish_archive checks freshness after each run; this tick runs the check alone, and is
@@ -101,6 +106,7 @@ resource "google_cloud_scheduler_job" "check_freshness" {
     topic_name = google_pubsub_topic.freshness_ticks.id
     data       = base64encode("{}")
   }
+  depends_on = [google_project_service.apis]
 }
 
 # Cloud Monitoring has no role narrower than writing any metric of the project.
@@ -137,6 +143,7 @@ resource "google_monitoring_metric_descriptor" "metrics" {
       description = labels.value
     }
   }
+  depends_on = [google_project_service.apis]
 }
 
 locals {
@@ -193,6 +200,7 @@ resource "google_monitoring_alert_policy" "silent_origin" {
   }
   notification_channels = [google_monitoring_notification_channel.pubsub.id]
   user_labels           = var.labels
+  depends_on            = [google_project_service.apis]
 }
 
 resource "google_monitoring_alert_policy" "freshness" {
@@ -224,6 +232,7 @@ resource "google_monitoring_alert_policy" "freshness" {
   }
   notification_channels = [google_monitoring_notification_channel.pubsub.id]
   user_labels           = var.labels
+  depends_on            = [google_project_service.apis]
 }
 
 # BinderHub's Prometheus metrics carry the launch outcome; Google Managed Prometheus
@@ -247,6 +256,7 @@ resource "google_monitoring_alert_policy" "launch_success_rate" {
   }
   notification_channels = [google_monitoring_notification_channel.pubsub.id]
   user_labels           = var.labels
+  depends_on            = [google_project_service.apis]
 }
 
 # The operators' dashboard: one chart per custom metric, summed over instances.
@@ -285,4 +295,5 @@ resource "google_monitoring_dashboard" "operators" {
       ]
     }
   })
+  depends_on = [google_project_service.apis]
 }

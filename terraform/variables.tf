@@ -194,3 +194,9 @@ variable "launch_success_threshold" {
   description = "Share of successful launches (BinderHub's Prometheus metrics) below which, for 30 minutes, an incident opens."
   default     = 0.9
 }
+
+variable "launch_log_filter" {
+  type        = string
+  description = "Cloud Logging filter of BinderHub's launch-event log entries to route into the launch topic; empty for no sink (BinderHub publishes with the Pub/Sub handler)."
+  default     = ""
+}

@@ -4,7 +4,7 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 7.0"
+      version = ">= 6.50, < 7.0" # the series whose schema tests/provider_schema.py checks
     }
     archive = {
       source  = "hashicorp/archive"
