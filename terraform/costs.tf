@@ -86,3 +86,12 @@ resource "google_storage_bucket_iam_member" "export_costs_publishes" {
   role   = "roles/storage.objectUser"
   member = "serviceAccount:${google_service_account.export_costs.email}"
 }
+
+# Cost per launch divides a day's cost by its launches: the launches_daily view only.
+resource "google_bigquery_table_iam_member" "export_costs_reads_launches_daily" {
+  project    = var.project_id
+  dataset_id = google_bigquery_table.views["launches_daily"].dataset_id
+  table_id   = google_bigquery_table.views["launches_daily"].table_id
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${google_service_account.export_costs.email}"
+}

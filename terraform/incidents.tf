@@ -171,3 +171,20 @@ resource "google_monitoring_alert_policy" "launch_dead_letters" {
   user_labels           = var.labels
   depends_on            = [google_project_service.apis]
 }
+
+# After each recorded notification it counts the open incidents (the open_incidents
+# metric): a query job (BigQuery has no narrower role than the project's jobUser) reading
+# the incidents view only.
+resource "google_project_iam_member" "incidents_run_jobs" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.incidents.email}"
+}
+
+resource "google_bigquery_table_iam_member" "incidents_read_incidents" {
+  project    = var.project_id
+  dataset_id = google_bigquery_table.views["incidents"].dataset_id
+  table_id   = google_bigquery_table.views["incidents"].table_id
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${google_service_account.incidents.email}"
+}

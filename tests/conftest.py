@@ -17,6 +17,25 @@ from binderops.warehouse import open_warehouse  # noqa: E402
 REQUIRE_TOOLS = os.environ.get("BINDEROPS_REQUIRE_TOOLS") == "1"
 
 
+def settings_classes() -> tuple[type, ...]:
+    """Every settings class: what the variables the code reads are."""
+    from binderops import config
+    from binderops.costs.settings import CostSettings
+    from binderops.deploys.settings import DeploySettings
+    from binderops.incidents.settings import IncidentSettings
+    from binderops.launches.settings import LaunchSettings
+    from binderops.metrics.settings import MetricsSettings
+
+    return (
+        config.Settings,
+        LaunchSettings,
+        CostSettings,
+        DeploySettings,
+        IncidentSettings,
+        MetricsSettings,
+    )
+
+
 def need_tool(reason: str) -> None:
     """Skip (or, where BINDEROPS_REQUIRE_TOOLS=1 as in CI, fail) when a tool is missing."""
     if REQUIRE_TOOLS:

@@ -3,22 +3,12 @@
 import re
 from pathlib import Path
 
+from conftest import settings_classes
+
 from binderops import config
-from binderops.costs.settings import CostSettings
-from binderops.deploys.settings import DeploySettings
-from binderops.incidents.settings import IncidentSettings
-from binderops.launches.settings import LaunchSettings
-from binderops.metrics.settings import MetricsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = (
-    config.Settings,
-    LaunchSettings,
-    CostSettings,
-    DeploySettings,
-    IncidentSettings,
-    MetricsSettings,
-)
+SETTINGS = settings_classes()
 
 
 def test_every_variable_the_settings_read_is_in_the_operators_table():

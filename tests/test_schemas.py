@@ -104,6 +104,7 @@ def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only(
             "roles/bigquery.dataViewer",
         ),  # the billing export dataset
         ("google_bigquery_table_iam_member", "roles/bigquery.dataEditor"),  # cloud_costs_daily
+        ("google_bigquery_table_iam_member", "roles/bigquery.dataViewer"),  # launches_daily
         ("google_project_iam_member", "roles/bigquery.jobUser"),  # to run queries at all
         ("google_storage_bucket_iam_member", "roles/storage.objectUser"),  # the public bucket
     ]
@@ -111,6 +112,8 @@ def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only(
     assert "dataset_id = local.billing_dataset" in billing
     table = re.search(r'"export_costs_writes_costs" \{(.*?)\n\}', tf, re.S)[1]
     assert 'google_bigquery_table.tables["cloud_costs_daily"].table_id' in table
+    view = re.search(r'"export_costs_reads_launches_daily" \{(.*?)\n\}', tf, re.S)[1]
+    assert 'google_bigquery_table.views["launches_daily"].table_id' in view
 
 
 def row_types():

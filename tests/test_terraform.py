@@ -12,24 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import settings_classes
 from terraform_model import Terraform, unquote
 
 from binderops import config
-from binderops.costs.settings import CostSettings
-from binderops.deploys.settings import DeploySettings
-from binderops.incidents.settings import IncidentSettings
-from binderops.launches.settings import LaunchSettings
-from binderops.metrics.settings import MetricsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = (
-    config.Settings,
-    LaunchSettings,
-    CostSettings,
-    DeploySettings,
-    IncidentSettings,
-    MetricsSettings,
-)
+SETTINGS = settings_classes()
 # Set by Cloud Run itself, not by Terraform.
 PLATFORM = {"K_SERVICE"}
 # What every deployed function must be told: the defaults are the one-machine ones.

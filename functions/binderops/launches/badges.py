@@ -11,27 +11,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from xml.sax.saxutils import escape
 
 from ..warehouse import schemas
 
 PERIODS = {"7d": 7, "30d": 30, "1y": 365, "all": None}
 DEFAULT_PERIOD = "30d"
-# The launch schema's providers, by the lower-case name a URL may carry.
-PROVIDERS = {
-    p.lower(): p
-    for p in (
-        "GitHub",
-        "Gist",
-        "GitLab",
-        "Git",
-        "Zenodo",
-        "Figshare",
-        "Hydroshare",
-        "Dataverse",
-        "CKAN",
-    )
-}
 GITHUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,100}")
 MAX_REPO = 300
 # Readers (GitHub's image proxy among them) may keep a badge an hour; an error a minute.
@@ -58,13 +44,21 @@ class BadRequest(ValueError):
     """A parameter the badge cannot be drawn for; the text says which."""
 
 
+@cache
+def providers() -> dict[str, str]:
+    """The launch schema's providers (its latest version's), by the lower-case name a URL
+    may carry."""
+    latest = schemas.launch_event_schemas()[max(schemas.launch_event_schemas())]
+    return {p.lower(): p for p in latest["properties"]["provider"]["enum"]}
+
+
 def parse(args: Mapping[str, str]) -> BadgeRequest:
     unknown = sorted(set(args) - {"repo", "provider", "period"})
     if unknown:
         raise BadRequest("unknown parameter: use repo, provider and period")
-    provider = PROVIDERS.get((args.get("provider") or "GitHub").lower())
+    provider = providers().get((args.get("provider") or "GitHub").lower())
     if provider is None:
-        raise BadRequest("provider must be one of " + ", ".join(PROVIDERS.values()))
+        raise BadRequest("provider must be one of " + ", ".join(providers().values()))
     period = args.get("period") or DEFAULT_PERIOD
     if period not in PERIODS:
         raise BadRequest("period must be 7d, 30d, 1y or all")
