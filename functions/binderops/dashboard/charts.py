@@ -120,7 +120,7 @@ def hbars(chart_id: str, title: str, items: Sequence[tuple[str, float]], unit: s
     rows = len(items)
     height = 26 * max(rows, 1) + 8
     top = max((v for _, v in items), default=0) or 1
-    label_w = 230
+    label_w = 250
     parts = [
         f"<svg id='{chart_id}' class='chart' viewBox='0 0 {WIDTH} {height}' role='img' "
         f"aria-labelledby='{chart_id}-t {chart_id}-d'>",
@@ -132,7 +132,7 @@ def hbars(chart_id: str, title: str, items: Sequence[tuple[str, float]], unit: s
     for i, (label, value) in enumerate(items):
         y = 4 + 26 * i
         w = (WIDTH - label_w - 80) * value / top
-        shown = label if len(label) <= 34 else label[:33] + "…"
+        shown = label if len(label) <= 25 else label[:24] + "…"
         parts.append(
             f"<text x='{label_w - 6}' y='{y + 16}' class='tick' text-anchor='end'>{escape(shown)}</text>"
             f"<rect x='{label_w}' y='{y + 3}' width='{max(w, 1):.1f}' height='18' fill='{COLOURS[0]}'/>"
