@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -52,6 +53,8 @@ def throughput(mode: str, folder: Path, events: int, monitoring_url: str, offset
     client = create_app(
         "ingest_launch", str(ROOT / "functions/main.py"), "cloudevent"
     ).test_client()
+    # main.py set logging up as it imported: a line per launch is not what is measured.
+    logging.getLogger("binderops").setLevel(logging.WARNING)
     bodies = []
     for n in range(events):
         event = {**EVENT, "origin": ORIGINS[n % 4]}
@@ -74,9 +77,6 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds per mode (default 3)")
     args = parser.parse_args()
-    import logging
-
-    logging.getLogger("binderops").setLevel(logging.WARNING)  # a line per launch is not measured
     modes = ["off", "warehouse", "monitoring"]
     rates: dict[str, list[float]] = {m: [] for m in modes}
     with tempfile.TemporaryDirectory() as tmp, FakeMonitoring() as fake:

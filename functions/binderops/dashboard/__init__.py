@@ -45,11 +45,12 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def launches_section(warehouse, first: date, last: date) -> Section:
-    rows = _q(warehouse, "launches_by_day", {"first": first, "last": last})
+def launches_section(rows: list[dict], first: date, last: date) -> Section:
     days = _days(first, last)
     origins = sorted({r["origin"] for r in rows})
-    counts = {(r["day"], r["origin"]): int(r["launches"]) for r in rows}
+    counts: dict[tuple, int] = {}
+    for r in rows:
+        counts[r["day"], r["origin"]] = counts.get((r["day"], r["origin"]), 0) + int(r["launches"])
     series = {o: [counts.get((d, o), 0) for d in days] for o in origins}
     total = sum(counts.values())
     svg = charts.bars(
@@ -77,10 +78,16 @@ def launches_section(warehouse, first: date, last: date) -> Section:
     return Section("launches", "Launches", svg, table, note)
 
 
-def providers_section(warehouse, first: date, last: date) -> Section:
-    rows = _q(warehouse, "providers", {"first": first, "last": last})
-    total = sum(int(r["launches"]) for r in rows) or 1
-    items = [(r["provider"], round(100 * int(r["launches"]) / total, 1)) for r in rows]
+def providers_section(launches: list[dict], first: date, last: date) -> Section:
+    by_provider: dict[str, int] = {}
+    for r in launches:
+        by_provider[r["provider"]] = by_provider.get(r["provider"], 0) + int(r["launches"])
+    rows = [
+        {"provider": p, "launches": n}
+        for p, n in sorted(by_provider.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    total = sum(by_provider.values()) or 1
+    items = [(r["provider"], round(100 * r["launches"] / total, 1)) for r in rows]
     svg = charts.hbars(
         "provider-share", f"Provider share of launches, {first} to {last}", items, "percent"
     )
@@ -113,12 +120,16 @@ def top_section(warehouse, last: date) -> list[Section]:
     return sections
 
 
-def costs_section(warehouse, first: date, last: date, currency: str) -> Section:
+def costs_section(
+    warehouse, launches: list[dict], first: date, last: date, currency: str
+) -> Section:
     rows = _q(warehouse, "costs_by_day", {"first": first, "last": last, "currency": currency})
     days = sorted({r["day"] for r in rows})
     sources = sorted({r["source"] for r in rows})
     net = {(r["day"], r["source"]): float(r["net"]) for r in rows}
-    used = {r["day"]: int(r["launches"]) for r in rows}
+    used: dict[date, int] = {}
+    for r in launches:
+        used[r["day"]] = used.get(r["day"], 0) + int(r["launches"])
     series = {s: [net.get((d, s), 0.0) for d in days] for s in sources}
     svg = charts.bars(
         "cost-by-day",
@@ -221,7 +232,7 @@ def delivery_section(warehouse, first: date) -> list[Section]:
 
 
 def datasets_section(warehouse, published: Sequence[tuple[str, str]]) -> Section:
-    rows = warehouse.query(schemas.sql("dashboard/datasets"))
+    rows = _q(warehouse, "datasets", {})
     entries = [(r["dataset"], str(r["updated"])[:16] if r["updated"] else "never") for r in rows]
     entries += list(published)
     body = (
@@ -258,11 +269,13 @@ def build(
 ) -> bytes:
     last = today - timedelta(days=1)
     first = last - timedelta(days=DAYS - 1)
+    # One pass over the launches serves the members, the providers and cost per launch.
+    launches = _q(warehouse, "launches_by_day", {"first": first, "last": last})
     sections = [
-        launches_section(warehouse, first, last),
-        providers_section(warehouse, first, last),
+        launches_section(launches, first, last),
+        providers_section(launches, first, last),
         *top_section(warehouse, last),
-        costs_section(warehouse, first, last, currency),
+        costs_section(warehouse, launches, first, last, currency),
         *delivery_section(warehouse, today - timedelta(days=84)),
         datasets_section(warehouse, published),
     ]
