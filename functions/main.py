@@ -10,6 +10,7 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from binderops import instance, logs, pubsub
+from binderops.clock import today_in
 from binderops.errors import Drop, Retry
 
 logs.setup()
@@ -71,7 +72,9 @@ def publish_archive(cloud_event: CloudEvent) -> None:
 
     request = pubsub.json_data(cloud_event.get_data())
     try:
-        result = archive.publish(instance.warehouse(), instance.settings(), request, _today())
+        result = archive.publish(
+            instance.warehouse(), instance.settings(), request, today_in("UTC")
+        )
     except Drop as e:
         logs.log.error("publish_archive: %s", e)
         return
@@ -80,9 +83,9 @@ def publish_archive(cloud_event: CloudEvent) -> None:
     from binderops.costs.settings import CostSettings
 
     currency = instance.settings(CostSettings).currency
-    page = dashboard.publish(instance.warehouse(), instance.settings(), _today(), currency)
+    page = dashboard.publish(instance.warehouse(), instance.settings(), today_in("UTC"), currency)
     logs.log.info("publish_archive: dashboard at %s", page)
-    _check_freshness()
+    check_freshness(cloud_event)
 
 
 @functions_framework.cloud_event
@@ -99,25 +102,11 @@ def publish_live(cloud_event: CloudEvent) -> None:
 def check_freshness(cloud_event: CloudEvent) -> None:
     """Check the latest complete day's launches per federation member; fired daily by Cloud
     Scheduler where the archive is not published (publish_archive checks after publishing)."""
-    _check_freshness()
-
-
-def _check_freshness() -> None:
-    from datetime import timedelta
-
     from binderops.launches import freshness
     from binderops.launches.settings import LaunchSettings
 
-    launches, recorder = instance.settings(LaunchSettings), instance.metrics()
-    freshness.run(
-        instance.warehouse(),
-        _today() - timedelta(days=1),
-        launches.freshness_drop,
-        recorder,
-        launches.freshness_alert_url,
-        instance.settings().project,
-    )
-    recorder.write()  # a daily run: its gauges go out now, not a minute from now
+    launches, project = instance.settings(LaunchSettings), instance.settings().project
+    freshness.run(instance.warehouse(), launches, instance.metrics(), project)
 
 
 @functions_framework.http
@@ -128,17 +117,11 @@ def usage_badge(request: flask.Request):
     if request.method not in ("GET", "HEAD"):
         return {"error": "badges answer GET"}, 405
     try:
-        badge = badges.answer(request.args, instance.warehouse(), _today())
+        badge = badges.answer(request.args, instance.warehouse(), today_in("UTC"))
     except Retry as e:
         logs.log.error("usage_badge: %s", e)
         return {"error": "the warehouse is unavailable; retry"}, 503
     return badge.svg, badge.status, badge.headers
-
-
-def _today():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).date()
 
 
 @functions_framework.http

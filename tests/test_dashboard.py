@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import random
 import shutil
 import subprocess
 import threading
@@ -259,7 +260,7 @@ def test_the_live_panel_follows_live_json(site, warehouse):
     assert "production bbbbbbbbbbbb failure" in before.texts["live-deploys"]
 
     now = datetime.now(UTC)
-    rng = __import__("random").Random(4)
+    rng = random.Random(4)
     fresh = [
         to_row(launch_event(rng, now - timedelta(minutes=n % 50)), f"live{n}", now, "x")
         for n in range(37)

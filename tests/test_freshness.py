@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from fakes.http import RecordingServer, Response
 
 from binderops import metrics
+from binderops.config import read
 from binderops.incidents import alerts
 from binderops.launches import freshness
 from binderops.launches.events import LaunchRow
+from binderops.launches.settings import LaunchSettings
 from binderops.metrics.sinks import WarehouseSink
 
 DAY = date(2026, 3, 10)
@@ -108,7 +110,8 @@ def test_findings_are_posted_as_monitoring_notifications(warehouse):
     week(warehouse, {"gke": 100, "ovh": 0, "gesis": 30})
     with RecordingServer(lambda request: Response(200, {"state": "open"})) as server:
         url = f"{server.url}/?token=alert-token"
-        freshness.run(warehouse, DAY, 0.5, None, url, "binder-project")
+        settings = read(LaunchSettings, {"BINDEROPS_FRESHNESS_ALERT_URL": url})
+        freshness.run(warehouse, settings, None, "binder-project", DAY)
     [request] = server.requests
     assert request.query == {"token": ["alert-token"]}
     alert = alerts.parse(request.body)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from ..clock import today_in
 from ..config import Settings
 from ..errors import Drop
 from ..warehouse import schemas
@@ -61,10 +62,6 @@ class ExportResult:
     window: Window
     rows: int
     net_micros: dict[str, int]  # per currency, over the window
-
-
-def today_in(tz: str, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
 
 
 def trailing_window(today: date, days: int = 7) -> Window:

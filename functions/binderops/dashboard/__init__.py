@@ -37,8 +37,7 @@ class Section:
 
 
 def _q(warehouse, name: str, params: dict) -> list[dict]:
-    text = schemas.sql_template(f"sql/dashboard/{name}.sql").substitute(warehouse.names)
-    return warehouse.query(text, params)
+    return warehouse.query(schemas.sql_in(f"dashboard/{name}", warehouse.names), params)
 
 
 def _days(first: date, last: date) -> list[date]:

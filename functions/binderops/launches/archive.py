@@ -213,10 +213,6 @@ per line, timestamps to the minute) and one Parquet file per month. {total:,} la
     return page.encode("utf-8")
 
 
-def _sql(warehouse, name: str) -> str:
-    return schemas.sql_template(f"sql/{name}.sql").substitute(warehouse.names)
-
-
 def _range(first: date, last: date) -> dict[str, date]:
     return {"first": first, "last": last}
 
@@ -243,7 +239,7 @@ def _write_days_duckdb(
     from ..warehouse.duckdb import CopyJob, CopyOutput
 
     _parts(settings).mkdir(parents=True, exist_ok=True)
-    select = f"{_sql(warehouse, 'archive/lines')} ORDER BY timestamp, line"
+    select = f"{schemas.sql_in('archive/lines', warehouse.names)} ORDER BY timestamp, line"
     jobs = []
     for day in days:
         outputs = [CopyOutput(PARQUET_COLUMNS, _part(settings, day), "parquet")]
@@ -267,7 +263,7 @@ def _write_days_bigquery(
     query = (
         "SELECT day, COUNT(*) AS events,\n"
         "  CONCAT(STRING_AGG(line, '\\n' ORDER BY timestamp, line), '\\n') AS content\n"
-        f"FROM (\n{_sql(warehouse, 'archive/lines').strip()}\n)\nGROUP BY day"
+        f"FROM (\n{schemas.sql_in('archive/lines', warehouse.names).strip()}\n)\nGROUP BY day"
     )
     wanted, sizes = set(days), {}
     for first, last in _chunks(days, DAYS_PER_QUERY):
@@ -291,10 +287,8 @@ def _write_month(warehouse, month: str, days: list[date], settings: Settings) ->
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         prefix = f"{STAGING}{name}/"
         uri = f"gs://{settings.public_bucket}/{prefix}part-*.parquet"
-        select = (
-            f"SELECT {PARQUET_COLUMNS} FROM (\n{_sql(warehouse, 'archive/lines').strip()}\n)\n"
-            "ORDER BY timestamp, line"
-        )
+        lines = schemas.sql_in("archive/lines", warehouse.names).strip()
+        select = f"SELECT {PARQUET_COLUMNS} FROM (\n{lines}\n)\nORDER BY timestamp, line"
         warehouse.export(select, _range(first, last), uri, "PARQUET")
         publish_staged(prefix, name, PARQUET_TYPE, settings)
         return
@@ -322,17 +316,22 @@ class _Timer:
         return ", ".join(self.laps)
 
 
+def _moved(day: date, count: int, index: Mapping[date, DayEntry], rewrite: bool) -> bool:
+    """Whether ``day`` with ``count`` launches (or rows) differs from what was published."""
+    return rewrite or day not in index or index[day].count != count
+
+
 def _counts(
     warehouse, first: date, last: date, index: Mapping[date, DayEntry], rewrite: bool
 ) -> dict[date, int]:
     """Each day's launches, for the days that may have changed; the index's count for the
     rest. Rows are counted first (cheap); only days whose rows moved are counted exactly."""
-    rows = warehouse.query(_sql(warehouse, "archive/day_rows"), _range(first, last))
+    rows = warehouse.query(schemas.sql_in("archive/day_rows", warehouse.names), _range(first, last))
     counts = {row["day"]: row["events"] for row in rows}
-    moved = [d for d, n in counts.items() if rewrite or d not in index or index[d].count != n]
+    moved = [day for day, n in counts.items() if _moved(day, n, index, rewrite)]
     for chunk_first, chunk_last in _chunks(moved, DAYS_PER_COUNT):
         exact = warehouse.query(
-            _sql(warehouse, "archive/day_counts"), _range(chunk_first, chunk_last)
+            schemas.sql_in("archive/day_counts", warehouse.names), _range(chunk_first, chunk_last)
         )
         counts.update((row["day"], row["events"]) for row in exact)
     return counts
@@ -351,11 +350,7 @@ def publish(
     with warehouse.session():
         index = read_index(settings)
         counts = _counts(warehouse, first, last, index, rewrite)
-        changed = sorted(
-            day
-            for day, count in counts.items()
-            if rewrite or day not in index or index[day].count != count
-        )
+        changed = sorted(day for day, n in counts.items() if _moved(day, n, index, rewrite))
         timer.lap("counts")
         write = _write_days_bigquery if bigquery else _write_days_duckdb
         sizes = write(warehouse, changed, counts, settings) if changed else {}
@@ -363,7 +358,10 @@ def publish(
         if changed:
             ranges = list(_chunks(changed, DAYS_PER_COUNT))
             warehouse.refresh(
-                "repo_launches_daily", "day", ranges, _sql(warehouse, "archive/repo_days")
+                "repo_launches_daily",
+                "day",
+                ranges,
+                schemas.sql_in("archive/repo_days", warehouse.names),
             )
         timer.lap("badge counts")
         months = sorted({day.isoformat()[:7] for day in changed})

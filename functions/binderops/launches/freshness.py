@@ -15,8 +15,10 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from ..clock import today_in
 from ..logs import log
 from ..warehouse import schemas
+from .settings import LaunchSettings
 
 HISTORY_DAYS = 7
 PROBLEMS = ("missing_day", "silent_origin", "drop")
@@ -124,16 +126,24 @@ def notification(finding: Finding, day: date, project: str) -> dict:
 
 
 def run(
-    warehouse, day: date, drop: float, metrics, alert_url: str = "", project: str = ""
+    warehouse,
+    settings: LaunchSettings,
+    metrics=None,
+    project: str = "",
+    day: date | None = None,
 ) -> Check:
-    """Check ``day``, set the metric, and post each finding to ``alert_url`` if one is set."""
-    result = check(warehouse, day, drop)
+    """Check ``day`` (by default the latest complete UTC day) against the settings' drop,
+    set the metric and write it at once (a daily run's gauges should not wait a minute),
+    and post each finding to ``BINDEROPS_FRESHNESS_ALERT_URL`` if one is set."""
+    day = day or today_in() - timedelta(days=1)
+    result = check(warehouse, day, settings.freshness_drop)
     if metrics is not None:
         record(result, metrics)
+        metrics.write()
     for finding in result.findings:
         log.warning("freshness: %s", finding.describe(day))
-        if alert_url:
-            _post(alert_url, notification(finding, day, project))
+        if settings.freshness_alert_url:
+            _post(settings.freshness_alert_url, notification(finding, day, project))
     if not result.findings:
         log.info("freshness: %s looks whole (%d members judged)", day, len(result.origins))
     return result

@@ -107,15 +107,16 @@ def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from .. import dashboard
+    from ..clock import today_in
     from ..costs.settings import CostSettings
     from ..launches import archive
 
     request = {"start": args.start or "", "end": args.end or ""}
     warehouse = existing_warehouse(settings)
-    today = datetime.now(UTC).date()
+    today = today_in()
     try:
         result = archive.publish(warehouse, settings, request, today)
         page = dashboard.publish(warehouse, settings, today, config.read(CostSettings).currency)
@@ -133,19 +134,18 @@ def _freshness(warehouse, day) -> str:
     from ..launches import freshness
     from ..launches.settings import LaunchSettings
 
-    launches = config.read(LaunchSettings)
-    result = freshness.run(
-        warehouse, day, launches.freshness_drop, None, launches.freshness_alert_url
-    )
+    result = freshness.run(warehouse, config.read(LaunchSettings), day=day)
     if not result.findings:
         return f"freshness of {day}: {len(result.origins)} federation member(s) judged, all whole"
     return "\n".join(f"freshness: {f.describe(day)}" for f in result.findings)
 
 
 def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    day = args.day or datetime.now(UTC).date() - timedelta(days=1)
+    from ..clock import today_in
+
+    day = args.day or today_in() - timedelta(days=1)
     warehouse = existing_warehouse(settings)
     try:
         print(_freshness(warehouse, day))

@@ -11,7 +11,6 @@ typed once, in ``schemas/metrics.json``.
 from __future__ import annotations
 
 import atexit
-import json
 import threading
 import time
 import uuid
@@ -151,10 +150,6 @@ class Recorder:
             )
             with self._lock:
                 self._changed.update((p.metric.name, p.labels) for p in points)
-
-
-def labels_json(labels: tuple[tuple[str, str], ...]) -> str:
-    return json.dumps(dict(labels), sort_keys=True)
 
 
 def shutdown_write(recorder: Recorder) -> None:

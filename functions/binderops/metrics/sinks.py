@@ -3,13 +3,14 @@ warehouse's ``metrics`` table."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 from urllib.parse import urlparse
 
 from ..clients.http import google_endpoint
-from . import Point, labels_json
+from . import Point
 
 # create_time_series takes at most 200 series per call.
 SERIES_PER_CALL = 200
@@ -83,6 +84,10 @@ class MonitoringSink:
 def _stamp(when: datetime) -> dict:
     seconds = int(when.timestamp())
     return {"seconds": seconds, "nanos": int((when.timestamp() - seconds) * 1e9)}
+
+
+def labels_json(labels: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(labels), sort_keys=True)
 
 
 class MetricRow(NamedTuple):

@@ -134,6 +134,12 @@ def sql(name: str) -> str:
     return (schemas_dir() / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def sql_in(name: str, names: dict[str, str]) -> str:
+    """``schemas/sql/NAME.sql`` with ``${raw}`` and ``${public}`` as a warehouse names them
+    (its ``names``): for queries that read a raw table."""
+    return Template(sql(name)).substitute(names)
+
+
 def sql_template(relative: str) -> Template:
     """A SQL file under ``schemas/`` whose ``${...}`` names are filled in by the caller."""
     return Template((schemas_dir() / relative).read_text(encoding="utf-8"))
