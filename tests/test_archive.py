@@ -234,7 +234,7 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
     )
     bigquery.answers = [
         ([day, events], [["2026-03-02", "2"]]),  # rows, one of them a duplicate
-        ([day, events], [["2026-03-02", "1"]]),  # distinct launches
+        # A new day is written at once: its file's query counts its distinct launches.
         ([day, events, {"name": "content", "type": "STRING"}], [["2026-03-02", "1", content]]),
     ]
     # What BigQuery's EXPORT DATA leaves in the bucket, for the run to move into place.
@@ -251,15 +251,14 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
         result = archive.publish(warehouse, settings, {}, TODAY)
     assert result.written == [date(2026, 3, 2)]
     sent = [q["query"] for q in bigquery.queries]
-    rows, counts, lines = sent[:3]
+    rows, lines = sent[:2]
     raw = "`binder-project`.`binder_raw`.launches"
     assert f"FROM {raw}" in rows and "COUNT(*)" in rows
-    assert f"FROM {raw}" in counts and "COUNT(DISTINCT event_id)" in counts
-    assert "STRING_AGG(line, '\\n' ORDER BY timestamp, line)" in lines
+    assert "STRING_AGG(line, '\\n' ORDER BY timestamp, event_id)" in lines
     assert "FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:00+00:00', timestamp, 'UTC')" in lines
     assert "WHERE timestamp >= TIMESTAMP(@first)" in lines  # partition pruning
     parameters = {
-        p["name"]: p["parameterValue"]["value"] for p in bigquery.queries[2]["queryParameters"]
+        p["name"]: p["parameterValue"]["value"] for p in bigquery.queries[1]["queryParameters"]
     }
     assert parameters == {"first": "2026-03-02", "last": "2026-03-02"}
     scripts = [q for q in sent if "BEGIN TRANSACTION" in q]
@@ -288,6 +287,25 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
     assert storage.deleted == [
         "binder-archive/.staging/launches-2026-03.parquet/part-000000000000.parquet"
     ]
+
+    # The next run sees two rows for a day published with one launch: it counts the day's
+    # distinct launches, finds the one published, and rewrites nothing.
+    bigquery.queries.clear()
+    bigquery.answers = [
+        ([day, events], [["2026-03-02", "2"]]),
+        ([day, events], [["2026-03-02", "1"]]),
+    ]
+    with RecordingServer(bigquery) as bq, RecordingServer(storage) as gcs:
+        warehouse = open_warehouse("bigquery://binder-project/binder", bq.url)
+        settings = settings_for(
+            tmp_path,
+            BINDEROPS_PUBLIC_BUCKET="binder-archive",
+            BINDEROPS_STORAGE_API_URL=gcs.url,
+        )
+        again = archive.publish(warehouse, settings, {}, TODAY)
+    assert again.written == [] and again.unchanged == 1
+    rows, counts = [q["query"] for q in bigquery.queries]
+    assert f"FROM {raw}" in counts and "COUNT(DISTINCT event_id)" in counts
 
 
 def test_bigquery_without_a_bucket_is_a_configuration_error(tmp_path):

@@ -2,14 +2,15 @@
 
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 
 import pytest
 
 from binderops.warehouse import WarehouseUnavailable, open_warehouse, schemas
-from binderops.warehouse.duckdb import DuckDBWarehouse
-from binderops.warehouse.sql import QueryError
+from binderops.warehouse.duckdb import UNSORTED_ROWS, DuckDBWarehouse
+from binderops.warehouse.sql import QueryError, to_duckdb
 
 NOW = datetime(2026, 3, 1, 12, 34, tzinfo=UTC)
 
@@ -88,6 +89,72 @@ def test_bigquery_sql_is_translated_for_duckdb(warehouse):
     ]
 
 
+def test_the_dedupe_of_a_key_duckdb_keeps_unique_is_dropped_in_translation():
+    unique = frozenset({("raw", "launches", "event_id")})
+    assert (
+        to_duckdb("SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches", unique)
+        == "SELECT COUNT(*) AS n FROM raw.launches"
+    )
+    first = (
+        "SELECT event_id FROM raw.launches AS l "
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY l.event_id ORDER BY ingested_at) = 1"
+    )
+    assert to_duckdb(first, unique) == "SELECT event_id FROM raw.launches AS l"
+    for kept in (
+        "SELECT COUNT(DISTINCT repo) AS n FROM raw.launches",  # not the key
+        "SELECT COUNT(DISTINCT event_id) AS n FROM raw.launch_errors",  # not kept unique here
+        # A join repeats keys.
+        "SELECT COUNT(DISTINCT l.event_id) AS n FROM raw.launches AS l JOIN raw.x AS m USING (r)",
+        "SELECT COUNT(DISTINCT event_id) AS n FROM (SELECT event_id FROM raw.launches "
+        "UNION ALL SELECT event_id FROM raw.launches)",
+        "SELECT event_id FROM raw.launches "
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY repo ORDER BY ingested_at) = 1",
+        "SELECT event_id FROM raw.launches "
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 2",
+    ):
+        assert to_duckdb(kept, unique) == to_duckdb(kept), kept
+
+
+def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(warehouse):
+    """repo_launches_daily is kept in (provider, repo) order, as BigQuery clusters it: rows a
+    refresh appends are counted, and past a row group of them the table is rewritten."""
+    select = schemas.sql_in("archive/repo_days", warehouse.names)
+    day = NOW.date()
+
+    def launches_on(when: datetime, repos: int) -> list[tuple]:
+        # Repositories in an order of their own, so appended rows are out of order.
+        names = [f"r/{(n * 7919) % 1_000_003:07d}" for n in range(repos)]
+        return [launch_row(f"{when:%d}-{name}", repo=name, when=when) for name in names]
+
+    def state() -> tuple[str, bool]:
+        with warehouse.session() as con:
+            [(comment,)] = con.execute(
+                "SELECT comment FROM duckdb_tables() WHERE table_name = 'repo_launches_daily'"
+            ).fetchall()
+            stored = con.execute(
+                "SELECT provider, repo FROM main.repo_launches_daily ORDER BY rowid"
+            ).fetchall()
+        return comment, stored == sorted(stored)
+
+    warehouse.load("launches", launches_on(NOW, 1000))
+    warehouse.refresh("repo_launches_daily", "day", [(day, day)], select)
+    assert state() == ("rows appended out of clustering order: 1000", False)
+
+    later = NOW.replace(day=2)
+    warehouse.load("launches", launches_on(later, UNSORTED_ROWS))
+    warehouse.refresh("repo_launches_daily", "day", [(later.date(), later.date())], select)
+    assert state() == ("rows appended out of clustering order: 0", True)
+    rows = warehouse.query("SELECT day, COUNT(*) AS n FROM repo_launches_daily GROUP BY day")
+    assert sorted((r["day"], r["n"]) for r in rows) == [(day, 1000), (later.date(), UNSORTED_ROWS)]
+
+    # Refreshing a day replaces its rows: the count of rows out of order grows by them.
+    warehouse.refresh("repo_launches_daily", "day", [(day, day)], select)
+    assert state()[0] == "rows appended out of clustering order: 1000"
+    assert warehouse.query("SELECT COUNT(*) AS n FROM repo_launches_daily") == [
+        {"n": 1000 + UNSORTED_ROWS}
+    ]
+
+
 def test_unreadable_sql_is_a_clear_error(warehouse):
     with pytest.raises(QueryError, match="cannot read this as BigQuery SQL"):
         warehouse.query("SELECT FROM WHERE (")
@@ -134,3 +201,44 @@ def test_file_held_by_another_process_is_a_transient_failure(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_under_steady_work_the_file_changes_hands_only_when_another_process_asks(tmp_path):
+    """A busy function keeps its connection (and DuckDB's cache of the file's blocks); a
+    process that waits for the file says so, and gets its turn within a second or so."""
+    path = tmp_path / "w.duckdb"
+    warehouse = open_warehouse(f"duckdb://{path}")
+    warehouse.insert("launches", [launch_row("a")])
+    connections = set()
+
+    def work(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            with warehouse.session() as con:
+                connections.add(id(con))
+                con.execute("SELECT COUNT(*) FROM raw.launches").fetchall()
+
+    work(2.5)  # past MAX_HOLD_SECONDS, with no one waiting
+    assert len(connections) == 1
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from binderops.warehouse.duckdb import DuckDBWarehouse; "
+            f"w = DuckDBWarehouse('{path}'); "
+            "print(w.query('SELECT COUNT(*) AS n FROM raw.launches')); w.close()",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    busy = threading.Thread(target=work, args=(6.0,))
+    started = time.monotonic()
+    busy.start()
+    out, err = other.communicate(timeout=60)
+    waited = time.monotonic() - started
+    busy.join()
+    warehouse.close()
+    assert out.strip() == "[{'n': 1}]", err
+    assert waited < 5.0  # it did not wait for the busy process to go idle
+    assert len(connections) >= 2  # the busy process stepped aside, then went on

@@ -41,6 +41,9 @@ PARQUET_COLUMNS = (
     "timestamp, schema_version, provider, spec, repo, ref, resolved_ref, status, origin, "
     "build_token, request_origin"
 )
+# The order of a day's lines and a month's rows: a total order (event_id is unique), so a
+# re-run writes the same bytes.
+ORDER = "timestamp, event_id"
 # Days whose distinct launches are counted, or whose badge counts are refreshed, at once:
 # bounds the memory a local run needs for its distinct event_ids.
 DAYS_PER_COUNT = 7
@@ -231,51 +234,67 @@ def _part(settings: Settings, day: date) -> Path:
     return _parts(settings) / f"launches-{day.isoformat()}.parquet"
 
 
+def _write_lines(lines, path: Path) -> int:
+    """Write a string column whose values end in a newline: its bytes, as Arrow holds them
+    (one buffer per chunk, lines back to back). Returns the bytes written."""
+    size = 0
+    with open(path, "wb") as f:
+        for chunk in lines.chunks:
+            _, offsets, data = chunk.buffers()
+            ends = memoryview(offsets).cast("i")  # a string column's offsets are int32
+            start, end = ends[chunk.offset], ends[chunk.offset + len(chunk)]
+            size += f.write(memoryview(data)[start:end])
+    return size
+
+
 def _write_days_duckdb(
-    warehouse, days: list[date], counts, settings: Settings, with_lines: bool = True
-) -> dict[date, int]:
-    """Each day's rows are built and sorted once, then written twice: its public lines and
-    its Parquet part (the part only, for a month whose parts are missing)."""
-    from ..warehouse.duckdb import CopyJob, CopyOutput
+    warehouse, days: list[date], settings: Settings, with_lines: bool = True
+) -> dict[date, DayEntry]:
+    """Each day's rows are built and sorted once by DuckDB, then written twice by pyarrow:
+    its public lines and its Parquet part (the part only, for a month whose parts are
+    missing)."""
+    import pyarrow.parquet as pq
 
     _parts(settings).mkdir(parents=True, exist_ok=True)
-    select = f"{schemas.sql_in('archive/lines', warehouse.names)} ORDER BY timestamp, line"
-    jobs = []
-    for day in days:
-        outputs = [CopyOutput(PARQUET_COLUMNS, _part(settings, day), "parquet")]
-        if with_lines:
-            outputs.append(CopyOutput("line", scratch_file(day_name(day), settings), "lines"))
-        jobs.append(CopyJob(_range(day, day), tuple(outputs)))
-    warehouse.copy_many(select, jobs)
-    sizes = {}
-    for day, job in zip(days, jobs):
-        if with_lines:
-            path = job.outputs[1].path
-            sizes[day] = path.stat().st_size
-            write_public(day_name(day), path, LINES_TYPE, settings, _metadata(day, counts[day]))
-    return sizes
+    lines = schemas.sql_in("archive/lines", warehouse.names).strip()
+    select = (
+        f"SELECT {PARQUET_COLUMNS}, CONCAT(line, '\\n') AS line\n"
+        f"FROM (\n{lines}\n)\nORDER BY {ORDER}"
+    )
+
+    def write(params: Mapping[str, date], rows) -> tuple[int, int]:
+        day = params["first"]
+        pq.write_table(rows.drop_columns(["line"]), _part(settings, day), compression="zstd")
+        if not with_lines:
+            return rows.num_rows, 0
+        return rows.num_rows, _write_lines(rows["line"], scratch_file(day_name(day), settings))
+
+    written = warehouse.arrow_each(select, [_range(day, day) for day in days], write)
+    entries = {}
+    if with_lines:
+        for day, (count, size) in zip(days, written):
+            entries[day] = DayEntry(day_name(day), day, count, size)
+            path = scratch_file(day_name(day), settings)
+            write_public(day_name(day), path, LINES_TYPE, settings, _metadata(day, count))
+    return entries
 
 
-def _write_days_bigquery(
-    warehouse, days: list[date], counts, settings: Settings
-) -> dict[date, int]:
+def _write_days_bigquery(warehouse, days: list[date], settings: Settings) -> dict[date, DayEntry]:
     """BigQuery builds each day's whole file as one string; this process only uploads it."""
     query = (
         "SELECT day, COUNT(*) AS events,\n"
-        "  CONCAT(STRING_AGG(line, '\\n' ORDER BY timestamp, line), '\\n') AS content\n"
+        f"  CONCAT(STRING_AGG(line, '\\n' ORDER BY {ORDER}), '\\n') AS content\n"
         f"FROM (\n{schemas.sql_in('archive/lines', warehouse.names).strip()}\n)\nGROUP BY day"
     )
-    wanted, sizes = set(days), {}
+    wanted, entries = set(days), {}
     for first, last in _chunks(days, DAYS_PER_QUERY):
         for row in warehouse.query(query, _range(first, last)):
-            day = row["day"]
+            day, count = row["day"], row["events"]
             if day in wanted:
                 content = row["content"].encode("utf-8")
-                write_public(
-                    day_name(day), content, LINES_TYPE, settings, _metadata(day, counts[day])
-                )
-                sizes[day] = len(content)
-    return sizes
+                write_public(day_name(day), content, LINES_TYPE, settings, _metadata(day, count))
+                entries[day] = DayEntry(day_name(day), day, count, len(content))
+    return entries
 
 
 def _write_month(warehouse, month: str, days: list[date], settings: Settings) -> None:
@@ -288,15 +307,17 @@ def _write_month(warehouse, month: str, days: list[date], settings: Settings) ->
         prefix = f"{STAGING}{name}/"
         uri = f"gs://{settings.public_bucket}/{prefix}part-*.parquet"
         lines = schemas.sql_in("archive/lines", warehouse.names).strip()
-        select = f"SELECT {PARQUET_COLUMNS} FROM (\n{lines}\n)\nORDER BY timestamp, line"
+        select = f"SELECT {PARQUET_COLUMNS} FROM (\n{lines}\n)\nORDER BY {ORDER}"
         warehouse.export(select, _range(first, last), uri, "PARQUET")
         publish_staged(prefix, name, PARQUET_TYPE, settings)
         return
+    from ..warehouse import parquet
+
     missing = [day for day in days if not _part(settings, day).exists()]
     if missing:
-        _write_days_duckdb(warehouse, missing, {}, settings, with_lines=False)
+        _write_days_duckdb(warehouse, missing, settings, with_lines=False)
     path = scratch_file(name, settings)
-    warehouse.concatenate([_part(settings, day) for day in sorted(days)], path)
+    parquet.join([_part(settings, day) for day in sorted(days)], path)
     write_public(name, path, PARQUET_TYPE, settings)
 
 
@@ -316,25 +337,29 @@ class _Timer:
         return ", ".join(self.laps)
 
 
-def _moved(day: date, count: int, index: Mapping[date, DayEntry], rewrite: bool) -> bool:
-    """Whether ``day`` with ``count`` launches (or rows) differs from what was published."""
-    return rewrite or day not in index or index[day].count != count
-
-
-def _counts(
-    warehouse, first: date, last: date, index: Mapping[date, DayEntry], rewrite: bool
-) -> dict[date, int]:
-    """Each day's launches, for the days that may have changed; the index's count for the
-    rest. Rows are counted first (cheap); only days whose rows moved are counted exactly."""
+def _rows(warehouse, first: date, last: date) -> dict[date, int]:
+    """Rows per day, duplicates included: the cheap first look at what changed."""
     rows = warehouse.query(schemas.sql_in("archive/day_rows", warehouse.names), _range(first, last))
-    counts = {row["day"]: row["events"] for row in rows}
-    moved = [day for day, n in counts.items() if _moved(day, n, index, rewrite)]
-    for chunk_first, chunk_last in _chunks(moved, DAYS_PER_COUNT):
-        exact = warehouse.query(
+    return {row["day"]: row["events"] for row in rows}
+
+
+def _changed(
+    warehouse, rows: Mapping[date, int], index: Mapping[date, DayEntry], rewrite: bool
+) -> list[date]:
+    """The days to rewrite: every day asked for by a range; otherwise new days, and the
+    published days whose launches changed. A published day whose rows moved is counted
+    exactly first (distinct launches): a duplicate BigQuery stored is not a change."""
+    if rewrite:
+        return sorted(rows)
+    moved = sorted(day for day, n in rows.items() if day not in index or index[day].count != n)
+    recount = [day for day in moved if day in index]
+    exact = {}
+    for chunk_first, chunk_last in _chunks(recount, DAYS_PER_COUNT):
+        found = warehouse.query(
             schemas.sql_in("archive/day_counts", warehouse.names), _range(chunk_first, chunk_last)
         )
-        counts.update((row["day"], row["events"]) for row in exact)
-    return counts
+        exact.update((row["day"], row["events"]) for row in found)
+    return [day for day in moved if day not in index or exact[day] != index[day].count]
 
 
 def publish(
@@ -349,11 +374,11 @@ def publish(
     timer = _Timer()
     with warehouse.session():
         index = read_index(settings)
-        counts = _counts(warehouse, first, last, index, rewrite)
-        changed = sorted(day for day, n in counts.items() if _moved(day, n, index, rewrite))
+        rows = _rows(warehouse, first, last)
+        changed = _changed(warehouse, rows, index, rewrite)
         timer.lap("counts")
         write = _write_days_bigquery if bigquery else _write_days_duckdb
-        sizes = write(warehouse, changed, counts, settings) if changed else {}
+        written = write(warehouse, changed, settings) if changed else {}
         timer.lap("day files")
         if changed:
             ranges = list(_chunks(changed, DAYS_PER_COUNT))
@@ -365,13 +390,12 @@ def publish(
             )
         timer.lap("badge counts")
         months = sorted({day.isoformat()[:7] for day in changed})
-        known = set(index) | set(counts)  # a range's run counts only its own days
+        known = set(index) | set(rows)  # a range's run counts only its own days
         for month in months:
             days = [day for day in known if day.isoformat()[:7] == month]
             _write_month(warehouse, month, days, settings)
         timer.lap("months")
-    for day in changed:
-        index[day] = DayEntry(day_name(day), day, counts[day], sizes[day])
+    index.update(written)
     entries = [index[day] for day in sorted(index)]
     location = write_public(
         INDEX, "".join(e.to_json() + "\n" for e in entries).encode(), LINES_TYPE, settings
@@ -379,6 +403,6 @@ def publish(
     write_public(INDEX_HTML, index_html(entries), "text/html; charset=utf-8", settings)
     timer.lap("index")
     log.info("publish: %s", timer)
-    shown_first = min(counts) if counts and not rewrite else first
-    unchanged = len(counts) - len(changed)
+    shown_first = min(rows) if rows and not rewrite else first
+    unchanged = len(rows) - len(changed)
     return PublishResult(shown_first, last, changed, months, unchanged, location)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import schemas, sql
 from .base import WarehouseUnavailable
@@ -31,6 +31,18 @@ DUCKDB_TYPES = {
     "DATE": "DATE",
 }
 DATASETS = {"raw": "raw", "public": "main"}
+T = TypeVar("T")
+
+
+@cache
+def unique_columns() -> frozenset[sql.UniqueColumn]:
+    """The keys DuckDB keeps unique (each keyed table is created with its PRIMARY KEY)."""
+    tables, _ = schemas.catalog()
+    return frozenset((DATASETS[t.dataset], t.name, t.key) for t in tables.values() if t.key)
+
+
+def translate(bigquery_sql: str) -> str:
+    return sql.to_duckdb(bigquery_sql, unique_columns())
 
 
 def column_type(column: schemas.Column) -> str:
@@ -52,29 +64,16 @@ def column_definitions(columns: Sequence[schemas.Column]) -> str:
 LOCK_WAIT_SECONDS = 10.0
 # How long an unused connection stays open before the file is released to other processes.
 IDLE_SECONDS = 0.25
-# Under steady load, hold the file at most this long, then leave it free for a moment.
+# Under steady load, hold the file at least this long, then leave it free for a moment if
+# another process asked for it.
 MAX_HOLD_SECONDS = 1.0
 YIELD_SECONDS = 0.15
-# COPY statements run at once by copy_many: one more than two cores keeps both busy.
-COPY_THREADS = 3
-COPY_OPTIONS = {
-    # One column of text per line, unquoted: it is JSON already.
-    "lines": "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'",
-    "parquet": "FORMAT parquet, COMPRESSION zstd",
-}
-
-
-@dataclass(frozen=True)
-class CopyOutput:
-    columns: str  # the select list written, over the query's columns
-    path: Path
-    kind: str  # a key of COPY_OPTIONS
-
-
-@dataclass(frozen=True)
-class CopyJob:
-    params: Mapping[str, Any]
-    outputs: tuple[CopyOutput, ...]
+# Queries arrow_each runs at once: one sorting while another's result is written out.
+# More only adds memory on two cores (three: as fast, 150 MB more).
+QUERY_THREADS = 2
+# A clustered table is rewritten in order once more rows than a row group were appended.
+UNSORTED_ROWS = 122_880
+UNSORTED_COMMENT = "rows appended out of clustering order: "
 
 
 class DuckDBWarehouse:
@@ -89,6 +88,8 @@ class DuckDBWarehouse:
         self._last_used = 0.0
         self._timer: threading.Timer | None = None
         self._opened_at = 0.0
+        self._opened_wall = 0.0
+        self._waiting = self.path.with_name(self.path.name + ".waiting")
         self._yield_until = 0.0
         self._ready = False
 
@@ -104,6 +105,7 @@ class DuckDBWarehouse:
             except duckdb.IOException as e:
                 if "lock" not in str(e).lower() or time.monotonic() > deadline:
                     raise WarehouseUnavailable(f"cannot open {self.path}: {e}") from e
+                self._ask_for_turn()
                 time.sleep(0.05)
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")  # no bar on a command's stderr
@@ -117,29 +119,50 @@ class DuckDBWarehouse:
     def session(self) -> Iterator[Any]:
         """The open connection, opened if needed, for a run of operations.
 
-        Opening costs about as much as a dozen inserts, so the connection stays open while
-        work keeps coming and is released once idle for ``IDLE_SECONDS``, or after
-        ``MAX_HOLD_SECONDS`` of steady work: another process (the CLI beside the local
-        function) can then take its turn on the file.
+        Opening costs about as much as a dozen inserts, and a fresh connection reads its
+        tables' blocks from the file again, so the connection stays open while work keeps
+        coming. It is released once idle for ``IDLE_SECONDS``, or, under steady work, after
+        ``MAX_HOLD_SECONDS`` if another process (the CLI beside the local function) has
+        asked for the file since: that process then takes its turn.
         """
         with self._lock:
             if self._connection is None:
                 time.sleep(max(0.0, self._yield_until - time.monotonic()))
                 self._connection = self._connect()
                 self._opened_at = time.monotonic()
+                self._opened_wall = time.time()
             self._depth += 1
             try:
                 yield self._connection
             finally:
                 self._depth -= 1
                 self._last_used = time.monotonic()
-                if self._depth == 0 and self._last_used - self._opened_at > MAX_HOLD_SECONDS:
-                    # Busy for a while: step aside briefly so a waiting process gets a turn.
+                if (
+                    self._depth == 0
+                    and self._last_used - self._opened_at > MAX_HOLD_SECONDS
+                    and self._turn_asked()
+                ):
+                    # Busy for a while: step aside briefly so the waiting process gets a turn.
                     self._connection.close()
                     self._connection = None
                     self._yield_until = self._last_used + YIELD_SECONDS
                 elif self._timer is None:
                     self._release_later(IDLE_SECONDS)
+
+    def _ask_for_turn(self) -> None:
+        """Tell the process holding the file that this one waits for it: the file beside it,
+        ``NAME.waiting``, is touched. DuckDB's lock says nothing to its holder."""
+        try:
+            self._waiting.touch()
+        except OSError:
+            pass  # the holder releases the file when idle anyway
+
+    def _turn_asked(self) -> bool:
+        """Whether another process asked for the file since this one opened it."""
+        try:
+            return self._waiting.stat().st_mtime >= self._opened_wall
+        except OSError:
+            return False
 
     def _release_later(self, delay: float) -> None:
         self._timer = threading.Timer(delay, self._release_if_idle)
@@ -178,7 +201,7 @@ class DuckDBWarehouse:
                 f"({column_definitions(table.columns)}{key})"
             )
         for view in views.values():
-            body = sql.to_duckdb(view.render(DATASETS))
+            body = translate(view.render(DATASETS))
             con.execute(f'CREATE OR REPLACE VIEW {DATASETS[view.dataset]}."{view.name}" AS {body}')
 
     def setup(self) -> None:
@@ -224,7 +247,7 @@ class DuckDBWarehouse:
     def query(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         import duckdb
 
-        translated = sql.to_duckdb(text)
+        translated = translate(text)
         with self.session() as con:
             try:
                 cursor = con.execute(translated, dict(params) if params else None)
@@ -264,83 +287,81 @@ class DuckDBWarehouse:
         spec = schemas.table(table)
         target = f'{DATASETS[spec.dataset]}."{table}"'
         columns = ", ".join(f'"{name}"' for name in spec.column_names)
-        translated = sql.to_duckdb(select)
+        translated = translate(select)
         with self.session() as con:
             con.execute("BEGIN TRANSACTION")
             try:
+                added = 0
                 for first, last in ranges:
                     bounds = {"first": first, "last": last}
                     con.execute(
                         f'DELETE FROM {target} WHERE "{column}" BETWEEN $first AND $last', bounds
                     )
-                    con.execute(
+                    [(rows,)] = con.execute(
                         f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({translated})",
                         bounds,
-                    )
+                    ).fetchall()
+                    added += rows
                 if spec.clustering:
-                    self._keep_clustered(con, target, spec)
+                    self._keep_clustered(con, target, spec, added)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
 
     @staticmethod
-    def _keep_clustered(con, target: str, spec: schemas.Table) -> None:
-        """Rewrite the table in the order of its clustering columns, as BigQuery clusters it.
+    def _keep_clustered(con, target: str, spec: schemas.Table, added: int) -> None:
+        """Keep the table close to the order of its clustering columns, as BigQuery keeps
+        a clustered table.
 
-        DuckDB skips blocks by their min/max, so a lookup of one repository in a sorted
-        table reads a block or two (2 ms) where an unsorted one scans it all (17 ms at
-        1.4 M rows); the rewrite costs about a second per million rows, once per run.
+        DuckDB skips a row group (122,880 rows) whose min/max cannot match, so a lookup of
+        one repository in a sorted table reads a group or two (3 ms at 1.4 M rows) where an
+        unsorted one reads them all (27 ms). Rows a refresh appends land in the last row
+        groups, out of order; a row group of them costs a lookup about as much as one of
+        sorted rows, so once more than that has piled up the table is rewritten in order
+        (about a second per million rows). The count of rows appended since is kept in
+        the table's comment.
         """
-        order = ", ".join(f'"{name}"' for name in spec.clustering)
-        con.execute(f"CREATE TEMP TABLE _clustered AS SELECT * FROM {target} ORDER BY {order}")
-        con.execute(f"DELETE FROM {target}")
-        con.execute(f"INSERT INTO {target} SELECT * FROM _clustered")
-        con.execute("DROP TABLE _clustered")
+        [(comment,)] = con.execute(
+            "SELECT comment FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
+            [DATASETS[spec.dataset], spec.name],
+        ).fetchall()
+        unsorted = added + int(comment.removeprefix(UNSORTED_COMMENT) or 0) if comment else added
+        if unsorted > UNSORTED_ROWS:
+            order = ", ".join(f'"{name}"' for name in spec.clustering)
+            con.execute(f"CREATE TEMP TABLE _clustered AS SELECT * FROM {target} ORDER BY {order}")
+            con.execute(f"DELETE FROM {target}")
+            con.execute(f"INSERT INTO {target} SELECT * FROM _clustered")
+            con.execute("DROP TABLE _clustered")
+            unsorted = 0
+        con.execute(f"COMMENT ON TABLE {target} IS '{UNSORTED_COMMENT}{unsorted}'")
 
-    def copy_many(self, select: str, jobs: Sequence[CopyJob]) -> None:
-        """Run the BigQuery SQL ``select`` once per job and write its rows to each of the
-        job's outputs with DuckDB's COPY.
+    def arrow_each(
+        self,
+        select: str,
+        params: Sequence[Mapping[str, Any]],
+        each: Callable[[Mapping[str, Any], Any], T],
+    ) -> list[T]:
+        """Run the BigQuery SQL ``select`` once per set of ``params`` and hand each set and
+        its result, an Arrow table, to ``each``; return what ``each`` returns, in order.
 
-        With several outputs the rows are computed (and sorted) once, into a temporary
-        table read back in the same order. A job is too small to keep every core busy, so
-        jobs run on a few cursors at once.
+        One query (a day of launches) is too small to keep every core busy, so a few run
+        at once, each on its own cursor, and ``each`` runs in the same worker: its writes
+        overlap the next query (DuckDB and pyarrow both release the GIL).
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        translated = sql.to_duckdb(select)
-
-        def copy(cursor, source: str, output: CopyOutput) -> None:
-            path = str(output.path).replace("'", "''")
-            options = COPY_OPTIONS[output.kind]
-            cursor.execute(f"COPY (SELECT {output.columns} FROM {source}) TO '{path}' ({options})")
-
+        translated = translate(select)
         with self.session() as con:
 
-            def run(numbered: tuple[int, CopyJob]) -> None:
-                number, job = numbered
+            def run(values: Mapping[str, Any]) -> T:
                 with con.cursor() as cursor:
-                    staged = f"_copy_{number}"
-                    cursor.execute(f"CREATE TEMP TABLE {staged} AS {translated}", dict(job.params))
-                    try:
-                        for output in job.outputs:
-                            copy(cursor, staged, output)
-                    finally:
-                        cursor.execute(f"DROP TABLE {staged}")
+                    result = cursor.sql(translated, params=dict(values)).to_arrow_table()
+                    return each(values, result)
 
-            with ThreadPoolExecutor(COPY_THREADS) as pool:
-                list(pool.map(run, enumerate(jobs)))
-
-    def concatenate(self, parts: Sequence[Path], path: Path) -> None:
-        """One zstd Parquet file holding the rows of ``parts`` in order (DuckDB keeps the
-        order it reads them in), with no sort: the parts are sorted already."""
-        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
-        quoted = str(path).replace("'", "''")
-        with self.session() as con:
-            con.execute(
-                f"COPY (SELECT * FROM read_parquet([{files}])) TO '{quoted}' "
-                "(FORMAT parquet, COMPRESSION zstd)"
-            )
+            with ThreadPoolExecutor(QUERY_THREADS) as pool:
+                return list(pool.map(run, params))
 
 
 def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):

@@ -46,12 +46,23 @@ def check_read_only(bigquery_sql: str) -> None:
         )
 
 
+# A table column whose values the warehouse keeps unique: (schema, table, column).
+UniqueColumn = tuple[str, str, str]
+
+
 @lru_cache(maxsize=256)
-def to_duckdb(bigquery_sql: str) -> str:
+def to_duckdb(bigquery_sql: str, unique: frozenset[UniqueColumn] = frozenset()) -> str:
     """Translate BigQuery SQL to DuckDB SQL with sqlglot.
 
     ``INFORMATION_SCHEMA.TABLES`` (BigQuery's list of a dataset's tables and views) reads
     DuckDB's ``information_schema.tables``, which has the same leading columns.
+
+    ``unique`` names the key columns DuckDB enforces (a PRIMARY KEY). BigQuery's streaming
+    dedupe is best effort, so binderops' SQL drops repeated keys itself: ``COUNT(DISTINCT
+    key)`` and ``QUALIFY ROW_NUMBER() OVER (PARTITION BY key …) = 1``. Over a table that
+    cannot hold a repeated key both are no-ops, and costly ones DuckDB does not see
+    through (a distinct count of 10 M launches takes seconds), so they become ``COUNT(*)``
+    and no filter.
     """
     from sqlglot import exp
 
@@ -62,4 +73,43 @@ def to_duckdb(bigquery_sql: str) -> str:
             table.set("this", exp.to_identifier("tables"))
             table.set("db", exp.to_identifier("information_schema"))
             table.set("catalog", None)
+    if unique:
+        for select in list(statement.find_all(exp.Select)):
+            _drop_key_dedupe(select, unique)
     return statement.sql(dialect="duckdb")
+
+
+def _drop_key_dedupe(select, unique: frozenset[UniqueColumn]) -> None:
+    """Remove the dedupe of a key in a SELECT that reads one table keeping that key unique."""
+    from sqlglot import exp
+
+    source = select.args.get("from_") or select.args.get("from")
+    if source is None or select.args.get("joins") or not isinstance(source.this, exp.Table):
+        return
+    table = source.this
+    keys = {column for schema, name, column in unique if (schema, name) == (table.db, table.name)}
+    qualifiers = {"", table.name, table.alias_or_name}
+
+    def is_key(node) -> bool:
+        return isinstance(node, exp.Column) and node.name in keys and node.table in qualifiers
+
+    for count in list(select.find_all(exp.Count)):
+        distinct = count.this
+        if (
+            count.parent_select is select
+            and isinstance(distinct, exp.Distinct)
+            and len(distinct.expressions) == 1
+            and is_key(distinct.expressions[0])
+        ):
+            count.set("this", exp.Star())
+    qualify = select.args.get("qualify")
+    condition = qualify.this if qualify else None
+    if (
+        isinstance(condition, exp.EQ)
+        and isinstance(condition.this, exp.Window)
+        and isinstance(condition.this.this, exp.RowNumber)
+        and len(condition.this.args.get("partition_by") or []) == 1
+        and is_key(condition.this.args["partition_by"][0])
+        and condition.expression == exp.Literal.number(1)
+    ):
+        select.set("qualify", None)

@@ -3,11 +3,12 @@
 -- timestamp to the minute. A field the event did not carry is left out, never written as
 -- null, so a line read back by `binderops backfill` validates and gives the same row.
 -- The typed columns beside it are the monthly Parquet file's. Files are written in the
--- order (timestamp, line): a total order, so a re-run writes the same bytes.
+-- order (timestamp, event_id): a total order, so a re-run writes the same bytes.
 -- Duplicates of an event_id (BigQuery's streaming dedupe is best effort) are dropped
 -- after the day filter, so the scan stays within the days' partitions.
 SELECT
   DATE(timestamp) AS day,
+  event_id,
   timestamp,
   schema_version,
   provider,
