@@ -224,6 +224,18 @@ def test_cloud_storage_objects_carry_names_types_metadata_and_cache_control(tmp_
     assert list((tmp_path / "state" / "publishing").iterdir()) == []
 
 
+def publish_from_bigquery(tmp_path, bigquery, storage) -> archive.PublishResult:
+    """A publish run through the real BigQuery and Cloud Storage clients, against fakes."""
+    with RecordingServer(bigquery) as bq, RecordingServer(storage) as gcs:
+        warehouse = open_warehouse("bigquery://binder-project/binder", bq.url)
+        settings = settings_for(
+            tmp_path,
+            BINDEROPS_PUBLIC_BUCKET="binder-archive",
+            BINDEROPS_STORAGE_API_URL=gcs.url,
+        )
+        return archive.publish(warehouse, settings, {}, TODAY)
+
+
 def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
     bigquery, storage = FakeBigQuery(), FakeStorage()
     day = {"name": "day", "type": "DATE"}
@@ -241,14 +253,7 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
     storage.put(
         "binder-archive", ".staging/launches-2026-03.parquet/part-000000000000.parquet", b"PAR1"
     )
-    with RecordingServer(bigquery) as bq, RecordingServer(storage) as gcs:
-        warehouse = open_warehouse("bigquery://binder-project/binder", bq.url)
-        settings = settings_for(
-            tmp_path,
-            BINDEROPS_PUBLIC_BUCKET="binder-archive",
-            BINDEROPS_STORAGE_API_URL=gcs.url,
-        )
-        result = archive.publish(warehouse, settings, {}, TODAY)
+    result = publish_from_bigquery(tmp_path, bigquery, storage)
     assert result.written == [date(2026, 3, 2)]
     sent = [q["query"] for q in bigquery.queries]
     rows, lines = sent[:2]
@@ -295,14 +300,7 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
         ([day, events], [["2026-03-02", "2"]]),
         ([day, events], [["2026-03-02", "1"]]),
     ]
-    with RecordingServer(bigquery) as bq, RecordingServer(storage) as gcs:
-        warehouse = open_warehouse("bigquery://binder-project/binder", bq.url)
-        settings = settings_for(
-            tmp_path,
-            BINDEROPS_PUBLIC_BUCKET="binder-archive",
-            BINDEROPS_STORAGE_API_URL=gcs.url,
-        )
-        again = archive.publish(warehouse, settings, {}, TODAY)
+    again = publish_from_bigquery(tmp_path, bigquery, storage)
     assert again.written == [] and again.unchanged == 1
     rows, counts = [q["query"] for q in bigquery.queries]
     assert f"FROM {raw}" in counts and "COUNT(DISTINCT event_id)" in counts

@@ -237,11 +237,14 @@ def _part(settings: Settings, day: date) -> Path:
 def _write_lines(lines, path: Path) -> int:
     """Write a string column whose values end in a newline: its bytes, as Arrow holds them
     (one buffer per chunk, lines back to back). Returns the bytes written."""
+    import pyarrow as pa
+
+    offset_format = "q" if pa.types.is_large_string(lines.type) else "i"  # int64 or int32
     size = 0
     with open(path, "wb") as f:
         for chunk in lines.chunks:
             _, offsets, data = chunk.buffers()
-            ends = memoryview(offsets).cast("i")  # a string column's offsets are int32
+            ends = memoryview(offsets).cast(offset_format)
             start, end = ends[chunk.offset], ends[chunk.offset + len(chunk)]
             size += f.write(memoryview(data)[start:end])
     return size
