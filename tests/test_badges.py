@@ -147,3 +147,20 @@ def test_other_methods_are_refused(client):
 )
 def test_counts_are_shortened_as_badges_show_them(count, shown):
     assert badges.short(count) == shown
+
+
+def test_a_badge_reads_its_repository_through_the_index(published):
+    """The lookup filters on repo alone, so DuckDB answers it from its index on repo rather
+    than scanning the daily aggregate."""
+    from binderops.warehouse import open_warehouse, schemas
+    from binderops.warehouse.duckdb import translate
+
+    warehouse = open_warehouse(published)
+    with warehouse.session() as con:
+        plan = con.execute(
+            "EXPLAIN ANALYZE " + translate(schemas.sql("badge")),
+            {"repo": "owner/repo", "since": TODAY - timedelta(days=30)},
+        ).fetchall()[0][1]
+    warehouse.close()
+    assert "Type: Index Scan" in plan
+    assert "repo_launches_daily" in plan

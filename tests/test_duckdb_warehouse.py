@@ -116,8 +116,9 @@ def test_the_dedupe_of_a_key_duckdb_keeps_unique_is_dropped_in_translation():
 
 
 def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(warehouse):
-    """repo_launches_daily is kept in (provider, repo) order, as BigQuery clusters it: rows a
-    refresh appends are counted, and past a row group of them the table is rewritten."""
+    """repo_launches_daily is kept in (repo, provider) order, as BigQuery clusters it: rows a
+    refresh appends are counted, and past a row group of them the table is rewritten. Its
+    index on repo, which a badge's lookup uses, is there before and after."""
     select = schemas.sql_in("archive/repo_days", warehouse.names)
     day = NOW.date()
 
@@ -132,8 +133,12 @@ def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(w
                 "SELECT comment FROM duckdb_tables() WHERE table_name = 'repo_launches_daily'"
             ).fetchall()
             stored = con.execute(
-                "SELECT provider, repo FROM main.repo_launches_daily ORDER BY rowid"
+                "SELECT repo, provider FROM main.repo_launches_daily ORDER BY rowid"
             ).fetchall()
+            indexes = con.execute(
+                "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'repo_launches_daily'"
+            ).fetchall()
+        assert indexes == [("repo_launches_daily_repo",)]
         return comment, stored == sorted(stored)
 
     warehouse.load("launches", launches_on(NOW, 1000))

@@ -79,13 +79,11 @@ def since(period: str, today: date) -> date:
 
 def launches(warehouse, request: BadgeRequest, today: date) -> int | None:
     """The repository's launches over the period, or None if it was never launched here."""
-    params = {
-        "provider": request.provider,
-        "repo": request.repo,
-        "since": since(request.period, today),
-    }
-    [row] = warehouse.query(schemas.sql("badge"), params)
-    return int(row["launches"]) if row["days"] else None
+    params = {"repo": request.repo, "since": since(request.period, today)}
+    for row in warehouse.query(schemas.sql("badge"), params):
+        if row["provider"] == request.provider:
+            return int(row["launches"])
+    return None
 
 
 def short(count: int) -> str:
