@@ -285,33 +285,77 @@ class DuckDBWarehouse:
     def refresh(
         self, table: str, column: str, ranges: Sequence[tuple[Any, Any]], select: str
     ) -> None:
+        """Replace the rows of ``table`` whose ``column`` falls in ``ranges`` with what
+        ``select`` computes for them. The new rows are computed first, beside the table:
+        whether they are appended or the table is rewritten in order depends on how many
+        there are (see ``_unsorted``)."""
         spec = schemas.table(table)
         target = f'{DATASETS[spec.dataset]}."{table}"'
         columns = ", ".join(f'"{name}"' for name in spec.column_names)
         translated = translate(select)
         with self.session() as con:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _refreshed AS SELECT {columns} FROM {target} LIMIT 0"
+            )
+            try:
+                for first, last in ranges:
+                    con.execute(
+                        f"INSERT INTO _refreshed SELECT {columns} FROM ({translated})",
+                        {"first": first, "last": last},
+                    )
+                [(added,)] = con.execute("SELECT count(*) FROM _refreshed").fetchall()
+                unsorted = self._unsorted(con, spec) + added if spec.clustering else 0
+                self._replace(con, spec, column, ranges, unsorted > UNSORTED_ROWS, unsorted)
+            finally:
+                con.execute("DROP TABLE IF EXISTS _refreshed")
+
+    def _replace(
+        self,
+        con,
+        spec: schemas.Table,
+        column: str,
+        ranges: Sequence[tuple[Any, Any]],
+        in_order: bool,
+        unsorted: int,
+    ) -> None:
+        """Swap the ranges' rows for ``_refreshed`` in one transaction: appended, or with
+        the whole table rewritten sorted by its clustering columns. For a rewrite the
+        table's index is dropped first (committing a rewrite through it takes DuckDB
+        seconds) and built again after; a run stopped between leaves the rows right, and
+        the next process to open the file builds the index."""
+        target = f'{DATASETS[spec.dataset]}."{spec.name}"'
+        index = f'{DATASETS[spec.dataset]}."{spec.name}_{spec.lookup}"'
+        if in_order and spec.lookup:
+            con.execute(f"DROP INDEX IF EXISTS {index}")
+        try:
             con.execute("BEGIN TRANSACTION")
             try:
-                added = 0
                 for first, last in ranges:
-                    bounds = {"first": first, "last": last}
                     con.execute(
-                        f'DELETE FROM {target} WHERE "{column}" BETWEEN $first AND $last', bounds
+                        f'DELETE FROM {target} WHERE "{column}" BETWEEN $first AND $last',
+                        {"first": first, "last": last},
                     )
-                    [(rows,)] = con.execute(
-                        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({translated})",
-                        bounds,
-                    ).fetchall()
-                    added += rows
-                unsorted = self._unsorted(con, spec) + added if spec.clustering else 0
+                if in_order:
+                    order = ", ".join(f'"{name}"' for name in spec.clustering)
+                    con.execute(
+                        "CREATE TEMP TABLE _clustered AS SELECT * FROM "
+                        f"(SELECT * FROM {target} UNION ALL SELECT * FROM _refreshed) "
+                        f"ORDER BY {order}"
+                    )
+                    con.execute(f"DELETE FROM {target}")
+                    con.execute(f"INSERT INTO {target} SELECT * FROM _clustered")
+                    con.execute("DROP TABLE _clustered")
+                else:
+                    con.execute(f"INSERT INTO {target} SELECT * FROM _refreshed")
                 if spec.clustering:
-                    self._set_unsorted(con, spec, unsorted)
+                    self._set_unsorted(con, spec, 0 if in_order else unsorted)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            if unsorted > UNSORTED_ROWS:
-                self._rewrite_in_order(con, spec)
+        finally:
+            if in_order:
+                self._index_lookup(con, spec)
 
     @staticmethod
     def _unsorted(con, spec: schemas.Table) -> int:
@@ -346,34 +390,6 @@ class DuckDBWarehouse:
                 f'CREATE INDEX IF NOT EXISTS "{spec.name}_{spec.lookup}" '
                 f'ON {DATASETS[spec.dataset]}."{spec.name}" ("{spec.lookup}")'
             )
-
-    def _rewrite_in_order(self, con, spec: schemas.Table) -> None:
-        """Rewrite a clustered table sorted by its clustering columns, in three steps each
-        committed: its index is dropped first (committing the rewrite through it would take
-        DuckDB seconds) and built again last. A run stopped between them leaves the rows
-        right, and the next process to open the file builds the index."""
-        target = f'{DATASETS[spec.dataset]}."{spec.name}"'
-        order = ", ".join(f'"{name}"' for name in spec.clustering)
-        if spec.lookup:
-            con.execute(
-                f'DROP INDEX IF EXISTS {DATASETS[spec.dataset]}."{spec.name}_{spec.lookup}"'
-            )
-        try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                con.execute(
-                    f"CREATE TEMP TABLE _clustered AS SELECT * FROM {target} ORDER BY {order}"
-                )
-                con.execute(f"DELETE FROM {target}")
-                con.execute(f"INSERT INTO {target} SELECT * FROM _clustered")
-                con.execute("DROP TABLE _clustered")
-                self._set_unsorted(con, spec, 0)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        finally:
-            self._index_lookup(con, spec)
 
     def arrow_each(
         self,
