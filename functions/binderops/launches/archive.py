@@ -265,21 +265,21 @@ def _write_days_duckdb(
         f"FROM (\n{lines}\n)\nORDER BY {ORDER}"
     )
 
-    def write(params: Mapping[str, date], rows) -> tuple[int, int]:
+    scratch = {day: scratch_file(day_name(day), settings) for day in days} if with_lines else {}
+
+    def write(params: Mapping[str, date], rows) -> DayEntry:
         day = params["first"]
         pq.write_table(rows.drop_columns(["line"]), _part(settings, day), compression="zstd")
-        if not with_lines:
-            return rows.num_rows, 0
-        return rows.num_rows, _write_lines(rows["line"], scratch_file(day_name(day), settings))
+        size = _write_lines(rows["line"], scratch[day]) if with_lines else 0
+        return DayEntry(day_name(day), day, rows.num_rows, size)
 
     written = warehouse.arrow_each(select, [_range(day, day) for day in days], write)
-    entries = {}
-    if with_lines:
-        for day, (count, size) in zip(days, written):
-            entries[day] = DayEntry(day_name(day), day, count, size)
-            path = scratch_file(day_name(day), settings)
-            write_public(day_name(day), path, LINES_TYPE, settings, _metadata(day, count))
-    return entries
+    if not with_lines:
+        return {}
+    for entry in written:
+        metadata = _metadata(entry.date, entry.count)
+        write_public(entry.name, scratch[entry.date], LINES_TYPE, settings, metadata)
+    return {entry.date: entry for entry in written}
 
 
 def _write_days_bigquery(warehouse, days: list[date], settings: Settings) -> dict[date, DayEntry]:

@@ -45,6 +45,16 @@ def translate(bigquery_sql: str) -> str:
     return sql.to_duckdb(bigquery_sql, unique_columns())
 
 
+def qualified(table: schemas.Table | schemas.View) -> str:
+    """A table's or view's name in DuckDB SQL: its schema (its dataset's) and quoted name."""
+    return f'{DATASETS[table.dataset]}."{table.name}"'
+
+
+def lookup_index(table: schemas.Table) -> str:
+    """The name of the index on a table's lookup column (unqualified, as it is created)."""
+    return f'"{table.name}_{table.lookup}"'
+
+
 def column_type(column: schemas.Column) -> str:
     """DuckDB's type for a BigQuery column: RECORD is a STRUCT, REPEATED a LIST."""
     if column.type in ("RECORD", "STRUCT"):
@@ -197,13 +207,13 @@ class DuckDBWarehouse:
         for table in tables.values():
             key = f', PRIMARY KEY ("{table.key}")' if table.key else ""
             con.execute(
-                f'CREATE TABLE IF NOT EXISTS {DATASETS[table.dataset]}."{table.name}" '
+                f"CREATE TABLE IF NOT EXISTS {qualified(table)} "
                 f"({column_definitions(table.columns)}{key})"
             )
             self._index_lookup(con, table)
         for view in views.values():
             body = translate(view.render(DATASETS))
-            con.execute(f'CREATE OR REPLACE VIEW {DATASETS[view.dataset]}."{view.name}" AS {body}')
+            con.execute(f"CREATE OR REPLACE VIEW {qualified(view)} AS {body}")
 
     def setup(self) -> None:
         with self.session():
@@ -216,7 +226,7 @@ class DuckDBWarehouse:
         if not rows:
             return 0
         spec = schemas.table(table)
-        target = f'{DATASETS[spec.dataset]}."{table}"'
+        target = qualified(spec)
         with self.session() as con:
             before = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
             if len(rows) < 64:
@@ -266,7 +276,7 @@ class DuckDBWarehouse:
         self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
     ) -> None:
         spec = schemas.table(table)
-        target = f'{DATASETS[spec.dataset]}."{table}"'
+        target = qualified(spec)
         with self.session() as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -290,7 +300,7 @@ class DuckDBWarehouse:
         whether they are appended or the table is rewritten in order depends on how many
         there are (see ``_unsorted``)."""
         spec = schemas.table(table)
-        target = f'{DATASETS[spec.dataset]}."{table}"'
+        target = qualified(spec)
         columns = ", ".join(f'"{name}"' for name in spec.column_names)
         translated = translate(select)
         with self.session() as con:
@@ -305,7 +315,7 @@ class DuckDBWarehouse:
                     )
                 [(added,)] = con.execute("SELECT count(*) FROM _refreshed").fetchall()
                 unsorted = self._unsorted(con, spec) + added if spec.clustering else 0
-                self._replace(con, spec, column, ranges, unsorted > UNSORTED_ROWS, unsorted)
+                self._replace(con, spec, column, ranges, unsorted)
             finally:
                 con.execute("DROP TABLE IF EXISTS _refreshed")
 
@@ -315,18 +325,18 @@ class DuckDBWarehouse:
         spec: schemas.Table,
         column: str,
         ranges: Sequence[tuple[Any, Any]],
-        in_order: bool,
         unsorted: int,
     ) -> None:
-        """Swap the ranges' rows for ``_refreshed`` in one transaction: appended, or with
-        the whole table rewritten sorted by its clustering columns. For a rewrite the
-        table's index is dropped first (committing a rewrite through it takes DuckDB
-        seconds) and built again after; a run stopped between leaves the rows right, and
-        the next process to open the file builds the index."""
-        target = f'{DATASETS[spec.dataset]}."{spec.name}"'
-        index = f'{DATASETS[spec.dataset]}."{spec.name}_{spec.lookup}"'
+        """Swap the ranges' rows for ``_refreshed`` in one transaction: appended, or, once
+        ``unsorted`` rows out of order pass ``UNSORTED_ROWS``, with the whole table
+        rewritten sorted by its clustering columns. For a rewrite the table's index is
+        dropped first (committing a rewrite through it takes DuckDB seconds) and built again
+        after; a run stopped between leaves the rows right, and the next process to open
+        the file builds the index."""
+        target = qualified(spec)
+        in_order = unsorted > UNSORTED_ROWS
         if in_order and spec.lookup:
-            con.execute(f"DROP INDEX IF EXISTS {index}")
+            con.execute(f"DROP INDEX IF EXISTS {DATASETS[spec.dataset]}.{lookup_index(spec)}")
         try:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -378,8 +388,7 @@ class DuckDBWarehouse:
 
     @staticmethod
     def _set_unsorted(con, spec: schemas.Table, rows: int) -> None:
-        target = f'{DATASETS[spec.dataset]}."{spec.name}"'
-        con.execute(f"COMMENT ON TABLE {target} IS '{UNSORTED_COMMENT}{rows}'")
+        con.execute(f"COMMENT ON TABLE {qualified(spec)} IS '{UNSORTED_COMMENT}{rows}'")
 
     @staticmethod
     def _index_lookup(con, spec: schemas.Table) -> None:
@@ -387,8 +396,8 @@ class DuckDBWarehouse:
         filtering on it alone, DuckDB reads the matching rows only (1 ms, not 3)."""
         if spec.lookup:
             con.execute(
-                f'CREATE INDEX IF NOT EXISTS "{spec.name}_{spec.lookup}" '
-                f'ON {DATASETS[spec.dataset]}."{spec.name}" ("{spec.lookup}")'
+                f"CREATE INDEX IF NOT EXISTS {lookup_index(spec)} "
+                f'ON {qualified(spec)} ("{spec.lookup}")'
             )
 
     def arrow_each(

@@ -172,7 +172,7 @@ def join(parts: Sequence[Path], path: Path) -> int:
             metadata, footer = read_footer(data)
             if first is None:
                 first = metadata
-            elif any(_value(metadata, number) != _value(first, number) for number in FILE_SAME):
+            elif any(metadata.get(number) != first.get(number) for number in FILE_SAME):
                 raise ParquetJoinError(f"{part.name} does not have the same schema as the first")
             shift = out.tell() - len(MAGIC)
             out.write(memoryview(data)[len(MAGIC) : footer])
@@ -187,17 +187,3 @@ def join(parts: Sequence[Path], path: Path) -> int:
         out.write(len(footer_bytes).to_bytes(4, "little"))
         out.write(MAGIC)
     return rows
-
-
-def _value(metadata: dict[int, Field], number: int) -> Any:
-    field = metadata.get(number)
-    return None if field is None else _plain(field.value)
-
-
-def _plain(value: Any) -> Any:
-    """A field's value with the Field wrappers removed, to compare two footers."""
-    if isinstance(value, dict):
-        return {number: _plain(field.value) for number, field in value.items()}
-    if isinstance(value, tuple):
-        return value[0], [_plain(item) for item in value[1]]
-    return value

@@ -83,7 +83,7 @@ def _drop_key_dedupe(select, unique: frozenset[UniqueColumn]) -> None:
     """Remove the dedupe of a key in a SELECT that reads one table keeping that key unique."""
     from sqlglot import exp
 
-    source = select.args.get("from_") or select.args.get("from")
+    source = select.args.get("from_")
     if source is None or select.args.get("joins") or not isinstance(source.this, exp.Table):
         return
     table = source.this
