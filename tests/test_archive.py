@@ -259,7 +259,7 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
     rows, lines = sent[:2]
     raw = "`binder-project`.`binder_raw`.launches"
     assert f"FROM {raw}" in rows and "COUNT(*)" in rows
-    assert "STRING_AGG(line, '\\n' ORDER BY timestamp, event_id)" in lines
+    assert "STRING_AGG(line, '' ORDER BY timestamp, event_id)" in lines
     assert "FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:00+00:00', timestamp, 'UTC')" in lines
     assert "WHERE timestamp >= TIMESTAMP(@first)" in lines  # partition pruning
     parameters = {

@@ -1,5 +1,7 @@
 """The embedded warehouse: tables and views from schemas/, idempotent writes, BigQuery SQL."""
 
+import hashlib
+import json
 import subprocess
 import sys
 import threading
@@ -7,12 +9,15 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from binderops.warehouse import WarehouseUnavailable, open_warehouse, schemas
-from binderops.warehouse.duckdb import UNSORTED_ROWS, DuckDBWarehouse
-from binderops.warehouse.sql import QueryError, to_duckdb
+from binderops.warehouse.duckdb import UNSORTED_ROWS, DuckDBWarehouse, Translations
+from binderops.warehouse.sql import Constraints, QueryError, to_duckdb
 
 NOW = datetime(2026, 3, 1, 12, 34, tzinfo=UTC)
+SELECT_ONE = hashlib.sha256(b"SELECT 1 AS n").hexdigest()  # its key among saved translations
 
 
 def launch_row(event_id, repo="a/b", when=NOW, ingested_at=NOW):
@@ -90,7 +95,7 @@ def test_bigquery_sql_is_translated_for_duckdb(warehouse):
 
 
 def test_the_dedupe_of_a_key_duckdb_keeps_unique_is_dropped_in_translation():
-    unique = frozenset({("raw", "launches", "event_id")})
+    unique = Constraints(unique=frozenset({("raw", "launches", "event_id")}))
     assert (
         to_duckdb("SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches", unique)
         == "SELECT COUNT(*) AS n FROM raw.launches"
@@ -113,6 +118,57 @@ def test_the_dedupe_of_a_key_duckdb_keeps_unique_is_dropped_in_translation():
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 2",
     ):
         assert to_duckdb(kept, unique) == to_duckdb(kept), kept
+
+
+# CONCATs whose translation differs once DuckDB's NOT NULL on k is known, each with the
+# DuckDB concat() the rewrite must produce; and CONCATs that must stay chains of ||.
+NATIVE_CONCATS = {
+    "CONCAT('<', k, '>')": "CONCAT('<', k, '>')",
+    "CONCAT('<', a, k, '>')": "'<' || a || CONCAT(k, '>')",
+    "CONCAT(k, IF(a IS NULL, '', CONCAT(', ', TO_JSON_STRING(a))), '}')": "CONCAT(k, CASE",
+    "CONCAT(IF(n < 2 OR b IS NULL, '-', CONCAT(b, '!')), 'z')": "CONCAT(CASE",
+    "CONCAT(CAST(n AS STRING), k, FORMAT_TIMESTAMP('%H:%M', t, 'UTC'), 'x')": "|| CONCAT(k, ",
+}
+KEPT_CONCATS = [
+    "CONCAT(IF(a IS NULL, b, 'q'), 'w')",  # b may be NULL where it is drawn
+    "CONCAT(IF(a IS NOT NULL, CONCAT(a, '.'), ''), b)",  # only an IS NULL test is read
+    "CONCAT(SAFE_CAST(k AS STRING), a)",  # a safe cast may give NULL
+    "CONCAT(IF(a IS NULL AND n > 1, '', a), 'x')",  # AND: a may be NULL in the ELSE
+]
+ROWS = st.tuples(
+    st.text('ab,"é', max_size=3),
+    *[st.none() | st.text("xy'\\", max_size=3) for _ in "ab"],
+    st.none() | st.integers(0, 3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(ROWS, min_size=1, max_size=6))
+def test_concat_becomes_duckdbs_concat_where_no_argument_can_be_null(rows):
+    """DuckDB's concat() skips NULLs where BigQuery's CONCAT gives NULL, so the rewrite uses
+    it only for arguments that cannot be NULL: every CONCAT gives the same values as the
+    chain of || sqlglot writes (which keeps BigQuery's meaning), on any rows."""
+    import duckdb
+    import sqlglot
+
+    constraints = Constraints(required=frozenset({("raw", "t", "k"), ("raw", "t", "t")}))
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE SCHEMA raw")
+    con.execute(
+        "CREATE TABLE raw.t (k VARCHAR NOT NULL, a VARCHAR, b VARCHAR, n BIGINT, "
+        "t TIMESTAMPTZ NOT NULL DEFAULT TIMESTAMPTZ '2026-03-01 12:34:00+00')"
+    )
+    con.executemany("INSERT INTO raw.t (k, a, b, n) VALUES (?, ?, ?, ?)", rows)
+    for concat in [*NATIVE_CONCATS, *KEPT_CONCATS]:
+        query = f"SELECT {concat} AS v FROM raw.t ORDER BY k, a, b, n"
+        native = to_duckdb(query, constraints)
+        [chained] = sqlglot.transpile(query, read="bigquery", write="duckdb")
+        if concat in NATIVE_CONCATS:
+            assert NATIVE_CONCATS[concat] in native, native
+        else:
+            assert native == chained, native
+        assert con.execute(native).fetchall() == con.execute(chained).fetchall(), native
 
 
 def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(warehouse):
@@ -165,6 +221,59 @@ def test_unreadable_sql_is_a_clear_error(warehouse):
         warehouse.query("SELECT FROM WHERE (")
     with pytest.raises(QueryError, match="no_such_table"):
         warehouse.query("SELECT * FROM no_such_table")
+
+
+def test_a_process_whose_queries_were_translated_before_never_imports_sqlglot(tmp_path):
+    """Translations are saved beside the file, so the next process reads them instead of
+    importing sqlglot (0.2 s) to translate the catalog's views and its queries again."""
+    path = tmp_path / "w.duckdb"
+    code = (
+        "import sys\n"
+        "from binderops.warehouse.duckdb import DuckDBWarehouse\n"
+        f"w = DuckDBWarehouse({str(path)!r})\n"
+        "n = w.query('SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches')[0]['n']\n"
+        "w.close()\n"
+        "print(n, 'sqlglot' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs == [["0", "True"], ["0", "False"]]
+    saved = json.loads((tmp_path / "w.duckdb.sql.json").read_text())
+    assert "SELECT COUNT(*) AS n FROM raw.launches" in saved["sql"].values()
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        b"{not json",
+        b'["a list"]',
+        # Saved by another sqlglot or translator: its translations may differ.
+        json.dumps({"translator": "another", "sql": {SELECT_ONE: "SELECT 2 AS n"}}).encode(),
+    ],
+    ids=["unreadable", "not an object", "another translator"],
+)
+def test_saved_translations_that_cannot_be_trusted_are_dropped(tmp_path, saved):
+    path = tmp_path / "w.duckdb.sql.json"
+    path.write_bytes(saved)
+    warehouse = DuckDBWarehouse(str(tmp_path / "w.duckdb"))
+    assert warehouse.query("SELECT 1 AS n") == [{"n": 1}]
+    warehouse.close()
+    rewritten = json.loads(path.read_text())
+    assert rewritten["translator"] != "another"
+    assert rewritten["sql"][SELECT_ONE] == "SELECT 1 AS n"
+
+
+def test_saved_translations_keep_the_newest_ones(tmp_path):
+    """The CLI's ad hoc queries add to the file; past its limit the oldest go."""
+    translate = Translations(tmp_path / "t.json", limit=3)
+    for n in range(5):
+        assert translate(f"SELECT {n} AS n") == f"SELECT {n} AS n"
+    saved = json.loads((tmp_path / "t.json").read_text())["sql"]
+    assert sorted(saved.values()) == ["SELECT 2 AS n", "SELECT 3 AS n", "SELECT 4 AS n"]
 
 
 def test_idle_connection_releases_the_file_for_another_process(tmp_path):

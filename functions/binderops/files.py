@@ -10,20 +10,26 @@ from pathlib import Path
 READABLE = 0o644
 
 
-def write_atomically(path: Path, content: bytes, mode: int = READABLE) -> None:
+def write_atomically(
+    path: Path, content: bytes, mode: int = READABLE, durable: bool = True
+) -> None:
     """Write ``content`` to ``path`` so that a reader sees the old file or the new one, never
-    half, and so that a crash right after leaves one of the two on disk, not an empty file."""
+    half, and, if ``durable``, so that a crash right after leaves one of the two on disk,
+    not an empty file. A cache, which is rebuilt if lost, need not wait for the disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
         try:
             f.write(content)
             f.flush()
             os.fchmod(f.fileno(), mode)  # NamedTemporaryFile makes 0600
-            os.fsync(f.fileno())  # the data is on disk before the name points at it
+            if durable:
+                os.fsync(f.fileno())  # the data is on disk before the name points at it
         except BaseException:
             os.unlink(f.name)
             raise
     os.replace(f.name, path)  # atomic on one file system
+    if not durable:
+        return
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # and so is the rename

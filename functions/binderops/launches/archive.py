@@ -260,10 +260,7 @@ def _write_days_duckdb(
 
     _parts(settings).mkdir(parents=True, exist_ok=True)
     lines = schemas.sql_in("archive/lines", warehouse.names).strip()
-    select = (
-        f"SELECT {PARQUET_COLUMNS}, CONCAT(line, '\\n') AS line\n"
-        f"FROM (\n{lines}\n)\nORDER BY {ORDER}"
-    )
+    select = f"SELECT {PARQUET_COLUMNS}, line\nFROM (\n{lines}\n)\nORDER BY {ORDER}"
 
     scratch = {day: scratch_file(day_name(day), settings) for day in days} if with_lines else {}
 
@@ -286,7 +283,7 @@ def _write_days_bigquery(warehouse, days: list[date], settings: Settings) -> dic
     """BigQuery builds each day's whole file as one string; this process only uploads it."""
     query = (
         "SELECT day, COUNT(*) AS events,\n"
-        f"  CONCAT(STRING_AGG(line, '\\n' ORDER BY {ORDER}), '\\n') AS content\n"
+        f"  STRING_AGG(line, '' ORDER BY {ORDER}) AS content\n"
         f"FROM (\n{schemas.sql_in('archive/lines', warehouse.names).strip()}\n)\nGROUP BY day"
     )
     wanted, entries = set(days), {}

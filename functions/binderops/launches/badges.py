@@ -79,11 +79,13 @@ def since(period: str, today: date) -> date:
 
 def launches(warehouse, request: BadgeRequest, today: date) -> int | None:
     """The repository's launches over the period, or None if it was never launched here."""
-    params = {"repo": request.repo, "since": since(request.period, today)}
-    for row in warehouse.query(schemas.sql("badge"), params):
+    first = since(request.period, today)
+    found, total = False, 0
+    for row in warehouse.query(schemas.sql("badge"), {"repo": request.repo}):
         if row["provider"] == request.provider:
-            return int(row["launches"])
-    return None
+            found = True
+            total += row["launches"] if row["day"] >= first else 0
+    return total if found else None
 
 
 def short(count: int) -> str:

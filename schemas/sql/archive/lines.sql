@@ -1,6 +1,6 @@
 -- Launches between @first and @last (dates), each with its line of mybinder.org's daily
--- archive: the event's own fields for its schema version, in the archive's order, the
--- timestamp to the minute. A field the event did not carry is left out, never written as
+-- archive, newline included: the event's own fields for its schema version, in the
+-- archive's order, the timestamp to the minute. A field the event did not carry is left out, never written as
 -- null, so a line read back by `binderops backfill` validates and gives the same row.
 -- The typed columns beside it are the monthly Parquet file's. Files are written in the
 -- order (timestamp, event_id): a total order, so a re-run writes the same bytes.
@@ -30,7 +30,7 @@ SELECT
     IF(schema_version < 5 OR build_token IS NULL, '', CONCAT(', "build_token": ', TO_JSON_STRING(build_token))),
     IF(schema_version < 3 OR origin IS NULL, '', CONCAT(', "origin": ', TO_JSON_STRING(origin))),
     IF(schema_version < 6 OR request_origin IS NULL, '', CONCAT(', "request_origin": ', TO_JSON_STRING(request_origin))),
-    '}'
+    '}\n'
   ) AS line
 FROM ${raw}.launches
 WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
