@@ -210,6 +210,28 @@ def _stack_processes(state: Path) -> list[int]:
     return found
 
 
+def test_stopping_a_service_ends_every_process_of_its_group(tmp_path):
+    """A child in a service's process group that misses or ignores the stop signal (as a
+    gunicorn worker forked just as its master is told to stop does) is killed with it."""
+    process = subprocess.Popen(
+        ["sh", "-c", "trap '' TERM; sleep 60 & echo $!; wait"],  # both ignore SIGTERM
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    child = int(process.stdout.readline())
+    local.stop_all([local.Service("sh", "", process, tmp_path / "sh.log")], grace=0.5)
+    assert process.returncode == -9
+
+    def ended() -> bool:
+        try:
+            return Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0] == "Z"
+        except OSError:
+            return True  # reaped
+
+    wait_until(ended, 10, "the service's child to end")
+
+
 @pytest.mark.parametrize("how", ["Ctrl-C twice once running", "SIGTERM while starting"])
 def test_stopping_binderops_run_leaves_no_process_behind(tmp_path, how):
     import signal

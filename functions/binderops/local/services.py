@@ -110,17 +110,32 @@ class Service:
 
 
 def stop_all(services: list[Service], grace: float = 10) -> None:
-    """Stop services at once: all are asked to terminate, then waited for (killed after ``grace``)."""
+    """Stop services at once: all are asked to terminate, waited for up to ``grace``, then
+    what is left is killed. Each runs in its own session and the signals go to its whole
+    process group: a function's gunicorn worker too, which, forked just as its master was
+    told to stop, misses the master's signal and would outlive the stack."""
     running = [s for s in services if s.process.poll() is None]
     for service in running:
-        service.process.terminate()
+        _signal_group(service.process, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for service in running:
         try:
             service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            service.process.kill()
-            service.process.wait()
+            pass
+    for service in running:
+        _signal_group(service.process, signal.SIGKILL)  # what still runs, the leader or not
+        service.process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Signal the process group a service leads (its id is the service's pid). Linux keeps
+    that id from being reused while any member is left, so a group whose members have all
+    ended is the only one not found."""
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 @contextmanager
