@@ -225,23 +225,30 @@ def test_unreadable_sql_is_a_clear_error(warehouse):
 
 def test_a_process_whose_queries_were_translated_before_never_imports_sqlglot(tmp_path):
     """Translations are saved beside the file, so the next process reads them instead of
-    importing sqlglot (0.2 s) to translate the catalog's views and its queries again."""
+    importing sqlglot (0.2 s) to translate the catalog's views and its queries again. The
+    process that imported it saved the package's other SQL files too: the next one runs
+    one of those, which it never ran before, without sqlglot either."""
     path = tmp_path / "w.duckdb"
-    code = (
-        "import sys\n"
-        "from binderops.warehouse.duckdb import DuckDBWarehouse\n"
-        f"w = DuckDBWarehouse({str(path)!r})\n"
-        "n = w.query('SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches')[0]['n']\n"
-        "w.close()\n"
-        "print(n, 'sqlglot' in sys.modules)\n"
-    )
-    runs = [
-        subprocess.run(
+
+    def run(query: str, params: str = "None") -> list[str]:
+        code = (
+            "import sys\n"
+            "from datetime import date\n"
+            "from binderops.warehouse import schemas\n"
+            "from binderops.warehouse.duckdb import DuckDBWarehouse\n"
+            f"w = DuckDBWarehouse({str(path)!r})\n"
+            f"n = len(w.query({query}, {params}))\n"
+            "w.close()\n"
+            "print(n, 'sqlglot' in sys.modules)\n"
+        )
+        return subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
         ).stdout.split()
-        for _ in range(2)
-    ]
-    assert runs == [["0", "True"], ["0", "False"]]
+
+    assert run("'SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches'") == ["1", "True"]
+    assert run("'SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches'") == ["1", "False"]
+    day = "{'first': date(2026, 3, 1), 'last': date(2026, 3, 1)}"
+    assert run("schemas.sql_in('archive/day_counts', w.names)", day) == ["0", "False"]
     saved = json.loads((tmp_path / "w.duckdb.sql.json").read_text())
     assert "SELECT COUNT(*) AS n FROM raw.launches" in saved["sql"].values()
 

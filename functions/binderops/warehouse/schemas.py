@@ -142,6 +142,18 @@ def sql_in(name: str, names: dict[str, str]) -> str:
     return Template(sql(name)).substitute(names)
 
 
+def sql_files(names: dict[str, str]) -> list[str]:
+    """Every ``schemas/sql/`` file as ``sql_in`` renders it for a warehouse's ``names``;
+    those that need other names, filled in by their caller, are left out."""
+    texts = []
+    for path in sorted((schemas_dir() / "sql").rglob("*.sql")):
+        try:
+            texts.append(Template(path.read_text(encoding="utf-8")).substitute(names))
+        except (KeyError, ValueError):
+            continue
+    return texts
+
+
 def sql_template(relative: str) -> Template:
     """A SQL file under ``schemas/`` whose ``${...}`` names are filled in by the caller."""
     return Template((schemas_dir() / relative).read_text(encoding="utf-8"))
