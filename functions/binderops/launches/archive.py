@@ -234,6 +234,16 @@ def _part(settings: Settings, day: date) -> Path:
     return _parts(settings) / f"launches-{day.isoformat()}.parquet"
 
 
+def _lines(warehouse) -> str:
+    """``lines.sql`` as the warehouse names its tables: the launches, each with its line."""
+    return schemas.sql_in("archive/lines", warehouse.names).strip()
+
+
+def _in_order(warehouse, columns: str) -> str:
+    """The launches' ``columns`` (of ``lines.sql``) in the archive's order."""
+    return f"SELECT {columns}\nFROM (\n{_lines(warehouse)}\n)\nORDER BY {ORDER}"
+
+
 def _write_lines(lines, path: Path) -> int:
     """Write a string column whose values end in a newline: its bytes, as Arrow holds them
     (one buffer per chunk, lines back to back). Returns the bytes written."""
@@ -259,8 +269,7 @@ def _write_days_duckdb(
     import pyarrow.parquet as pq
 
     _parts(settings).mkdir(parents=True, exist_ok=True)
-    lines = schemas.sql_in("archive/lines", warehouse.names).strip()
-    select = f"SELECT {PARQUET_COLUMNS}, line\nFROM (\n{lines}\n)\nORDER BY {ORDER}"
+    select = _in_order(warehouse, f"{PARQUET_COLUMNS}, line")
 
     scratch = {day: scratch_file(day_name(day), settings) for day in days} if with_lines else {}
 
@@ -284,7 +293,7 @@ def _write_days_bigquery(warehouse, days: list[date], settings: Settings) -> dic
     query = (
         "SELECT day, COUNT(*) AS events,\n"
         f"  STRING_AGG(line, '' ORDER BY {ORDER}) AS content\n"
-        f"FROM (\n{schemas.sql_in('archive/lines', warehouse.names).strip()}\n)\nGROUP BY day"
+        f"FROM (\n{_lines(warehouse)}\n)\nGROUP BY day"
     )
     wanted, entries = set(days), {}
     for first, last in _chunks(days, DAYS_PER_QUERY):
@@ -306,9 +315,7 @@ def _write_month(warehouse, month: str, days: list[date], settings: Settings) ->
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         prefix = f"{STAGING}{name}/"
         uri = f"gs://{settings.public_bucket}/{prefix}part-*.parquet"
-        lines = schemas.sql_in("archive/lines", warehouse.names).strip()
-        select = f"SELECT {PARQUET_COLUMNS} FROM (\n{lines}\n)\nORDER BY {ORDER}"
-        warehouse.export(select, _range(first, last), uri, "PARQUET")
+        warehouse.export(_in_order(warehouse, PARQUET_COLUMNS), _range(first, last), uri, "PARQUET")
         publish_staged(prefix, name, PARQUET_TYPE, settings)
         return
     from ..warehouse import parquet

@@ -145,10 +145,11 @@ def sql_in(name: str, names: dict[str, str]) -> str:
 def sql_files(names: dict[str, str]) -> list[str]:
     """Every ``schemas/sql/`` file as ``sql_in`` renders it for a warehouse's ``names``;
     those that need other names, filled in by their caller, are left out."""
+    root = schemas_dir() / "sql"
     texts = []
-    for path in sorted((schemas_dir() / "sql").rglob("*.sql")):
+    for path in sorted(root.rglob("*.sql")):
         try:
-            texts.append(Template(path.read_text(encoding="utf-8")).substitute(names))
+            texts.append(sql_in(path.relative_to(root).with_suffix("").as_posix(), names))
         except (KeyError, ValueError):
             continue
     return texts

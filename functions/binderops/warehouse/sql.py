@@ -111,7 +111,7 @@ class _Columns:
         return (
             isinstance(node, exp.Column)
             and node.name in self.names
-            and node.table in (self.qualifiers)
+            and node.table in self.qualifiers
         )
 
 
@@ -122,17 +122,13 @@ def _drop_key_dedupe(select, unique: frozenset[ColumnName]) -> None:
     keys = _Columns(select, unique)
     if not keys.names:
         return
-
-    def is_key(node) -> bool:
-        return node in keys
-
     for count in list(select.find_all(exp.Count)):
         distinct = count.this
         if (
             count.parent_select is select
             and isinstance(distinct, exp.Distinct)
             and len(distinct.expressions) == 1
-            and is_key(distinct.expressions[0])
+            and distinct.expressions[0] in keys
         ):
             count.set("this", exp.Star())
     qualify = select.args.get("qualify")
@@ -142,7 +138,7 @@ def _drop_key_dedupe(select, unique: frozenset[ColumnName]) -> None:
         and isinstance(condition.this, exp.Window)
         and isinstance(condition.this.this, exp.RowNumber)
         and len(condition.this.args.get("partition_by") or []) == 1
-        and is_key(condition.this.args["partition_by"][0])
+        and condition.this.args["partition_by"][0] in keys
         and condition.expression == exp.Literal.number(1)
     ):
         select.set("qualify", None)
