@@ -108,6 +108,14 @@ def test_index_parquet_and_html_describe_the_days(tmp_path, warehouse):
     assert types["timestamp"] == "TIMESTAMP WITH TIME ZONE"
     assert types["build_token"] == "BOOLEAN" and types["schema_version"] == "BIGINT"
     assert "event_id" not in types and "ingested_at" not in types
+    # A row group per day, whose timestamp range lets a reader skip the days it does not want.
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(parquet).metadata
+    ranges = [metadata.row_group(g).column(0).statistics for g in range(metadata.num_row_groups)]
+    assert [(r.min.date(), r.max.date()) for r in ranges] == [
+        (date(2026, 3, d),) * 2 for d in (1, 2, 3)
+    ]
 
     page = (public / "index.html").read_text()
     positions = [page.index(f">events-2026-03-0{d}.jsonl<") for d in (3, 2, 1)]
@@ -162,6 +170,33 @@ def test_only_changed_days_are_rewritten_and_reruns_are_byte_identical(tmp_path,
     )
     assert forced.written == [date(2026, 3, d) for d in (1, 2, 3)]
     assert {n: v[1] for n, v in snapshot().items()} == {n: v[1] for n, v in changed.items()}
+
+
+def test_a_busy_day_comes_out_in_timestamp_then_event_id_order(tmp_path, warehouse):
+    """lines.sql sorts a day's launches before building their lines, and the DuckDB day
+    query relies on DuckDB keeping that order through the SELECTs above the sort: checked
+    over a day of many Arrow batches, loaded shuffled, most launches sharing their
+    timestamp with hundreds of others so that event_id decides."""
+    rng = random.Random(5)
+    ingested = datetime(2026, 3, 9, tzinfo=UTC)
+    rows = []
+    for _ in range(30_000):
+        event_id = f"{rng.getrandbits(64):016x}"
+        when = datetime(2026, 3, 4, tzinfo=UTC) + timedelta(seconds=rng.randrange(40) * 1000)
+        spec = f"owner/{event_id}/HEAD"  # the line shows which launch it is
+        rows.append(
+            LaunchRow(event_id, when, 6, "GitHub", spec, f"owner/{event_id}", "HEAD", "abc",
+                      "success", "gke.mybinder.org", False, "same-origin", ingested)
+        )  # fmt: skip
+    warehouse.load("launches", rows)
+    settings = settings_for(tmp_path)
+    archive.publish(warehouse, settings, {}, TODAY)
+
+    expected = [row.spec for row in sorted(rows, key=lambda row: (row.timestamp, row.event_id))]
+    day_file = settings.public_dir / "events-2026-03-04.jsonl"
+    assert [json.loads(line)["spec"] for line in day_file.read_text().splitlines()] == expected
+    month = settings.public_dir / "launches-2026-03.parquet"
+    assert [s for (s,) in duckdb.sql(f"SELECT spec FROM '{month}'").fetchall()] == expected
 
 
 def test_badge_counts_follow_the_published_days(tmp_path, warehouse):

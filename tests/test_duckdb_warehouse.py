@@ -1,6 +1,7 @@
 """The embedded warehouse: tables and views from schemas/, idempotent writes, BigQuery SQL."""
 
 import hashlib
+import itertools
 import json
 import subprocess
 import sys
@@ -105,6 +106,16 @@ def test_the_dedupe_of_a_key_duckdb_keeps_unique_is_dropped_in_translation():
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY l.event_id ORDER BY ingested_at) = 1"
     )
     assert to_duckdb(first, unique) == "SELECT event_id FROM raw.launches AS l"
+    # A subquery that passes the table's rows on unchanged, filtered and ordered, keeps the key.
+    assert (
+        to_duckdb(
+            "SELECT COUNT(DISTINCT event_id) AS n FROM "
+            "(SELECT * FROM raw.launches WHERE repo = 'a' ORDER BY timestamp)",
+            unique,
+        )
+        == "SELECT COUNT(*) AS n FROM (SELECT * FROM raw.launches WHERE repo = 'a' "
+        "ORDER BY timestamp NULLS FIRST)"
+    )
     for kept in (
         "SELECT COUNT(DISTINCT repo) AS n FROM raw.launches",  # not the key
         "SELECT COUNT(DISTINCT event_id) AS n FROM raw.launch_errors",  # not kept unique here
@@ -112,6 +123,8 @@ def test_the_dedupe_of_a_key_duckdb_keeps_unique_is_dropped_in_translation():
         "SELECT COUNT(DISTINCT l.event_id) AS n FROM raw.launches AS l JOIN raw.x AS m USING (r)",
         "SELECT COUNT(DISTINCT event_id) AS n FROM (SELECT event_id FROM raw.launches "
         "UNION ALL SELECT event_id FROM raw.launches)",
+        "SELECT COUNT(DISTINCT event_id) AS n FROM (SELECT * FROM raw.launches "
+        "JOIN raw.x USING (r))",
         "SELECT event_id FROM raw.launches "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY repo ORDER BY ingested_at) = 1",
         "SELECT event_id FROM raw.launches "
@@ -160,8 +173,10 @@ def test_concat_becomes_duckdbs_concat_where_no_argument_can_be_null(rows):
         "t TIMESTAMPTZ NOT NULL DEFAULT TIMESTAMPTZ '2026-03-01 12:34:00+00')"
     )
     con.executemany("INSERT INTO raw.t (k, a, b, n) VALUES (?, ?, ?, ?)", rows)
-    for concat in [*NATIVE_CONCATS, *KEPT_CONCATS]:
-        query = f"SELECT {concat} AS v FROM raw.t ORDER BY k, a, b, n"
+    # The table itself, and a subquery passing its rows on (filtered, ordered) unchanged.
+    sources = ["raw.t", "(SELECT * FROM raw.t WHERE n IS NULL OR n < 3 ORDER BY k)"]
+    for concat, source in itertools.product([*NATIVE_CONCATS, *KEPT_CONCATS], sources):
+        query = f"SELECT {concat} AS v FROM {source} ORDER BY k, a, b, n"
         native = to_duckdb(query, constraints)
         [chained] = sqlglot.transpile(query, read="bigquery", write="duckdb")
         if concat in NATIVE_CONCATS:
@@ -171,10 +186,40 @@ def test_concat_becomes_duckdbs_concat_where_no_argument_can_be_null(rows):
         assert con.execute(native).fetchall() == con.execute(chained).fetchall(), native
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    stamps=st.lists(
+        st.datetimes(datetime(1970, 1, 2), datetime(2200, 1, 1), timezones=st.just(UTC)),
+        min_size=1,
+        max_size=5,
+    ),
+    zone=st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"]),
+)
+def test_format_timestamp_gives_the_utc_wall_clock_whatever_the_session_zone(stamps, zone):
+    """BigQuery formats in UTC; the translation reads the UTC wall clock without a zone
+    lookup, so neither the session's zone nor the lookup's cost enter into it."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")
+    con.execute("CREATE TABLE t (ts TIMESTAMPTZ NOT NULL)")
+    con.executemany("INSERT INTO t VALUES (?)", [(s,) for s in stamps])
+    fmt = "%Y-%m-%dT%H:%M:%S.%f"
+    for call in (f"FORMAT_TIMESTAMP('{fmt}', ts, 'UTC')", f"FORMAT_TIMESTAMP('{fmt}', ts)"):
+        translated = to_duckdb(f"SELECT {call} AS v FROM t")
+        assert "MAKE_TIMESTAMP(EPOCH_US(ts))" in translated
+        got = sorted(v for (v,) in con.execute(translated).fetchall())
+        assert got == sorted(s.strftime(fmt) for s in stamps)
+    # Another zone is not UTC's wall clock: left to sqlglot.
+    other = "SELECT FORMAT_TIMESTAMP('%H', ts, 'Europe/Paris') AS v FROM t"
+    assert "MAKE_TIMESTAMP" not in to_duckdb(other)
+
+
 def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(warehouse):
-    """repo_launches_daily is kept in (repo, provider) order, as BigQuery clusters it: rows a
-    refresh appends are counted, and past a row group of them the table is rewritten. Its
-    index on repo, which a badge's lookup uses, is there before and after."""
+    """repo_launches_daily is kept in the order of repo, its lookup column (BigQuery clusters
+    it by repo and provider): rows a refresh appends are counted, and past a row group of
+    them the table is rewritten. Its index on repo, which a badge's lookup uses, is there
+    before and after."""
     select = schemas.sql_in("archive/repo_days", warehouse.names)
     day = NOW.date()
 
@@ -189,7 +234,7 @@ def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(w
                 "SELECT comment FROM duckdb_tables() WHERE table_name = 'repo_launches_daily'"
             ).fetchall()
             stored = con.execute(
-                "SELECT repo, provider FROM main.repo_launches_daily ORDER BY rowid"
+                "SELECT repo FROM main.repo_launches_daily ORDER BY rowid"
             ).fetchall()
             indexes = con.execute(
                 "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'repo_launches_daily'"

@@ -93,6 +93,12 @@ YIELD_SECONDS = 0.15
 # Queries arrow_each runs at once: one sorting while another's result is written out.
 # More only adds memory on two cores (three: as fast, 150 MB more).
 QUERY_THREADS = 2
+# Rows per Arrow batch a query hands over. DuckDB grows each batch's buffers by
+# reallocation: a day of archive lines in one batch (50 MB) is copied as it grows and
+# faulted in fresh from the kernel every time; batches of a few MB reuse the allocator's
+# memory. Measured on a day of 166,000 launches: 0.21 s in one batch, 0.14 s in 8,192-row
+# batches. pyarrow writes the same Parquet bytes from either (checked on 5 such days).
+ARROW_BATCH_ROWS = 8192
 # A clustered table is rewritten in order once more rows than a row group were appended.
 UNSORTED_ROWS = 122_880
 UNSORTED_COMMENT = "rows appended out of clustering order: "
@@ -430,10 +436,10 @@ class DuckDBWarehouse:
     ) -> None:
         """Swap the ranges' rows for ``_refreshed`` in one transaction: appended, or, once
         ``unsorted`` rows out of order pass ``UNSORTED_ROWS``, with the whole table
-        rewritten sorted by its clustering columns. For a rewrite the table's index is
-        dropped first (committing a rewrite through it takes DuckDB seconds) and built again
-        after; a run stopped between leaves the rows right, and the next process to open
-        the file builds the index."""
+        rewritten sorted (by its lookup column, else its clustering columns). For a rewrite
+        the table's index is dropped first (committing a rewrite through it takes DuckDB
+        seconds) and built again after; a run stopped between leaves the rows right, and
+        the next process to open the file builds the index."""
         target = qualified(spec)
         in_order = unsorted > UNSORTED_ROWS
         if in_order and spec.lookup:
@@ -447,15 +453,16 @@ class DuckDBWarehouse:
                         {"first": first, "last": last},
                     )
                 if in_order:
-                    order = ", ".join(f'"{name}"' for name in spec.clustering)
-                    con.execute(
-                        "CREATE TEMP TABLE _clustered AS SELECT * FROM "
-                        f"(SELECT * FROM {target} UNION ALL SELECT * FROM _refreshed) "
-                        f"ORDER BY {order}"
-                    )
+                    # By the lookup column alone where there is one: a lookup needs its rows
+                    # together, and DuckDB sorts by one text column about three times
+                    # faster than by two (1.4 M badge rows: 0.4 s against 1.1 s).
+                    keys = [spec.lookup] if spec.lookup else spec.clustering
+                    order = ", ".join(f'"{name}"' for name in keys)
+                    # The rows kept join the new ones, and the table takes them all back
+                    # in order: the rows are sorted once and copied twice.
+                    con.execute(f"INSERT INTO _refreshed SELECT * FROM {target}")
                     con.execute(f"DELETE FROM {target}")
-                    con.execute(f"INSERT INTO {target} SELECT * FROM _clustered")
-                    con.execute("DROP TABLE _clustered")
+                    con.execute(f"INSERT INTO {target} SELECT * FROM _refreshed ORDER BY {order}")
                 else:
                     con.execute(f"INSERT INTO {target} SELECT * FROM _refreshed")
                 if spec.clustering:
@@ -521,7 +528,8 @@ class DuckDBWarehouse:
 
             def run(values: Mapping[str, Any]) -> T:
                 with con.cursor() as cursor:
-                    result = cursor.sql(translated, params=dict(values)).to_arrow_table()
+                    query = cursor.sql(translated, params=dict(values))
+                    result = query.to_arrow_table(ARROW_BATCH_ROWS)
                     return each(values, result)
 
             with ThreadPoolExecutor(QUERY_THREADS) as pool:

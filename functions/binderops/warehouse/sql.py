@@ -67,7 +67,7 @@ def to_duckdb(bigquery_sql: str, constraints: Constraints = Constraints()) -> st
     DuckDB's ``information_schema.tables``, which has the same leading columns.
 
     Two rewrites rely on the ``constraints`` DuckDB enforces, each within a SELECT that
-    reads one table alone:
+    reads one table alone (or a ``SELECT *`` of one, see ``_Columns``):
 
     - BigQuery's streaming dedupe is best effort, so binderops' SQL drops repeated keys
       itself: ``COUNT(DISTINCT key)`` and ``QUALIFY ROW_NUMBER() OVER (PARTITION BY key …)
@@ -75,6 +75,8 @@ def to_duckdb(bigquery_sql: str, constraints: Constraints = Constraints()) -> st
       DuckDB does not see through (a distinct count of 10 M launches takes seconds), so
       they become ``COUNT(*)`` and no filter.
     - See ``_concat_natively``.
+
+    And ``FORMAT_TIMESTAMP`` of a column reads its UTC wall clock directly (``_format_in_utc``).
     """
     from sqlglot import exp
 
@@ -88,22 +90,49 @@ def to_duckdb(bigquery_sql: str, constraints: Constraints = Constraints()) -> st
     for select in list(statement.find_all(exp.Select)):
         _drop_key_dedupe(select, constraints.unique)
         _concat_natively(select, constraints.required)
+    _format_in_utc(statement)  # after _concat_natively, which reads the formats as sqlglot's
     return statement.sql(dialect="duckdb")
 
 
+def _format_in_utc(statement) -> None:
+    """BigQuery's ``FORMAT_TIMESTAMP`` formats a timestamp column in UTC (its default, and
+    the zone binderops' SQL names). sqlglot writes ``STRFTIME(CAST(column AS TIMESTAMP),
+    …)``, which takes UTC from the session's time zone and looks that zone up for every row:
+    as long as the formatting itself. ``MAKE_TIMESTAMP(EPOCH_US(column))`` is the same UTC
+    wall clock without a zone, whatever the session's."""
+    from sqlglot import exp
+
+    for node in list(statement.find_all(exp.TimeToStr)):
+        zone, value = node.args.get("zone"), node.this
+        if zone is not None and not (zone.is_string and zone.name.upper() == "UTC"):
+            continue
+        if isinstance(value, exp.TsOrDsToTimestamp) and isinstance(value.this, exp.Column):
+            micros = exp.Anonymous(this="EPOCH_US", expressions=[value.this.copy()])
+            value.replace(exp.Anonymous(this="MAKE_TIMESTAMP", expressions=[micros]))
+
+
 class _Columns:
-    """The columns of the one table a SELECT reads alone, as that SELECT names them."""
+    """The columns of the one source a SELECT reads alone, as that SELECT names them: a
+    table's, or a table's as a subquery passes them on unchanged (``SELECT *`` from that
+    table alone, filtered or ordered: neither makes a NULL or repeats a row)."""
 
     def __init__(self, select, names: frozenset[ColumnName]) -> None:
         from sqlglot import exp
 
         source = select.args.get("from_")
-        table = source.this if source is not None and not select.args.get("joins") else None
+        read = source.this if source is not None and not select.args.get("joins") else None
         self.names: set[str] = set()
         self.qualifiers: set[str] = set()
-        if isinstance(table, exp.Table):
-            self.names = {c for s, t, c in names if (s, t) == (table.db, table.name)}
-            self.qualifiers = {"", table.name, table.alias_or_name}
+        if isinstance(read, exp.Table):
+            self.names = {c for s, t, c in names if (s, t) == (read.db, read.name)}
+            self.qualifiers = {"", read.name, read.alias_or_name}
+        elif (
+            isinstance(read, exp.Subquery)
+            and isinstance(read.this, exp.Select)
+            and [type(e) for e in read.this.expressions] == [exp.Star]
+        ):
+            self.names = _Columns(read.this, names).names
+            self.qualifiers = {"", read.alias_or_name}
 
     def __contains__(self, node) -> bool:
         from sqlglot import exp
@@ -152,7 +181,7 @@ def _concat_natively(select, required: frozenset[ColumnName]) -> None:
     NULL, and ``||`` joins the runs to the arguments that can.
 
     An argument cannot be NULL when it is a literal, a NOT NULL column of the one table the
-    SELECT reads, a column in the ELSE of ``IF(column IS NULL OR …, …)``, or a cast,
+    SELECT reads (see ``_Columns``), a column in the ELSE of ``IF(column IS NULL OR …, …)``, or a cast,
     timestamp format, JSON string or ``CONCAT`` of such arguments only.
     """
     from functools import reduce

@@ -4,6 +4,10 @@
 -- null, so a line read back by `binderops backfill` validates and gives the same row.
 -- The typed columns beside it are the monthly Parquet file's. Files are written in the
 -- order (timestamp, event_id): a total order, so a re-run writes the same bytes.
+-- The launches are put in that order before their lines are built: DuckDB keeps a
+-- subquery's order through the SELECT above it, so a local run never sorts the lines
+-- themselves (they are most of a day's bytes). BigQuery does not keep it: its queries
+-- order the lines again (STRING_AGG's ORDER BY, the month export's ORDER BY).
 -- Duplicates of an event_id (BigQuery's streaming dedupe is best effort) are dropped
 -- after the day filter, so the scan stays within the days' partitions.
 SELECT
@@ -32,6 +36,10 @@ SELECT
     IF(schema_version < 6 OR request_origin IS NULL, '', CONCAT(', "request_origin": ', TO_JSON_STRING(request_origin))),
     '}\n'
   ) AS line
-FROM ${raw}.launches
-WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
-QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 1
+FROM (
+  SELECT *
+  FROM ${raw}.launches
+  WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 1
+  ORDER BY timestamp, event_id
+)
