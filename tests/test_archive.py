@@ -291,14 +291,15 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
     result = publish_from_bigquery(tmp_path, bigquery, storage)
     assert result.written == [date(2026, 3, 2)]
     sent = [q["query"] for q in bigquery.queries]
-    rows, lines = sent[:2]
+    rows, badges, lines = sent[:3]  # the badges' rows are replaced before the days are read
+    assert "repo_launches_daily" in badges
     raw = "`binder-project`.`binder_raw`.launches"
     assert f"FROM {raw}" in rows and "COUNT(*)" in rows
     assert "STRING_AGG(line, '' ORDER BY timestamp, event_id)" in lines
     assert "FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:00+00:00', timestamp, 'UTC')" in lines
     assert "WHERE timestamp >= TIMESTAMP(@first)" in lines  # partition pruning
     parameters = {
-        p["name"]: p["parameterValue"]["value"] for p in bigquery.queries[1]["queryParameters"]
+        p["name"]: p["parameterValue"]["value"] for p in bigquery.queries[2]["queryParameters"]
     }
     assert parameters == {"first": "2026-03-02", "last": "2026-03-02"}
     scripts = [q for q in sent if "BEGIN TRANSACTION" in q]
