@@ -125,6 +125,9 @@ def test_the_dedupe_of_a_key_duckdb_keeps_unique_is_dropped_in_translation():
         "UNION ALL SELECT event_id FROM raw.launches)",
         "SELECT COUNT(DISTINCT event_id) AS n FROM (SELECT * FROM raw.launches "
         "JOIN raw.x USING (r))",
+        # REPLACE can repeat a key (or make a NULL).
+        "SELECT COUNT(DISTINCT event_id) AS n FROM "
+        "(SELECT * REPLACE ('x' AS event_id) FROM raw.launches)",
         "SELECT event_id FROM raw.launches "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY repo ORDER BY ingested_at) = 1",
         "SELECT event_id FROM raw.launches "

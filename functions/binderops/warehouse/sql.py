@@ -113,8 +113,9 @@ def _format_in_utc(statement) -> None:
 
 class _Columns:
     """The columns of the one source a SELECT reads alone, as that SELECT names them: a
-    table's, or a table's as a subquery passes them on unchanged (``SELECT *`` from that
-    table alone, filtered or ordered: neither makes a NULL or repeats a row)."""
+    table's, or a table's as a subquery passes them on unchanged (a bare ``SELECT *``, no
+    ``REPLACE``, from that table alone, filtered or ordered: neither makes a NULL or
+    repeats a row)."""
 
     def __init__(self, select, names: frozenset[ColumnName]) -> None:
         from sqlglot import exp
@@ -129,7 +130,7 @@ class _Columns:
         elif (
             isinstance(read, exp.Subquery)
             and isinstance(read.this, exp.Select)
-            and [type(e) for e in read.this.expressions] == [exp.Star]
+            and read.this.expressions == [exp.Star()]
         ):
             self.names = _Columns(read.this, names).names
             self.qualifiers = {"", read.alias_or_name}
@@ -181,8 +182,8 @@ def _concat_natively(select, required: frozenset[ColumnName]) -> None:
     NULL, and ``||`` joins the runs to the arguments that can.
 
     An argument cannot be NULL when it is a literal, a NOT NULL column of the one table the
-    SELECT reads (see ``_Columns``), a column in the ELSE of ``IF(column IS NULL OR …, …)``, or a cast,
-    timestamp format, JSON string or ``CONCAT`` of such arguments only.
+    SELECT reads (see ``_Columns``), a column in the ELSE of ``IF(column IS NULL OR …,
+    …)``, or a cast, timestamp format, JSON string or ``CONCAT`` of such arguments only.
     """
     from functools import reduce
 
