@@ -243,9 +243,15 @@ def _lines(warehouse) -> str:
     return schemas.sql_in("archive/lines", warehouse.names).strip()
 
 
+def _select(warehouse, columns: str) -> str:
+    """The launches' ``columns`` (of ``lines.sql``): in the archive's order on DuckDB, which
+    keeps the order ``lines.sql`` sorts them in."""
+    return f"SELECT {columns}\nFROM (\n{_lines(warehouse)}\n)"
+
+
 def _in_order(warehouse, columns: str) -> str:
-    """The launches' ``columns`` (of ``lines.sql``) in the archive's order."""
-    return f"SELECT {columns}\nFROM (\n{_lines(warehouse)}\n)\nORDER BY {ORDER}"
+    """The launches' ``columns`` in the archive's order on any warehouse."""
+    return f"{_select(warehouse, columns)}\nORDER BY {ORDER}"
 
 
 def _write_lines(lines, path: Path) -> int:
@@ -274,7 +280,7 @@ def _write_days_duckdb(
     import pyarrow.parquet as pq
 
     _parts(settings).mkdir(parents=True, exist_ok=True)
-    select = f"SELECT {PARQUET_COLUMNS}, line\nFROM (\n{_lines(warehouse)}\n)"
+    select = _select(warehouse, f"{PARQUET_COLUMNS}, line")
 
     scratch = {day: scratch_file(day_name(day), settings) for day in days} if with_lines else {}
 
