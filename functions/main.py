@@ -117,7 +117,7 @@ def usage_badge(request: flask.Request):
     if request.method not in ("GET", "HEAD"):
         return {"error": "badges answer GET"}, 405
     try:
-        badge = badges.answer(request.args, instance.warehouse(), today_in("UTC"))
+        badge = badges.answer(request.args, instance.badge_counts(), today_in("UTC"))
     except Retry as e:
         logs.log.error("usage_badge: %s", e)
         return {"error": "the warehouse is unavailable; retry"}, 503

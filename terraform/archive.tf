@@ -51,12 +51,14 @@ locals {
         BINDEROPS_FRESHNESS_DROP = tostring(var.freshness_drop)
       }
     }
-    # Anyone's README shows it: public, answers from the small daily aggregate.
+    # Anyone's README shows it: public, answers from counts each instance loads from the
+    # small daily aggregate once an hour. The timeout leaves room for an instance's first
+    # load (every repository's counts); later badges answer from memory.
     usage_badge = {
       name            = "usage-badge"
       service_account = google_service_account.usage_badge.email
       max_instances   = var.function_max_instances
-      timeout         = 10
+      timeout         = 60
       public          = true
       secrets         = {}
       environment = {

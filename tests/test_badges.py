@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
+import duckdb
 import pytest
+from fakes.bigquery import FakeBigQuery
+from fakes.http import RecordingServer
 from functions_framework import create_app
 
+from binderops.errors import Retry
 from binderops.launches import badges
 from binderops.launches.events import LaunchRow
+from binderops.warehouse.base import WarehouseUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.now(UTC).date()
@@ -149,18 +155,178 @@ def test_counts_are_shortened_as_badges_show_them(count, shown):
     assert badges.short(count) == shown
 
 
-def test_a_badge_reads_its_repository_through_the_index(published):
-    """The lookup filters on repo alone, so DuckDB answers it from its index on repo rather
-    than scanning the daily aggregate."""
-    from binderops.warehouse import open_warehouse, schemas
-    from binderops.warehouse.duckdb import translate
+class Recording:
+    """A warehouse that counts its queries and can be made to fail or to wait: it hands
+    each query to the real one."""
+
+    def __init__(self, warehouse) -> None:
+        self.warehouse = warehouse
+        self.queries = 0
+        self.failing = False
+        self.started = threading.Event()
+        self.go_on = threading.Event()
+        self.go_on.set()
+
+    def query(self, text, params=None):
+        self.queries += 1
+        self.started.set()
+        self.go_on.wait(10)
+        if self.failing:
+            raise WarehouseUnavailable("the warehouse is down")
+        return self.warehouse.query(text, params)
+
+
+@pytest.fixture
+def recording(published):
+    from binderops.warehouse import open_warehouse
 
     warehouse = open_warehouse(published)
-    with warehouse.session() as con:
-        plan = con.execute(
-            "EXPLAIN ANALYZE " + translate(schemas.sql("badge")),
-            {"repo": "owner/repo"},
-        ).fetchall()[0][1]
+    yield Recording(warehouse)
     warehouse.close()
-    assert "Type: Index Scan" in plan
-    assert "repo_launches_daily" in plan
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def ask(counts: badges.Counts, query: str, today: date = TODAY) -> int | None:
+    return counts.launches(badges.parse(dict(p.split("=") for p in query.split("&"))), today)
+
+
+def test_counts_are_loaded_once_then_again_after_an_hour_or_a_new_day(recording):
+    clock = Clock()
+    counts = badges.Counts(recording, max_age=3600, clock=clock)
+    assert ask(counts, "repo=owner/repo") == 30
+    assert ask(counts, "repo=busy/one&period=7d") == 13_000
+    assert ask(counts, "repo=nobody/nothing") is None
+    assert recording.queries == 1
+    clock.now += 3599
+    assert ask(counts, "repo=owner/repo&period=all") == 400
+    assert recording.queries == 1
+    clock.now += 1
+    assert ask(counts, "repo=owner/repo&period=all") == 400
+    assert recording.queries == 2
+    # The next day, the last 30 days are one day shorter: no launch was published for today.
+    assert ask(counts, "repo=owner/repo", TODAY + timedelta(days=1)) == 29
+    assert recording.queries == 3
+
+
+def test_a_publish_run_shows_once_the_counts_are_reloaded(tmp_path):
+    from binderops.config import Settings, read
+    from binderops.launches import archive
+    from binderops.warehouse import open_warehouse
+
+    warehouse = open_warehouse(f"duckdb://{tmp_path / 'w.duckdb'}")
+    warehouse.setup()
+    settings = read(Settings, {"BINDEROPS_STATE_DIR": str(tmp_path)})
+    yesterday = TODAY - timedelta(days=1)
+    warehouse.load("launches", [row(yesterday, "late/one")])
+    archive.publish(warehouse, settings, {}, TODAY)
+    clock = Clock()
+    counts = badges.Counts(warehouse, max_age=3600, clock=clock)
+    assert ask(counts, "repo=late/one") == 1
+    warehouse.load("launches", [row(yesterday, "late/one"), row(yesterday, "late/two")])
+    archive.publish(warehouse, settings, {}, TODAY)
+    assert (ask(counts, "repo=late/one"), ask(counts, "repo=late/two")) == (1, None)
+    clock.now += 3600
+    assert (ask(counts, "repo=late/one"), ask(counts, "repo=late/two")) == (2, 1)
+    warehouse.close()
+
+
+def test_without_counts_a_failed_load_asks_for_a_retry(recording, function_env):
+    recording.failing = True
+    with pytest.raises(Retry):
+        ask(badges.Counts(recording), "repo=owner/repo")
+
+
+def test_a_failed_reload_answers_the_older_counts_and_tries_again_a_minute_later(recording, caplog):
+    clock = Clock()
+    counts = badges.Counts(recording, max_age=3600, clock=clock)
+    assert ask(counts, "repo=owner/repo") == 30
+    recording.failing = True
+    clock.now += 3600
+    assert ask(counts, "repo=owner/repo") == 30
+    assert "answering older counts" in caplog.text
+    assert "the warehouse is down" in caplog.text
+    assert recording.queries == 2
+    clock.now += badges.RETRY_SECONDS - 1
+    assert ask(counts, "repo=owner/repo") == 30
+    assert recording.queries == 2  # not a query per badge while the warehouse is down
+    clock.now += 1
+    recording.failing = False
+    assert ask(counts, "repo=owner/repo&period=7d") == 7
+    assert recording.queries == 3
+
+
+def test_while_one_request_reloads_the_others_answer_at_once(recording):
+    clock = Clock()
+    counts = badges.Counts(recording, max_age=3600, clock=clock)
+    assert ask(counts, "repo=owner/repo") == 30
+    clock.now += 3600
+    recording.started.clear()
+    recording.go_on.clear()
+    reloading = threading.Thread(target=ask, args=(counts, "repo=owner/repo"))
+    reloading.start()
+    try:
+        assert recording.started.wait(10)
+        assert ask(counts, "repo=busy/one") == 13_002  # the older counts, without waiting
+        assert reloading.is_alive()
+        assert recording.queries == 2
+    finally:
+        recording.go_on.set()
+        reloading.join(10)
+    assert not reloading.is_alive()
+    assert ask(counts, "repo=busy/one") == 13_002
+    assert recording.queries == 2
+
+
+def test_an_instance_queries_bigquery_once_for_its_badges(function_env):
+    """Through the real BigQuery client, against a loopback fake: one query for every
+    repository's counts (badge_counts.sql, today as a DATE), then badges from memory."""
+    from binderops.warehouse import schemas
+
+    bigquery = FakeBigQuery()
+    fields = [{"name": "provider", "type": "STRING"}, {"name": "repo", "type": "STRING"}]
+    fields += [{"name": f"launches_{p}", "type": "INTEGER"} for p in badges.PERIODS]
+    bigquery.answers = [
+        (fields, [["GitHub", "owner/repo", "3", "12", "300", "12345"]]),
+    ]
+    with RecordingServer(bigquery) as server:
+        function_env(
+            BINDEROPS_WAREHOUSE="bigquery://binder-project/binder",
+            BINDEROPS_BIGQUERY_API_URL=server.url,
+        )
+        client = create_app("usage_badge", str(ROOT / "functions/main.py"), "http").test_client()
+        assert text_of(client.get("/?repo=Owner/Repo&period=all")) == ["launches", "12.3k"]
+        assert text_of(client.get("/?repo=owner/repo&period=7d")) == ["launches", "3"]
+        assert text_of(client.get("/?repo=owner/other")) == ["launches", "unknown"]
+    (sent,) = bigquery.queries
+    assert sent["query"] == schemas.sql("badge_counts")
+    assert sent["useLegacySql"] is False
+    assert sent["defaultDataset"] == {"projectId": "binder-project", "datasetId": "binder"}
+    assert sent["queryParameters"] == [
+        {
+            "name": "today",
+            "parameterType": {"type": "DATE"},
+            "parameterValue": {"value": datetime.now(UTC).date().isoformat()},
+        }
+    ]
+
+
+def test_the_counts_query_has_a_column_per_period_in_order():
+    from binderops.warehouse import schemas
+    from binderops.warehouse.duckdb import translate
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE repo_launches_daily (day DATE, provider TEXT, repo TEXT, launches BIGINT)"
+    )
+    names = [
+        d[0]
+        for d in con.execute(translate(schemas.sql("badge_counts")), {"today": TODAY}).description
+    ]
+    assert names == ["provider", "repo"] + [f"launches_{p}" for p in badges.PERIODS]

@@ -7,6 +7,7 @@ from fakes.bigquery import FakeBigQuery
 from fakes.http import RecordingServer
 
 from binderops.warehouse import open_warehouse, schemas
+from binderops.warehouse.base import WarehouseUnavailable
 
 NOW = datetime(2026, 3, 1, 12, 34, 56, 789000, tzinfo=UTC)
 
@@ -143,6 +144,15 @@ def test_query_runs_in_the_public_dataset_and_returns_typed_rows(bigquery):
     assert sent["query"].startswith("SELECT day, provider")
     assert sent["useLegacySql"] is False
     assert sent["defaultDataset"] == {"projectId": "binder-prod", "datasetId": "binder_launches"}
+
+
+def test_a_query_that_fails_on_bigquery_side_asks_for_a_retry(bigquery):
+    """Once the client has stopped retrying (it does not retry this reason), a server error
+    is a WarehouseUnavailable: an HTTP function answers 503, a CloudEvent is redelivered."""
+    fake, _, warehouse = bigquery
+    fake.query_errors.append((503, "notRetriedByTheClient"))
+    with pytest.raises(WarehouseUnavailable, match="BigQuery query failed"):
+        warehouse.query("SELECT 1")
 
 
 def test_loopback_endpoint_sends_no_credentials(bigquery):

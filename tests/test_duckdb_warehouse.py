@@ -221,8 +221,8 @@ def test_format_timestamp_gives_the_utc_wall_clock_whatever_the_session_zone(sta
 def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(warehouse):
     """repo_launches_daily is kept in the order of repo, its lookup column (BigQuery clusters
     it by repo and provider): rows a refresh appends are counted, and past a row group of
-    them the table is rewritten. Its index on repo, which a badge's lookup uses, is there
-    before and after."""
+    them the table is rewritten. Its index on repo, which a lookup of one repository uses,
+    is there before and after."""
     select = schemas.sql_in("archive/repo_days", warehouse.names)
     day = NOW.date()
 

@@ -31,6 +31,13 @@ def _warehouse() -> Warehouse:
 
 
 @cache
+def _badge_counts():
+    from .launches.badges import Counts
+
+    return Counts(_warehouse())
+
+
+@cache
 def _github(quick: bool):
     shared = settings()
     if not shared.github_token:
@@ -136,6 +143,12 @@ def warehouse() -> Warehouse:
         return _warehouse()
 
 
+def badge_counts():
+    """Every repository's launch counts, as this instance answers usage badges from them."""
+    with _lock:
+        return _badge_counts()
+
+
 def deployer(webhook: bool = False):
     """The deployer: with quick clients and no warehouse for the webhook, else for deploy_status."""
     with _lock:
@@ -161,5 +174,5 @@ def reset() -> None:
             import atexit
 
             atexit.unregister(_metrics().write)  # nothing of a forgotten instance is written
-        for made in (_settings, _warehouse, _github, _deployer, _notifier, _metrics):
+        for made in (_settings, _warehouse, _badge_counts, _github, _deployer, _notifier, _metrics):
             made.cache_clear()

@@ -29,6 +29,8 @@ class FakeBigQuery:
         # What the next queries answer: (schema fields, rows as lists of strings), and DML counts.
         self.answers: list[tuple[list[dict], list[list[Any]]]] = []
         self.dml_affected = "0"
+        # Errors the next queries answer instead: (HTTP status, BigQuery's error reason).
+        self.query_errors: list[tuple[int, str]] = []
 
     def __call__(self, request: Request) -> Response:
         path, method = request.path, request.method
@@ -75,6 +77,10 @@ class FakeBigQuery:
         if m := re.fullmatch(BQ + "/queries", path):
             body = request.json()
             self.queries.append(body)
+            if self.query_errors:
+                status, reason = self.query_errors.pop(0)
+                error = {"code": status, "message": reason, "errors": [{"reason": reason}]}
+                return Response(status, {"error": error})
             fields, rows = self.answers.pop(0) if self.answers else ([], [])
             return Response(
                 200,

@@ -223,14 +223,18 @@ class BigQueryWarehouse:
         self.client.query(statement, job_config=config).result()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        from google.api_core import exceptions
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(
             default_dataset=f"{self.project}.{self.dataset}",
             query_parameters=_parameters(params or {}),
         )
-        rows = self.client.query_and_wait(sql, job_config=config)
-        return [dict(row.items()) for row in rows]
+        try:
+            rows = self.client.query_and_wait(sql, job_config=config)
+            return [dict(row.items()) for row in rows]
+        except (exceptions.ServerError, exceptions.TooManyRequests, ConnectionError) as e:
+            raise WarehouseUnavailable(f"BigQuery query failed: {e}") from e
 
 
 def _parameters(params: Mapping[str, Any]) -> list:

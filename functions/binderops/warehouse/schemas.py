@@ -79,7 +79,7 @@ class Table:
     partition_field: str | None
     clustering: tuple[str, ...]
     description: str
-    lookup: str | None = None  # the column point lookups filter on (a badge: its repository)
+    lookup: str | None = None  # the column point lookups filter on (one repository's rows)
 
     @property
     def column_names(self) -> tuple[str, ...]:
