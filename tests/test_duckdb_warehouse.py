@@ -9,12 +9,13 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from binderops.warehouse import WarehouseUnavailable, open_warehouse, schemas
-from binderops.warehouse.duckdb import UNSORTED_ROWS, DuckDBWarehouse, Translations
+from binderops.warehouse.duckdb import DuckDBWarehouse, Translations
 from binderops.warehouse.sql import Constraints, QueryError, to_duckdb
 
 NOW = datetime(2026, 3, 1, 12, 34, tzinfo=UTC)
@@ -218,50 +219,46 @@ def test_format_timestamp_gives_the_utc_wall_clock_whatever_the_session_zone(sta
     assert "MAKE_TIMESTAMP" not in to_duckdb(other)
 
 
-def test_refresh_appends_and_sorts_a_clustered_table_once_a_row_group_piled_up(warehouse):
-    """repo_launches_daily is kept in the order of repo, its lookup column (BigQuery clusters
-    it by repo and provider): rows a refresh appends are counted, and past a row group of
-    them the table is rewritten. Its index on repo, which a lookup of one repository uses,
-    is there before and after."""
+def test_refresh_swaps_a_range_for_its_new_rows_and_leaves_the_others(warehouse):
+    """repo_launches_daily: a refresh computes a day's rows beside the table and swaps them
+    in, appended after the other days' rows, which stay as they were."""
     select = schemas.sql_in("archive/repo_days", warehouse.names)
-    day = NOW.date()
+    first, second = NOW, NOW.replace(day=2)
 
     def launches_on(when: datetime, repos: int) -> list[tuple]:
-        # Repositories in an order of their own, so appended rows are out of order.
-        names = [f"r/{(n * 7919) % 1_000_003:07d}" for n in range(repos)]
+        names = [f"r/{n:05d}" for n in range(repos)]
         return [launch_row(f"{when:%d}-{name}", repo=name, when=when) for name in names]
 
-    def state() -> tuple[str, bool]:
+    def stored() -> list[tuple]:
         with warehouse.session() as con:
-            [(comment,)] = con.execute(
-                "SELECT comment FROM duckdb_tables() WHERE table_name = 'repo_launches_daily'"
+            return con.execute(
+                "SELECT day, count(*), sum(launches) FROM main.repo_launches_daily "
+                "GROUP BY day ORDER BY min(rowid)"
             ).fetchall()
-            stored = con.execute(
-                "SELECT repo FROM main.repo_launches_daily ORDER BY rowid"
-            ).fetchall()
-            indexes = con.execute(
-                "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'repo_launches_daily'"
-            ).fetchall()
-        assert indexes == [("repo_launches_daily_repo",)]
-        return comment, stored == sorted(stored)
 
-    warehouse.load("launches", launches_on(NOW, 1000))
-    warehouse.refresh("repo_launches_daily", "day", [(day, day)], select)
-    assert state() == ("rows appended out of clustering order: 1000", False)
+    for when, repos in ((first, 1000), (second, 500)):
+        warehouse.load("launches", launches_on(when, repos))
+        warehouse.refresh("repo_launches_daily", "day", [(when.date(), when.date())], select)
+    assert stored() == [(first.date(), 1000, 1000), (second.date(), 500, 500)]
 
-    later = NOW.replace(day=2)
-    warehouse.load("launches", launches_on(later, UNSORTED_ROWS))
-    warehouse.refresh("repo_launches_daily", "day", [(later.date(), later.date())], select)
-    assert state() == ("rows appended out of clustering order: 0", True)
-    rows = warehouse.query("SELECT day, COUNT(*) AS n FROM repo_launches_daily GROUP BY day")
-    assert sorted((r["day"], r["n"]) for r in rows) == [(day, 1000), (later.date(), UNSORTED_ROWS)]
+    warehouse.load("launches", launches_on(first, 1200))  # 200 more repositories that day
+    warehouse.refresh("repo_launches_daily", "day", [(first.date(), first.date())], select)
+    assert stored() == [(second.date(), 500, 500), (first.date(), 1200, 1200)]
 
-    # Refreshing a day replaces its rows: the count of rows out of order grows by them.
-    warehouse.refresh("repo_launches_daily", "day", [(day, day)], select)
-    assert state()[0] == "rows appended out of clustering order: 1000"
-    assert warehouse.query("SELECT COUNT(*) AS n FROM repo_launches_daily") == [
-        {"n": 1000 + UNSORTED_ROWS}
-    ]
+
+def test_a_warehouse_made_with_the_old_repository_index_loses_it(tmp_path):
+    """Badges once looked their repository up through an index on it; nothing does now, and
+    every refresh would keep it up, so opening such a file drops it."""
+    path = tmp_path / "w.duckdb"
+    first = DuckDBWarehouse(str(path))
+    first.setup()
+    first.close()
+    with duckdb.connect(str(path)) as con:
+        con.execute('CREATE INDEX "repo_launches_daily_repo" ON main.repo_launches_daily (repo)')
+    again = DuckDBWarehouse(str(path))
+    with again.session() as con:
+        assert con.execute("SELECT index_name FROM duckdb_indexes()").fetchall() == []
+    again.close()
 
 
 def test_unreadable_sql_is_a_clear_error(warehouse):

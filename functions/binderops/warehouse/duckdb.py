@@ -62,11 +62,6 @@ def qualified(table: schemas.Table | schemas.View) -> str:
     return f'{DATASETS[table.dataset]}."{table.name}"'
 
 
-def lookup_index(table: schemas.Table) -> str:
-    """The name of the index on a table's lookup column (unqualified, as it is created)."""
-    return f'"{table.name}_{table.lookup}"'
-
-
 def column_type(column: schemas.Column) -> str:
     """DuckDB's type for a BigQuery column: RECORD is a STRUCT, REPEATED a LIST."""
     if column.type in ("RECORD", "STRUCT"):
@@ -99,9 +94,6 @@ QUERY_THREADS = 2
 # memory. Measured on a day of 166,000 launches: 0.21 s in one batch, 0.14 s in 8,192-row
 # batches. pyarrow writes the same Parquet bytes from either (checked on 5 such days).
 ARROW_BATCH_ROWS = 8192
-# A clustered table is rewritten in order once more rows than a row group were appended.
-UNSORTED_ROWS = 122_880
-UNSORTED_COMMENT = "rows appended out of clustering order: "
 # Translations kept beside the warehouse; the binderops CLI's ad hoc queries add to them.
 MAX_TRANSLATIONS = 500
 
@@ -313,7 +305,9 @@ class DuckDBWarehouse:
                     f"CREATE TABLE IF NOT EXISTS {qualified(table)} "
                     f"({column_definitions(table.columns)}{key})"
                 )
-                self._index_lookup(con, table)
+            # Warehouses made when badges looked their repository up have an index on it,
+            # which every refresh would keep up for nothing.
+            con.execute('DROP INDEX IF EXISTS main."repo_launches_daily_repo"')
             for view in views.values():
                 body = self.translate(view.render(DATASETS))
                 con.execute(f"CREATE OR REPLACE VIEW {qualified(view)} AS {body}")
@@ -403,9 +397,8 @@ class DuckDBWarehouse:
         self, table: str, column: str, ranges: Sequence[tuple[Any, Any]], select: str
     ) -> None:
         """Replace the rows of ``table`` whose ``column`` falls in ``ranges`` with what
-        ``select`` computes for them. The new rows are computed first, beside the table:
-        whether they are appended or the table is rewritten in order depends on how many
-        there are (see ``_unsorted``)."""
+        ``select`` computes for them: computed first, beside the table, then swapped in
+        one transaction."""
         spec = schemas.table(table)
         target = qualified(spec)
         columns = ", ".join(f'"{name}"' for name in spec.column_names)
@@ -420,93 +413,27 @@ class DuckDBWarehouse:
                         f"INSERT INTO _refreshed SELECT {columns} FROM ({translated})",
                         {"first": first, "last": last},
                     )
-                [(added,)] = con.execute("SELECT count(*) FROM _refreshed").fetchall()
-                unsorted = self._unsorted(con, spec) + added if spec.clustering else 0
-                self._replace(con, spec, column, ranges, unsorted)
+                self._swap(con, target, column, ranges)
             finally:
                 con.execute("DROP TABLE IF EXISTS _refreshed")
 
-    def _replace(
-        self,
-        con,
-        spec: schemas.Table,
-        column: str,
-        ranges: Sequence[tuple[Any, Any]],
-        unsorted: int,
-    ) -> None:
-        """Swap the ranges' rows for ``_refreshed`` in one transaction: appended, or, once
-        ``unsorted`` rows out of order pass ``UNSORTED_ROWS``, with the whole table
-        rewritten sorted (by its lookup column, else its clustering columns). For a rewrite
-        the table's index is dropped first (committing a rewrite through it takes DuckDB
-        seconds) and built again after; a run stopped between leaves the rows right, and
-        the next process to open the file builds the index."""
-        target = qualified(spec)
-        in_order = unsorted > UNSORTED_ROWS
-        if in_order and spec.lookup:
-            con.execute(f"DROP INDEX IF EXISTS {DATASETS[spec.dataset]}.{lookup_index(spec)}")
+    @staticmethod
+    def _swap(con, target: str, column: str, ranges: Sequence[tuple[Any, Any]]) -> None:
+        """The ranges' rows for ``_refreshed``, in one transaction. The new rows are
+        appended: nothing here looks one value up, so no order is kept but the order the
+        days came in, which lets a scan of some days skip the row groups of others."""
+        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for first, last in ranges:
-                    con.execute(
-                        f'DELETE FROM {target} WHERE "{column}" BETWEEN $first AND $last',
-                        {"first": first, "last": last},
-                    )
-                if in_order:
-                    # By the lookup column alone where there is one: a lookup needs its rows
-                    # together, and DuckDB sorts by one text column about three times
-                    # faster than by two (1.4 M rows of repo_launches_daily: 0.4 s against 1.1 s).
-                    keys = [spec.lookup] if spec.lookup else spec.clustering
-                    order = ", ".join(f'"{name}"' for name in keys)
-                    # The rows kept join the new ones, and the table takes them all back
-                    # in order: the rows are sorted once and copied twice.
-                    con.execute(f"INSERT INTO _refreshed SELECT * FROM {target}")
-                    con.execute(f"DELETE FROM {target}")
-                    con.execute(f"INSERT INTO {target} SELECT * FROM _refreshed ORDER BY {order}")
-                else:
-                    con.execute(f"INSERT INTO {target} SELECT * FROM _refreshed")
-                if spec.clustering:
-                    self._set_unsorted(con, spec, 0 if in_order else unsorted)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        finally:
-            if in_order:
-                self._index_lookup(con, spec)
-
-    @staticmethod
-    def _unsorted(con, spec: schemas.Table) -> int:
-        """Rows appended to a clustered table out of order since it was last rewritten in
-        order: kept in the table's comment.
-
-        DuckDB skips a row group (122,880 rows) whose min/max cannot match, so a lookup of
-        one repository in a sorted table reads a group or two where an unsorted one reads
-        them all. Rows a refresh appends land in the last row groups, out of order; a row
-        group of them costs a lookup about as much as one of sorted rows, so once more than
-        that has piled up the table is rewritten in order, as BigQuery keeps a clustered
-        table (about a second per million rows).
-        """
-        [(comment,)] = con.execute(
-            "SELECT comment FROM duckdb_tables() "
-            "WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
-            [DATASETS[spec.dataset], spec.name],
-        ).fetchall()
-        return int(comment.removeprefix(UNSORTED_COMMENT) or 0) if comment else 0
-
-    @staticmethod
-    def _set_unsorted(con, spec: schemas.Table, rows: int) -> None:
-        con.execute(f"COMMENT ON TABLE {qualified(spec)} IS '{UNSORTED_COMMENT}{rows}'")
-
-    @staticmethod
-    def _index_lookup(con, spec: schemas.Table) -> None:
-        """An index on the column lookups filter on (one repository's rows): with a query
-        filtering on it alone, DuckDB reads the matching rows only (1 ms, not 3)."""
-        if spec.lookup:
-            con.execute(
-                f"CREATE INDEX IF NOT EXISTS {lookup_index(spec)} "
-                f'ON {qualified(spec)} ("{spec.lookup}")'
-            )
+            for first, last in ranges:
+                con.execute(
+                    f'DELETE FROM {target} WHERE "{column}" BETWEEN $first AND $last',
+                    {"first": first, "last": last},
+                )
+            con.execute(f"INSERT INTO {target} SELECT * FROM _refreshed")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
     def arrow_each(
         self,

@@ -79,7 +79,6 @@ class Table:
     partition_field: str | None
     clustering: tuple[str, ...]
     description: str
-    lookup: str | None = None  # the column point lookups filter on (one repository's rows)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -117,7 +116,6 @@ def catalog() -> tuple[dict[str, Table], dict[str, View]]:
             partition_field=partitioning.get("field"),
             clustering=tuple(meta.get("clustering", [])),
             description=meta.get("description", ""),
-            lookup=meta.get("lookup"),
         )
     views = {}
     for name, meta in doc["views"].items():
