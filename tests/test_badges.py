@@ -167,6 +167,9 @@ class Recording:
         self.go_on = threading.Event()
         self.go_on.set()
 
+    def modified(self, table):
+        return self.warehouse.modified(table)
+
     def query(self, text, params=None):
         self.queries += 1
         self.started.set()
@@ -284,17 +287,30 @@ def test_while_one_request_reloads_the_others_answer_at_once(recording):
     assert recording.queries == 2
 
 
+AGGREGATE = "binder-project.binder.repo_launches_daily"
+
+
+def bigquery_answering(*counts: list[str]) -> FakeBigQuery:
+    """A fake BigQuery whose repo_launches_daily has metadata, and whose next queries answer
+    ``counts``, one row of provider, repo and each period's count per query."""
+    bigquery = FakeBigQuery()
+    project, dataset, table = AGGREGATE.split(".")
+    bigquery.tables[AGGREGATE] = {
+        "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table},
+        "lastModifiedTime": "1764400000000",
+    }
+    fields = [{"name": "provider", "type": "STRING"}, {"name": "repo", "type": "STRING"}]
+    fields += [{"name": f"launches_{p}", "type": "INTEGER"} for p in badges.PERIODS]
+    bigquery.answers = [(fields, [row]) for row in counts]
+    return bigquery
+
+
 def test_an_instance_queries_bigquery_once_for_its_badges(function_env):
     """Through the real BigQuery client, against a loopback fake: one query for every
     repository's counts (badge_counts.sql, today as a DATE), then badges from memory."""
     from binderops.warehouse import schemas
 
-    bigquery = FakeBigQuery()
-    fields = [{"name": "provider", "type": "STRING"}, {"name": "repo", "type": "STRING"}]
-    fields += [{"name": f"launches_{p}", "type": "INTEGER"} for p in badges.PERIODS]
-    bigquery.answers = [
-        (fields, [["GitHub", "owner/repo", "3", "12", "300", "12345"]]),
-    ]
+    bigquery = bigquery_answering(["GitHub", "owner/repo", "3", "12", "300", "12345"])
     with RecordingServer(bigquery) as server:
         function_env(
             BINDEROPS_WAREHOUSE="bigquery://binder-project/binder",
@@ -304,6 +320,7 @@ def test_an_instance_queries_bigquery_once_for_its_badges(function_env):
         assert text_of(client.get("/?repo=Owner/Repo&period=all")) == ["launches", "12.3k"]
         assert text_of(client.get("/?repo=owner/repo&period=7d")) == ["launches", "3"]
         assert text_of(client.get("/?repo=owner/other")) == ["launches", "unknown"]
+    assert bigquery.metadata_reads == [AGGREGATE]
     (sent,) = bigquery.queries
     assert sent["query"] == schemas.sql("badge_counts")
     assert sent["useLegacySql"] is False
@@ -314,6 +331,43 @@ def test_an_instance_queries_bigquery_once_for_its_badges(function_env):
             "parameterType": {"type": "DATE"},
             "parameterValue": {"value": datetime.now(UTC).date().isoformat()},
         }
+    ]
+
+
+def test_on_bigquery_counts_are_loaded_again_only_once_the_aggregate_or_the_day_changed():
+    """BigQuery's table metadata says when repo_launches_daily last changed: reading it is
+    free, a load scans the whole table. Through the real client, against a loopback fake."""
+    from binderops.warehouse import open_warehouse
+
+    bigquery = bigquery_answering(
+        ["GitHub", "owner/repo", "3", "12", "300", "12345"],
+        ["GitHub", "owner/repo", "4", "13", "301", "12346"],
+        ["GitHub", "owner/repo", "2", "13", "301", "12346"],
+    )
+    clock = Clock()
+    with RecordingServer(bigquery) as server:
+        warehouse = open_warehouse("bigquery://binder-project/binder", server.url)
+        counts = badges.Counts(warehouse, max_age=3600, clock=clock)
+        assert ask(counts, "repo=owner/repo&period=7d") == 3
+        clock.now += 3600  # an hour on, the aggregate is as it was: no query
+        assert ask(counts, "repo=owner/repo&period=7d") == 3
+        assert (len(bigquery.metadata_reads), len(bigquery.queries)) == (2, 1)
+        clock.now += 1800  # half an hour on: not even the metadata
+        assert ask(counts, "repo=owner/repo&period=7d") == 3
+        assert len(bigquery.metadata_reads) == 2
+        bigquery.tables[AGGREGATE]["lastModifiedTime"] = "1764405000000"  # a publish run
+        clock.now += 1800
+        assert ask(counts, "repo=owner/repo&period=7d") == 4
+        assert (len(bigquery.metadata_reads), len(bigquery.queries)) == (3, 2)
+        # A new day moves every period: loaded again, though the table did not change.
+        assert ask(counts, "repo=owner/repo&period=7d", TODAY + timedelta(days=1)) == 2
+        assert (len(bigquery.metadata_reads), len(bigquery.queries)) == (4, 3)
+        warehouse.close()
+    assert set(bigquery.metadata_reads) == {AGGREGATE}
+    assert [q["queryParameters"][0]["parameterValue"]["value"] for q in bigquery.queries] == [
+        TODAY.isoformat(),
+        TODAY.isoformat(),
+        (TODAY + timedelta(days=1)).isoformat(),
     ]
 
 

@@ -25,6 +25,7 @@ class FakeBigQuery:
         self.loads: list[dict] = []
         self.queries: list[dict] = []
         self.deleted: list[str] = []
+        self.metadata_reads: list[str] = []  # tables whose metadata was read (GET)
         self.jobs: dict[str, dict] = {}
         # What the next queries answer: (schema fields, rows as lists of strings), and DML counts.
         self.answers: list[tuple[list[dict], list[list[Any]]]] = []
@@ -51,8 +52,12 @@ class FakeBigQuery:
             self.inserted.setdefault(key, []).extend(request.json()["rows"])
             return Response(200, {"kind": "bigquery#tableDataInsertAllResponse"})
         if m := re.fullmatch(BQ + "/datasets/(?P<dataset>[^/]+)/tables/(?P<table>[^/]+)", path):
+            key = f"{m['project']}.{m['dataset']}.{m['table']}"
+            if method == "GET":
+                self.metadata_reads.append(key)
+                return Response(200, self.tables[key])
             assert method == "DELETE", f"unexpected {method} {path}"
-            self.deleted.append(f"{m['project']}.{m['dataset']}.{m['table']}")
+            self.deleted.append(key)
             return Response(204)
         if m := re.fullmatch("/upload" + BQ + "/jobs", path):
             return self._upload(request, m["project"])

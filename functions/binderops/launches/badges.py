@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from xml.sax.saxutils import escape
@@ -87,7 +87,8 @@ def parse(args: Mapping[str, str]) -> BadgeRequest:
 @dataclass(frozen=True)
 class Snapshot:
     today: date  # the periods end before this day
-    loaded: float  # Counts.clock() when loaded
+    loaded: float  # Counts.clock() when loaded, or last found current
+    modified: str | None  # repo_launches_daily's Warehouse.modified() before the load
     # provider → repository (lower case) → launches per period, in PERIODS order
     launches: dict[str, dict[str, tuple[int, ...]]]
 
@@ -98,10 +99,12 @@ class Counts:
     A lookup in the warehouse per badge costs a query (on DuckDB, about 1.5 ms of a badge's
     time; on BigQuery, a job), while the counts change only when a publish run refreshes
     the aggregate. So the instance loads them all with one query (``badge_counts.sql``)
-    and answers from memory; it loads them again once they are ``max_age`` seconds old or
-    the UTC day has turned. One request reloads while the others answer from the older
-    counts; only the instance's first badges wait. A failed reload keeps the older counts
-    for ``RETRY_SECONDS`` more; with none loaded yet, it raises ``Retry`` (503).
+    and answers from memory. Once they are ``max_age`` seconds old it loads them again,
+    unless the UTC day is the same and the warehouse says the aggregate has not changed
+    since (BigQuery's table metadata: that check is free, a load reads the whole table).
+    One request reloads while the others answer from the older counts; only the
+    instance's first badges wait. A failed reload keeps the older counts for
+    ``RETRY_SECONDS`` more; with none loaded yet, it raises ``Retry`` (503).
     """
 
     def __init__(
@@ -145,6 +148,11 @@ class Counts:
     def _reload(self, older: Snapshot | None, today: date) -> Snapshot:
         start = self.clock()
         try:
+            # Read before the rows: a change in between is loaded again next time.
+            modified = self.warehouse.modified("repo_launches_daily")
+            if older and older.today == today and modified and modified == older.modified:
+                self._snapshot = replace(older, loaded=self.clock())
+                return self._snapshot
             rows = self.warehouse.query(schemas.sql("badge_counts"), {"today": today})
         except Retry as e:
             if older is None:
@@ -157,7 +165,7 @@ class Counts:
         for row in rows:
             repos = launches.setdefault(row["provider"], {})
             repos[row["repo"]] = tuple(row[column] for column in columns)
-        self._snapshot = Snapshot(today, self.clock(), launches)
+        self._snapshot = Snapshot(today, self.clock(), modified, launches)
         repositories = sum(map(len, launches.values()))
         seconds = self.clock() - start
         logs.log.info(

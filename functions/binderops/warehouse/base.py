@@ -47,6 +47,10 @@ class Warehouse(Protocol):
         ``ranges`` by the rows the query ``select`` gives for ``@first`` and ``@last``:
         computed in the warehouse, nothing passes through Python."""
 
+    def modified(self, table: str) -> str | None:
+        """When ``table``'s rows last changed, as the warehouse records it, or None where it
+        records nothing: a reader that holds the rows can skip reading them again."""
+
     def session(self) -> AbstractContextManager:
         """Keep what connection the backend has open for a run of operations."""
 

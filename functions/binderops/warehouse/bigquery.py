@@ -236,6 +236,16 @@ class BigQueryWarehouse:
         except (exceptions.ServerError, exceptions.TooManyRequests, ConnectionError) as e:
             raise WarehouseUnavailable(f"BigQuery query failed: {e}") from e
 
+    def modified(self, table: str) -> str | None:
+        """The table's last modification time, from its metadata (free: no query job)."""
+        from google.api_core import exceptions
+
+        try:
+            found = self.client.get_table(self._table_id(schemas.table(table)))
+        except (exceptions.ServerError, exceptions.TooManyRequests, ConnectionError) as e:
+            raise WarehouseUnavailable(f"BigQuery table {table} unreadable: {e}") from e
+        return found.modified.isoformat() if found.modified else None
+
 
 def _parameters(params: Mapping[str, Any]) -> list:
     """Named query parameters, typed from the Python values."""

@@ -373,6 +373,10 @@ class DuckDBWarehouse:
             ) as e:
                 raise sql.QueryError(f"{e} (as DuckDB SQL: {translated})") from None
 
+    def modified(self, table: str) -> str | None:
+        """None: DuckDB records no modification time, and reading a table again is cheap."""
+        return None
+
     def replace(
         self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
     ) -> None:
