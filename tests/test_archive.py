@@ -172,6 +172,27 @@ def test_only_changed_days_are_rewritten_and_reruns_are_byte_identical(tmp_path,
     assert {n: v[1] for n, v in snapshot().items()} == {n: v[1] for n, v in changed.items()}
 
 
+def test_day_files_lost_after_the_index_was_written_are_written_again(tmp_path, warehouse, caplog):
+    """The index is fsynced, the day files are not: a crash soon after a run can leave an
+    index listing a file that is empty, short or missing. The next run writes such days
+    again, though their launches did not change."""
+    warehouse.load("launches", launches())
+    settings = settings_for(tmp_path)
+    archive.publish(warehouse, settings, {}, TODAY)
+    public = settings.public_dir
+    published = {p.name: p.read_bytes() for p in public.iterdir()}
+    (public / "events-2026-03-01.jsonl").write_bytes(b"")
+    (public / "events-2026-03-02.jsonl").unlink()
+    short = published["events-2026-03-03.jsonl"][:-1]
+    (public / "events-2026-03-03.jsonl").write_bytes(short)
+    result = archive.publish(warehouse, settings, {}, TODAY)
+    assert result.written == [date(2026, 3, d) for d in (1, 2, 3)]
+    assert {p.name: p.read_bytes() for p in public.iterdir()} == published
+    assert "written again: events-2026-03-01.jsonl, events-2026-03-02.jsonl, " in caplog.text
+    again = archive.publish(warehouse, settings, {}, TODAY)
+    assert (again.written, again.unchanged) == ([], 3)
+
+
 def test_a_busy_day_comes_out_in_timestamp_then_event_id_order(tmp_path, warehouse):
     """lines.sql sorts a day's launches before building their lines, and the DuckDB day
     query relies on DuckDB keeping that order through the SELECTs above the sort: checked

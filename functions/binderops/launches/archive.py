@@ -362,14 +362,41 @@ def _rows(warehouse, first: date, last: date) -> dict[date, int]:
     return {row["day"]: row["events"] for row in rows}
 
 
+def _lost(
+    rows: Mapping[date, int], index: Mapping[date, DayEntry], settings: Settings
+) -> set[date]:
+    """Published days whose local file is missing, or not the size the index gives it.
+
+    The index is written to disk (fsync) after the day files, which are not: waiting for
+    3 GB of them would take seconds of a run. A crash soon after a run can so leave an index
+    that lists files the disk never got (ext4 leaves them empty or short): such days are
+    written again. A bucket's objects are durable once uploaded, so they are not checked.
+    """
+    if settings.public_bucket:
+        return set()
+    lost = set()
+    for day in rows:
+        if (entry := index.get(day)) is None:
+            continue
+        try:
+            size = (settings.public_dir / entry.name).stat().st_size
+        except FileNotFoundError:
+            size = None
+        if size != entry.size:
+            lost.add(day)
+    if lost:
+        names = [day_name(day) for day in sorted(lost)]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        log.warning("publish: day files not as index.jsonl lists them, written again: %s", shown)
+    return lost
+
+
 def _changed(
-    warehouse, rows: Mapping[date, int], index: Mapping[date, DayEntry], rewrite: bool
+    warehouse, rows: Mapping[date, int], index: Mapping[date, DayEntry], lost: set[date]
 ) -> list[date]:
-    """The days to rewrite: every day asked for by a range; otherwise new days, and the
-    published days whose launches changed. A published day whose rows moved is counted
-    exactly first (distinct launches): a duplicate BigQuery stored is not a change."""
-    if rewrite:
-        return sorted(rows)
+    """New days, lost days (``_lost``), and the published days whose launches changed. A
+    published day whose rows moved is counted exactly first (distinct launches): a
+    duplicate BigQuery stored is not a change."""
     moved = sorted(day for day, n in rows.items() if day not in index or index[day].count != n)
     recount = [day for day in moved if day in index]
     exact = {}
@@ -378,7 +405,8 @@ def _changed(
             schemas.sql_in("archive/day_counts", warehouse.names), _range(chunk_first, chunk_last)
         )
         exact.update((row["day"], row["events"]) for row in found)
-    return [day for day in moved if day not in index or exact[day] != index[day].count]
+    changed = {day for day in moved if day not in index or exact[day] != index[day].count}
+    return sorted(changed | lost)
 
 
 def publish(
@@ -394,7 +422,10 @@ def publish(
     with warehouse.session():
         index = read_index(settings)
         rows = _rows(warehouse, first, last)
-        changed = _changed(warehouse, rows, index, rewrite)
+        if rewrite:  # a range asks for every one of its days
+            changed = sorted(rows)
+        else:
+            changed = _changed(warehouse, rows, index, _lost(rows, index, settings))
         timer.lap("counts")
         # The badges' rows first: their commits wait for the disk, which is idle now and
         # busy for seconds once the day files are written.
