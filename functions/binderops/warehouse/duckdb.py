@@ -381,21 +381,15 @@ class DuckDBWarehouse:
         self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
     ) -> None:
         spec = schemas.table(table)
-        target = qualified(spec)
         with self.session() as con:
-            con.execute("BEGIN TRANSACTION")
+            if not rows:
+                self._swap(con, qualified(spec), column, [(first, last)], None)
+                return
+            con.register("_batch", _arrow_batch(spec, rows))
             try:
-                con.execute(f'DELETE FROM {target} WHERE "{column}" BETWEEN ? AND ?', [first, last])
-                if rows:
-                    con.register("_batch", _arrow_batch(spec, rows))
-                    try:
-                        con.execute(f"INSERT INTO {target} SELECT * FROM _batch")
-                    finally:
-                        con.unregister("_batch")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+                self._swap(con, qualified(spec), column, [(first, last)], "_batch")
+            finally:
+                con.unregister("_batch")
 
     def refresh(
         self, table: str, column: str, ranges: Sequence[tuple[Any, Any]], select: str
@@ -417,15 +411,18 @@ class DuckDBWarehouse:
                         f"INSERT INTO _refreshed SELECT {columns} FROM ({translated})",
                         {"first": first, "last": last},
                     )
-                self._swap(con, target, column, ranges)
+                self._swap(con, target, column, ranges, "_refreshed")
             finally:
                 con.execute("DROP TABLE IF EXISTS _refreshed")
 
     @staticmethod
-    def _swap(con, target: str, column: str, ranges: Sequence[tuple[Any, Any]]) -> None:
-        """The ranges' rows for ``_refreshed``, in one transaction. The new rows are
-        appended: nothing here looks one value up, so no order is kept but the order the
-        days came in, which lets a scan of some days skip the row groups of others."""
+    def _swap(
+        con, target: str, column: str, ranges: Sequence[tuple[Any, Any]], source: str | None
+    ) -> None:
+        """The rows of ``target`` whose ``column`` falls in ``ranges`` for those of the
+        relation ``source`` (none: the ranges are emptied), in one transaction. The new rows
+        are appended: nothing here looks one value up, so no order is kept but the order
+        the days came in, which lets a scan of some days skip the row groups of others."""
         con.execute("BEGIN TRANSACTION")
         try:
             for first, last in ranges:
@@ -433,7 +430,8 @@ class DuckDBWarehouse:
                     f'DELETE FROM {target} WHERE "{column}" BETWEEN $first AND $last',
                     {"first": first, "last": last},
                 )
-            con.execute(f"INSERT INTO {target} SELECT * FROM _refreshed")
+            if source:
+                con.execute(f"INSERT INTO {target} SELECT * FROM {source}")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
