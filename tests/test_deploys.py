@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -479,18 +480,39 @@ def test_an_open_incident_holds_production_but_not_staging(stack):
     assert stack.github.states("production") == [["queued", "queued"]]
 
 
-def test_the_override_label_on_the_merged_pull_request_deploys_during_an_incident(stack):
-    stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Launch failures", ["incident"])
-    stack.github.pulls[(REPO, 9)] = {
-        "number": 9,
-        "head": {"sha": PR_SHA},
-        "merge_commit_sha": SHA,
+def merged_pull(stack: Stack, number=9, sha=SHA, base="main", labelled_by="maintainer") -> dict:
+    """Pull request ``number``, merged into ``base`` as ``sha`` (which main then holds), with
+    the override label added by ``labelled_by``: what GitHub's API answers about it."""
+    pull = {
+        "number": number,
+        "head": {"sha": PR_SHA, "repo": {"full_name": REPO}},
+        "base": {"ref": base},
+        "merged": True,
+        "merge_commit_sha": sha,
         "merged_at": "2026-03-01T12:00:00Z",
         "labels": [{"name": "deploy-during-incident"}],
     }
+    stack.github.pulls[(REPO, number)] = pull
+    stack.github.branches.setdefault("main", []).append(sha)
+    stack.github.label(REPO, number, "deploy-during-incident", labelled_by)
+    return pull
+
+
+def test_the_override_label_on_the_merged_pull_request_deploys_during_an_incident(stack):
+    stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Launch failures", ["incident"])
+    merged_pull(stack)
     staged(stack)
     [production] = stack.runs("production")
     assert production["substitutions"]["COMMIT_SHA"] == SHA
+
+
+def test_an_override_label_added_by_a_triager_keeps_the_hold(stack):
+    stack.github.permissions["triager"] = "read"
+    stack.github.add_issue("jupyterhub/mybinder.org-incidents", "Launch failures", ["incident"])
+    merged_pull(stack, labelled_by="triager")
+    staging_succeeds(stack)
+    assert stack.runs("production") == []
+    assert stack.github.states("production") == [["queued"]]
 
 
 def test_labelling_a_merged_pull_request_with_the_override_releases_it(stack):
@@ -498,18 +520,20 @@ def test_labelling_a_merged_pull_request_with_the_override_releases_it(stack):
     stack.send("push", push())
     stack.report(stack.runs("staging")[0], "SUCCESS")
     assert stack.runs("production") == []
+    merged_pull(stack)
     labelled = override_label_on_merged_pr()
     assert stack.send("pull_request", labelled).get_json()["action"] == "started"
     [production] = stack.runs("production")
     assert production["substitutions"]["_KIND"] == "override"
 
 
-def override_label_on_merged_pr() -> dict:
-    """The override label added to merged PR #9, whose merge commit is SHA."""
+def override_label_on_merged_pr(sender="maintainer") -> dict:
+    """``sender`` adds the override label to merged PR #9, whose merge commit is SHA."""
     return {
         "action": "labeled",
         "label": {"name": "deploy-during-incident"},
         "number": 9,
+        "sender": {"login": sender},
         "pull_request": {
             "head": {"sha": PR_SHA},
             "merged": True,
@@ -520,9 +544,79 @@ def override_label_on_merged_pr() -> dict:
     }
 
 
+def refusal_comments(stack: Stack, number=9) -> list[str]:
+    return [c["body"] for c in stack.github.comments.get(number, [])]
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("a triager labelled it", "without write access"),
+        ("someone GitHub does not know labelled it", "without write access"),
+        ("merged into another branch", "not the deploy branch main"),
+        ("its merge commit is not on main", "is not on main"),
+        ("GitHub says it is not merged", "is not merged"),
+    ],
+)
+def test_the_override_is_refused_with_a_comment_unless_github_confirms_it(stack, case, reason):
+    stack.github.permissions["triager"] = "read"
+    incident_open(stack)
+    staging_succeeds(stack)
+    pull = merged_pull(stack)
+    sender = "maintainer"
+    if case == "a triager labelled it":
+        sender = "triager"
+    elif case == "someone GitHub does not know labelled it":
+        sender = "stranger"
+    elif case == "merged into another branch":
+        pull["base"]["ref"] = "staging-experiments"
+    elif case == "its merge commit is not on main":
+        stack.github.branches["main"] = ["e5" * 20]  # force-pushed away
+    else:  # the payload claims a merge GitHub does not know of
+        pull["merged"] = False
+    delivery = guid(case)
+    for _ in range(2):  # a redelivery comments nothing more
+        response = stack.send("pull_request", override_label_on_merged_pr(sender), delivery)
+        assert response.get_json()["action"] == "refused"
+        assert reason in response.get_json()["reason"]
+    assert stack.runs("production") == []
+    [comment] = refusal_comments(stack)
+    assert reason in comment and "Nothing was deployed to production" in comment
+
+
+def test_a_trial_build_of_the_same_commit_never_passes_the_staging_gate(stack):
+    """A labelled pull request built its head on staging; merged as that very commit (a
+    rebase merge) whose push build has not succeeded, the override still waits."""
+    incident_open(stack)
+    stack.github.pulls[(REPO, 7)] = {
+        "number": 7,
+        "head": {"sha": SHA, "repo": {"full_name": REPO}},
+        "merged": False,
+    }
+    labelled = {
+        "action": "labeled",
+        "label": {"name": "test-staging"},
+        "number": 7,
+        "sender": {"login": "maintainer"},
+        "pull_request": {"head": {"sha": SHA}, "merged": False, "labels": []},
+        "repository": {"full_name": REPO},
+    }
+    assert stack.send("pull_request", labelled).get_json()["action"] == "started"
+    [trial] = stack.runs("staging")
+    assert trial["substitutions"]["_KIND"] == "pull_request"
+    stack.report(trial, "SUCCESS")
+    merged_pull(stack, number=9, sha=SHA)
+    response = stack.send("pull_request", override_label_on_merged_pr())
+    assert response.get_json()["action"] == "refused"
+    assert "staging has not succeeded" in response.get_json()["reason"]
+    assert stack.runs("production") == []
+    assert "staging has not succeeded" in refusal_comments(stack)[0]
+
+
 def test_the_override_label_cannot_skip_a_failed_staging(stack):
     stack.send("push", push())
     stack.report(stack.runs("staging")[0], "FAILURE")
+    merged_pull(stack)
     labelled = override_label_on_merged_pr()
     response = stack.send("pull_request", labelled)
     assert (
@@ -807,3 +901,75 @@ def test_a_pull_request_from_a_fork_runs_on_the_trial_trigger_when_there_is_one(
     )
     stack.report(stack.runs("staging")[0], "SUCCESS")
     assert stack.runs("production") == []  # a trial is never promoted
+
+
+# The local back end: what a deploy command sees
+def test_a_local_deploy_command_sees_only_the_allow_listed_variables(tmp_path, monkeypatch):
+    """The command runs code from pull requests: it dumps its whole environment here, and
+    finds none of binderops' secrets (nor their ``*_FILE`` twins, nor a setting invented
+    after this test was written), only the allow-list, what the operator passes on, and
+    the facts of its deploy."""
+    from conftest import settings_classes
+
+    from binderops import config
+    from binderops.deploys.localbuild import BUILD_VARIABLES, LocalBuilds
+
+    secrets = {}
+    for kind in settings_classes():
+        for name, field in config.variables(kind).items():
+            if field.metadata["secret"]:
+                secrets[name] = f"secret-value-of-{name}"
+                secrets[f"{name}_FILE"] = f"/run/secrets/{name}"
+    secrets["BINDEROPS_SOMETHING_ADDED_NEXT_YEAR_TOKEN"] = "secret-value-of-the-future"
+    secrets["AWS_SECRET_ACCESS_KEY"] = "secret-value-of-another-cloud"
+    assert "BINDEROPS_FRESHNESS_ALERT_URL" in secrets  # it carries the alert token
+    for name, value in {**secrets, "KUBECONFIG": "/etc/deploy/kubeconfig"}.items():
+        monkeypatch.setenv(name, value)
+    dump = tmp_path / "env.dump"
+    statuses = []
+
+    def accept(request):
+        statuses.append(request.headers.get("ce-type", ""))
+        return Response(200, {})
+
+    with RecordingServer(accept) as deploy_status:
+        local = LocalBuilds(
+            tmp_path / "state",
+            f"env -0 > {dump}",
+            60,
+            "binderops-local",
+            "cloud-builds",
+            deploy_status.url,
+            pass_env=("KUBECONFIG",),
+        )
+        request = builds.DeployRequest(REPO, SHA, "staging", "push", guid("env"))
+        build = local.start(request)
+        deadline = datetime.now(UTC) + timedelta(seconds=60)
+        while (found := local.get(build.id)) and found.status not in builds.TERMINAL:
+            assert datetime.now(UTC) < deadline, "the local build did not finish"
+            time.sleep(0.1)
+    assert found.status == "SUCCESS"
+    seen = dict(line.split("=", 1) for line in dump.read_text().split("\0") if line)
+    facts = {
+        "BINDEROPS_DEPLOY_SHA": SHA,
+        "BINDEROPS_DEPLOY_ENVIRONMENT": "staging",
+        "BINDEROPS_DEPLOY_REPO": REPO,
+        "BINDEROPS_DEPLOY_KIND": "push",
+        "BINDEROPS_BUILD_ID": build.id,
+    }
+    assert facts.items() <= seen.items()
+    assert seen["KUBECONFIG"] == "/etc/deploy/kubeconfig"
+    # The shell the command runs in adds a few of its own (PWD, SHLVL, _).
+    assert set(seen) - set(facts) - {"KUBECONFIG", *BUILD_VARIABLES} <= {"PWD", "SHLVL", "_"}
+    leaked = [value for value in secrets.values() if value in dump.read_text()]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("name", ["BINDEROPS_GITHUB_TOKEN", "binderops_alert_token", "A B"])
+def test_binderops_settings_cannot_be_passed_to_a_build(function_env, name):
+    from binderops import config
+    from binderops.deploys.settings import DeploySettings
+    from binderops.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="BINDEROPS_DEPLOY_PASS_ENV"):
+        config.read(DeploySettings, {"BINDEROPS_DEPLOY_PASS_ENV": f"KUBECONFIG,{name}"})

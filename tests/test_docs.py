@@ -143,3 +143,12 @@ def test_the_duckdb_snippets_in_docs_queries_read_the_published_files(tmp_path, 
     assert len(cost_rows) == 6  # 3 days x (USD, EUR) from the billing export
     launches_by_provider = duckdb.sql(statements[1]).fetchall()
     assert sum(n for _, n in launches_by_provider) == 200
+
+
+def test_the_variables_passed_to_builds_are_the_ones_operators_md_lists():
+    from binderops.deploys.localbuild import BUILD_VARIABLES
+
+    text = (ROOT / "docs" / "operators.md").read_text()
+    section = text.split("### What a local deploy command sees", 1)[1]
+    passed = section.split("Passed to builds:", 1)[1].split("; the deploy's facts", 1)[0]
+    assert tuple(re.findall(r"`([A-Z_]+)`", passed)) == BUILD_VARIABLES

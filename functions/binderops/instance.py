@@ -77,8 +77,15 @@ def _deployer(webhook: bool):
             shared.project,
             deploys.builds_topic,
             deploys.status_url,
+            deploys.pass_env,
         )
-    policy = Policy(shared.incident_repo, deploys.override_label, deploys.rollback, deploys.repos)
+    policy = Policy(
+        shared.incident_repo,
+        deploys.override_label,
+        deploys.rollback,
+        deploys.repos,
+        deploys.branch,
+    )
     warehouse = None if webhook else _warehouse()
     recorder = None if webhook else _metrics()
     return Deployer(

@@ -31,6 +31,10 @@ class FakeGitHub:
         self.pulls: dict[tuple[str, int], dict] = {}
         self.commit_messages: dict[str, str] = {}
         self.commit_dates: dict[str, str] = {}  # committer dates; default long ago
+        # branch → the shas it holds (its head last); compare answers from this.
+        self.branches: dict[str, list[str]] = {}
+        # (repo, number) → the issue's timeline events ("labeled" with its actor and label).
+        self.events: dict[tuple[str, int], list[dict]] = {}
         # login → permission on every repository ("admin", "write", "read"); others: 404.
         self.permissions: dict[str, str] = {"maintainer": "write", "owner": "admin"}
         self.problems: list[str] = []
@@ -200,6 +204,28 @@ class FakeGitHub:
         }
         return Response(200, {"sha": sha, "commit": commit})
 
+    def compare(self, request: Request, repo: str, base: str, head: str) -> Response:
+        """As GitHub compares a branch with a commit: the branch's head, an ancestor, or not."""
+        held = self.branches.get(base)
+        if held is None:
+            return Response(404, {"message": "Not Found"})
+        if held and held[-1] == head:
+            status, behind = "identical", 0
+        elif head in held:
+            status, behind = "behind", len(held) - 1 - held.index(head)
+        else:
+            status, behind = "diverged", 1
+        ahead = 0 if head in held else 1
+        return Response(200, {"status": status, "ahead_by": ahead, "behind_by": behind})
+
+    def list_events(self, request: Request, repo: str, number: str) -> Response:
+        return self._page(request, self.events.get((repo, int(number)), []))
+
+    def label(self, repo: str, number: int, label: str, actor: str) -> None:
+        """``actor`` adds ``label`` to ``number``: its timeline records who."""
+        event = {"event": "labeled", "label": {"name": label}, "actor": {"login": actor}}
+        self.events.setdefault((repo, number), []).append(event)
+
     def get_permission(self, request: Request, repo: str, login: str) -> Response:
         if login not in self.permissions:  # as GitHub answers for someone it does not know
             return Response(404, {"message": "Not Found"})
@@ -287,6 +313,8 @@ class FakeGitHub:
         (r"/commits/(?P<sha>[0-9a-f]{40})/pulls", "GET", commit_pulls),
         (r"/commits/(?P<sha>[0-9a-f]{40})", "GET", get_commit),
         (r"/collaborators/(?P<login>[^/]+)/permission", "GET", get_permission),
+        (r"/compare/(?P<base>[\w.-]+)\.\.\.(?P<head>[0-9a-f]{40})", "GET", compare),
+        (r"/issues/(?P<number>\d+)/events", "GET", list_events),
         ("/issues", "GET", list_issues),
         ("/issues", "POST", create_issue),
         (r"/issues/(?P<number>\d+)", "PATCH", update_issue),

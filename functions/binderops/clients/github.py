@@ -147,6 +147,27 @@ class GitHub:
     def commit(self, repo: str, sha: str) -> dict:
         return self.request("GET", f"/repos/{repo}/commits/{sha}")
 
+    def on_branch(self, repo: str, branch: str, sha: str) -> bool:
+        """Whether ``branch`` holds commit ``sha`` now: comparing the branch with the commit
+        finds it ``identical`` (the branch's head) or ``behind`` (an ancestor of the head)."""
+        path = f"/repos/{repo}/compare/{quote(branch, safe='')}...{sha}"
+        try:
+            found = self.request("GET", path)
+        except Rejected as e:
+            if e.status == 404:  # no such branch or commit
+                return False
+            raise
+        return isinstance(found, dict) and found.get("status") in ("identical", "behind")
+
+    def labeller(self, repo: str, number: int, label: str) -> str:
+        """Who last added ``label`` to issue or pull request ``number`` ("" if nobody did), from
+        its timeline of events: a pull request's labels say which, not who."""
+        who = ""
+        for event in self.pages(f"/repos/{repo}/issues/{number}/events"):
+            if event.get("event") == "labeled" and (event.get("label") or {}).get("name") == label:
+                who = (event.get("actor") or {}).get("login") or ""
+        return who if isinstance(who, str) else ""
+
     # Issues
     def open_issues(self, repo: str, label: str) -> list[dict]:
         return self.request(

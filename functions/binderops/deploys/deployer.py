@@ -22,6 +22,9 @@ from .builds import PRODUCTION, STAGING, Build, Builds, DeployRequest
 log = logging.getLogger("binderops.deploys")
 
 INCIDENT_LABEL = "incident"
+# Who may deploy a pull request, or override an incident hold: write access to the deploy
+# repository, asked of GitHub at the time of the request (GitHub reports maintain as write).
+WRITE_ACCESS = {"admin", "write"}
 HELD = "Held:"  # how a held production Deployment's status begins; release_held looks for it
 
 
@@ -51,6 +54,7 @@ class Policy:
     override_label: str
     rollback: bool
     repos: tuple[str, ...] = ()  # what deploy_status follows; builds of other repos are ignored
+    branch: str = "main"  # the deploy branch: production runs only commits it holds
 
 
 class Deployer:
@@ -97,10 +101,11 @@ class Deployer:
                 existing[0].id,
             )
         if request.environment == PRODUCTION and request.kind != "rollback":
-            if not self.builds.find(builds.tags(request.sha, STAGING), status="SUCCESS", limit=1):
+            if not self._staged(request.sha):
                 return Outcome(
                     "refused",
-                    f"staging has not succeeded for {request.sha[:12]}; production waits for it",
+                    f"staging has not succeeded for {request.sha[:12]} as pushed to "
+                    f"{self.policy.branch}; production waits for it",
                 )
             held_by = None if override else self._held_by(request)
             if held_by:
@@ -133,6 +138,53 @@ class Deployer:
             "started", f"{request.environment} deploy of {request.sha[:12]} started", build.id
         )
 
+    def _staged(self, sha: str) -> bool:
+        """Whether a staging build of ``sha`` as pushed to the deploy branch succeeded. A trial
+        (a labelled or commented pull request, a fork's build) ran code nobody merged: it
+        shares the sha's tags, and never stands in for the branch's own build."""
+        found = self.builds.find(builds.tags(sha, STAGING), status="SUCCESS", limit=10)
+        return any(b.kind in builds.PROMOTED_KINDS for b in found)
+
+    def override(self, repo: str, number: int, labeller: str, delivery: str) -> Outcome:
+        """Deploy pull request ``number``'s merge commit to production through an incident
+        hold, because ``labeller`` added the override label; everything the override rests on
+        is asked of GitHub now, not read from the webhook (see ``override_problem``)."""
+        if self.github is None:
+            return Outcome("ignored", "the override needs BINDEROPS_GITHUB_TOKEN to ask GitHub")
+        pull = self.github.pull(repo, number)
+        if problem := self.override_problem(repo, pull, labeller):
+            return Outcome("refused", problem)
+        request = DeployRequest(
+            repo,
+            pull["merge_commit_sha"],
+            PRODUCTION,
+            "override",
+            delivery,
+            f"#{number} deployed during an incident",
+        )
+        return self.deploy(request, override=True)
+
+    def override_problem(self, repo: str, pull: dict, labeller: str) -> str:
+        """Why the override label on ``pull`` may not lift an incident hold ("" when it may):
+        who added it must have write access now (a triager can label), the pull request must
+        be merged into the deploy branch, and its merge commit must be on that branch."""
+        github, branch, label = self.github, self.policy.branch, self.policy.override_label
+        number = pull.get("number", "?")
+        if not labeller or github.permission(repo, labeller) not in WRITE_ACCESS:
+            return (
+                f"{labeller or 'someone'} added {label!r} to #{number} without write access "
+                f"to {repo}; only people with write access can deploy during an incident"
+            )
+        sha = pull.get("merge_commit_sha")
+        if pull.get("merged") is not True or not isinstance(sha, str) or not sha:
+            return f"#{number} is not merged; {label!r} takes effect once it is"
+        base = (pull.get("base") or {}).get("ref")
+        if base != branch:
+            return f"#{number} was merged into {str(base)[:100]!r}, not the deploy branch {branch}"
+        if not github.on_branch(repo, branch, sha):
+            return f"the merge commit {sha[:12]} of #{number} is not on {branch}"
+        return ""
+
     @staticmethod
     def _reporting(report):
         """Run a GitHub reporting step; GitHub refusing it (a 4xx) must not stop the deploy.
@@ -156,7 +208,16 @@ class Deployer:
         for pull in self.github.commit_pulls(request.repo, request.sha):
             merged_here = pull.get("merged_at") and pull.get("merge_commit_sha") == request.sha
             if merged_here and any(tag.get("name") == label for tag in pull.get("labels", [])):
-                return None
+                # The list shows the label, not who added it, nor the pull request as merged.
+                number = pull.get("number")
+                if not isinstance(number, int):
+                    continue
+                full = self.github.pull(request.repo, number)
+                labeller = self.github.labeller(request.repo, number, label)
+                problem = self.override_problem(request.repo, full, labeller)
+                if not problem:
+                    return None
+                log.warning("incident hold kept for %s: %s", request.sha[:12], problem)
         return incidents[-1]  # the oldest open incident
 
     def _report_held(self, request: DeployRequest, reason: str) -> None:

@@ -26,14 +26,26 @@ from .builds import Build, DeployRequest, already_started, tags
 
 log = logging.getLogger("binderops.localbuild")
 
-# Never hand binderops' own secrets to the deploy command.
-SECRET_VARIABLES = (
-    "BINDEROPS_GITHUB_TOKEN",
-    "BINDEROPS_GITHUB_WEBHOOK_SECRET",
-    "BINDEROPS_ALERT_TOKEN",
-    "BINDEROPS_ALERT_BASIC_AUTH",
-    "BINDEROPS_CHAT_WEBHOOKS",
+# What a deploy command's environment holds besides the facts of its deploy
+# (BINDEROPS_DEPLOY_SHA and the rest, see ``run``) and BINDEROPS_DEPLOY_PASS_ENV: an allow-list.
+# The command runs code from pull requests, and a deny-list would let the next secret setting
+# through. docs/operators.md lists the same names (a test holds them equal).
+BUILD_VARIABLES = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TERM",
 )
+# What the runner, binderops' own code, needs besides to publish statuses as Cloud Build does;
+# the command never sees them.
+REPORTING_VARIABLES = ("PUBSUB_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")
 DEFAULT_COMMAND = (
     'echo "deploying $BINDEROPS_DEPLOY_SHA to $BINDEROPS_DEPLOY_ENVIRONMENT"; sleep 1; echo done'
 )
@@ -56,13 +68,16 @@ class LocalBuilds:
         project: str,
         topic: str,
         status_url: str,
+        pass_env: Sequence[str] = (),
     ) -> None:
-        """``command`` (the sample when empty), its ``timeout`` in seconds, and where statuses go:
-        ``topic`` of ``project`` on Pub/Sub, or straight to ``status_url`` when set."""
+        """``command`` (the sample when empty), its ``timeout`` in seconds, where statuses go
+        (``topic`` of ``project`` on Pub/Sub, or straight to ``status_url`` when set), and the
+        variables the command gets beyond ``BUILD_VARIABLES`` (``pass_env``)."""
         self.dir = Path(state_dir).resolve() / "builds"
         self.command = command or DEFAULT_COMMAND
         self.timeout = timeout
         self.project, self.topic, self.status_url = project, topic, status_url
+        self.passed = (*BUILD_VARIABLES, *pass_env)
 
     def _resources(self) -> list[dict]:
         found = []
@@ -105,7 +120,7 @@ class LocalBuilds:
                 "timeout": f"{self.timeout}s",
             }
             _write(path, resource)
-        env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+        env = {k: os.environ[k] for k in (*self.passed, *REPORTING_VARIABLES) if k in os.environ}
         env["BINDEROPS_LOCAL_BUILD"] = json.dumps(
             {
                 "command": self.command,
@@ -113,6 +128,7 @@ class LocalBuilds:
                 "project": self.project,
                 "topic": self.topic,
                 "status_url": self.status_url,
+                "passed": self.passed,
             }
         )
         env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])  # the folder binderops/ is in
@@ -158,15 +174,14 @@ def run(path: Path, options: dict) -> str:
     _write(path, resource)
     _report(resource, options)
     subs = resource["substitutions"]
-    env = {
-        **os.environ,
-        "BINDEROPS_DEPLOY_SHA": subs["COMMIT_SHA"],
-        "BINDEROPS_DEPLOY_ENVIRONMENT": subs["_ENVIRONMENT"],
-        "BINDEROPS_DEPLOY_REPO": subs.get("_REPO", ""),
-        "BINDEROPS_DEPLOY_KIND": subs.get("_KIND", ""),
-        "BINDEROPS_BUILD_ID": resource["id"],
-    }
-    env.pop("BINDEROPS_LOCAL_BUILD", None)
+    env = {k: os.environ[k] for k in options["passed"] if k in os.environ}
+    env.update(
+        BINDEROPS_DEPLOY_SHA=subs["COMMIT_SHA"],
+        BINDEROPS_DEPLOY_ENVIRONMENT=subs["_ENVIRONMENT"],
+        BINDEROPS_DEPLOY_REPO=subs.get("_REPO", ""),
+        BINDEROPS_DEPLOY_KIND=subs.get("_KIND", ""),
+        BINDEROPS_BUILD_ID=resource["id"],
+    )
     with open(path.with_suffix(".log"), "ab") as out:
         command = subprocess.Popen(
             options["command"],

@@ -10,6 +10,7 @@ from ..errors import ConfigError
 
 TRIGGER_NAME = re.compile(r"projects/[^/]+/locations/[^/]+/triggers/[^/]+")
 BACKENDS = ("local", "cloudbuild")
+VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class DeploySettings:
     command: str = setting("BINDEROPS_DEPLOY_COMMAND")
     timeout: int = setting("BINDEROPS_DEPLOY_TIMEOUT", 1800)
     status_url: str = setting("BINDEROPS_DEPLOY_STATUS_URL", parse=url)
+    # Variables the local deploy command gets beyond the allow-list (a KUBECONFIG, say).
+    pass_env: tuple[str, ...] = setting("BINDEROPS_DEPLOY_PASS_ENV", ())
     cloudbuild_trigger: str = setting("BINDEROPS_CLOUDBUILD_TRIGGER")
     # Trials of pull requests from forks run on this trigger, whose service account holds no
     # production credentials. Unset: such trials are refused.
@@ -60,5 +63,11 @@ class DeploySettings:
             )
         for repo in self.repos:
             check_repo("BINDEROPS_DEPLOY_REPOS", repo)
+        for name in self.pass_env:
+            if not VARIABLE.fullmatch(name) or name.upper().startswith("BINDEROPS_"):
+                raise ConfigError(
+                    f"BINDEROPS_DEPLOY_PASS_ENV names {name[:80]!r}: it takes names of variables "
+                    "the deploy command needs, never one of binderops' own settings"
+                )
         if self.timeout <= 0:
             raise ConfigError("BINDEROPS_DEPLOY_TIMEOUT must be positive")

@@ -15,16 +15,13 @@ from urllib.parse import parse_qs
 
 from ..clients.http import Rejected, Unavailable
 from ..payloads import at, text
-from .builds import GUID, PRODUCTION, STAGING, DeployRequest, InvalidDeploy
-from .deployer import INCIDENT_LABEL, Deployer, Outcome
+from .builds import GUID, STAGING, DeployRequest, InvalidDeploy
+from .deployer import INCIDENT_LABEL, WRITE_ACCESS, Deployer, Outcome
 from .settings import DeploySettings
 
 log = logging.getLogger("binderops.webhooks")
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # what GitHub itself caps payloads at
-# Who may deploy a pull request: write access to the deploy repository, asked of GitHub at the
-# time of the request (GitHub reports maintain as write).
-WRITE_ACCESS = {"admin", "write"}
 NO_ACCESS_MARKER = "<!-- binderops:no-write-access -->"
 TEST_COMMAND = "/test-this-pr"
 NULL_SHA = "0" * 40
@@ -181,18 +178,25 @@ def _pull_request(event: dict, repo: str, delivery: str, rules: Rules, deployer:
     label, action, number = text(event, "label", "name"), text(event, "action"), at(event, "number")
     if action != "labeled" or label not in (rules.label, rules.override_label):
         return _ignored(f"pull_request {action[:40]!r} with label {label[:100]!r} starts no deploy")
+    if not isinstance(number, int) or isinstance(number, bool):
+        return Reply(400, {"error": "the pull request has no number"})
     if label == rules.override_label:
-        # Overriding an incident hold deploys what was merged, to production.
-        merged_as = text(event, "pull_request", "merge_commit_sha")
-        if at(event, "pull_request", "merged") is not True or not merged_as:
+        if at(event, "pull_request", "merged") is not True:
             return _ignored(
                 f"{rules.override_label!r} takes effect once the pull request is merged"
             )
-        description = f"#{number} deployed during an incident"
-        request = DeployRequest(repo, merged_as, PRODUCTION, "override", delivery, description)
-        return _reply(deployer.deploy(request, override=True))
-    if not isinstance(number, int) or isinstance(number, bool):
-        return Reply(400, {"error": "the pull request has no number"})
+        # Overriding an incident hold deploys what was merged, to production; the deployer
+        # asks GitHub whether it may (the payload's word is not taken for it).
+        outcome = deployer.override(repo, number, text(event, "sender", "login"), delivery)
+        if outcome.action == "refused" and deployer.github is not None:
+            _answer_once(
+                deployer.github,
+                repo,
+                number,
+                f"<!-- binderops:override-refused {delivery} -->",
+                f"Nothing was deployed to production: {outcome.reason}.",
+            )
+        return _reply(outcome)
     labeller, head = text(event, "sender", "login"), text(event, "pull_request", "head", "sha")
     return _trial(
         repo, number, labeller, head, None, f"labelled {label}", delivery, rules, deployer
