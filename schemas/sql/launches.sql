@@ -1,5 +1,6 @@
 -- Public, deduplicated launches. BigQuery's insertId dedupe is best-effort, so readers
--- see one row per event_id: the first one ingested.
+-- see one row per event_id: the first one ingested. ingested_at is cut to the minute like
+-- timestamp: to the microsecond it would tell when each launch happened.
 SELECT
   event_id,
   timestamp,
@@ -13,6 +14,6 @@ SELECT
   origin,
   build_token,
   request_origin,
-  ingested_at
+  TIMESTAMP_TRUNC(ingested_at, MINUTE) AS ingested_at
 FROM ${raw}.launches
 QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 1

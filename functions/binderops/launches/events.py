@@ -1,8 +1,9 @@
 """BinderHub launch events: decode, validate against their own schema version, normalise.
 
 A launch becomes one row of ``launches``; anything that cannot become one becomes one row
-of ``launch_errors`` with a reason. Nothing outside the event's schema is ever stored,
-and the timestamp is truncated to the minute.
+of ``launch_errors`` with a reason. Nothing outside the event's schema is ever stored, the
+timestamp is truncated to the minute, and what may be private in the spec and the request's
+origin is removed first (``privacy``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from fastjsonschema import JsonSchemaValueException
 
 from ..errors import Drop
 from ..warehouse import schemas
-from .specs import split_spec, without_credentials
+from .privacy import SUSPECT, public_origin, public_spec
+from .specs import split_spec
 
 LAUNCH_SCHEMA = "binderhub.jupyter.org/launch"
 ERROR_PAYLOAD_BYTES = 64 * 1024
@@ -127,8 +129,8 @@ def to_row(
     get = event.get
     provider = get("provider")
     spec = get("spec")
-    if spec and ("@" in spec or "%40" in spec):  # user-info needs an @; most specs have none
-        spec = without_credentials(provider, spec)
+    if spec and not SUSPECT.isdisjoint(spec):  # most specs hold nothing that may be private
+        spec = public_spec(provider, spec)
     repo, ref = split_spec(provider, spec)
     # tuple.__new__ makes the same LaunchRow without its Python-level __init__: backfill
     # makes millions, and the constructor alone cost a tenth of its throughput.
@@ -146,7 +148,7 @@ def to_row(
             get("status"),
             get("origin") if version >= 3 else default_origin,
             get("build_token") if version >= 5 else None,
-            get("request_origin") if version >= 6 else None,
+            public_origin(get("request_origin")) if version >= 6 else None,
             ingested_at,
         ),
     )

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 # Providers whose spec names a record, not a repository with refs.
 RECORD_PROVIDERS = frozenset({"Zenodo", "Figshare", "Hydroshare", "Dataverse", "CKAN"})
-
-
-# ``scheme://user:password@`` (or ``user@``): credentials someone pasted into a launch URL.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^/?#@\s]*@")
-
-
-@lru_cache(maxsize=65536)
-def without_credentials(provider: str | None, spec: str | None) -> str | None:
-    """``spec`` with any user-info removed from the URLs in it, before anything is stored.
-
-    Git and GitLab specs carry the URL percent-encoded (``https%3A%2F%2Fuser%3Atoken%40…``),
-    so it is decoded, cleaned and encoded again; only a spec that held credentials changes.
-    """
-    if not spec:
-        return spec
-    cleaned = _USERINFO.sub(r"\1", spec)
-    quoted, sep, ref = cleaned.partition("/")
-    if provider in ("Git", "GitLab") and sep and "%" in quoted:
-        url = unquote(quoted)
-        if _USERINFO.search(url):
-            cleaned = quote(_USERINFO.sub(r"\1", url), safe="") + sep + ref
-    return cleaned
 
 
 def _strip_git_suffix(name: str) -> str:
