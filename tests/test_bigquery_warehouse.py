@@ -159,3 +159,23 @@ def test_loopback_endpoint_sends_no_credentials(bigquery):
     _, server, warehouse = bigquery
     warehouse.insert("launch_errors", [("bad-1", NOW, "message data is not valid base64", "%%%")])
     assert "authorization" not in server.requests[-1].headers
+
+
+def test_opened_read_only_bigquery_runs_only_what_it_classifies_as_select():
+    """BigQuery classifies the statement in a dry run (free); only a SELECT then runs."""
+    from binderops.warehouse.sql import ReadOnly
+
+    fake = FakeBigQuery()
+    with RecordingServer(fake) as server:
+        warehouse = open_warehouse(
+            "bigquery://binder-prod/binder_launches", server.url, read_only=True
+        )
+        fake.statement_types = ["DELETE"]
+        sneaky = "WITH d AS (SELECT 1) SELECT * FROM d; DELETE FROM launches_raw.launches"
+        with pytest.raises(ReadOnly, match="BigQuery reports this statement as DELETE"):
+            warehouse.query(sneaky)
+        assert fake.queries == []  # refused before any job ran
+        fake.answers = [([{"name": "n", "type": "INTEGER"}], [["7"]])]
+        assert warehouse.query("SELECT COUNT(*) AS n FROM launches") == [{"n": 7}]
+        assert [q["query"] for q in fake.dry_runs] == [sneaky, "SELECT COUNT(*) AS n FROM launches"]
+        warehouse.close()

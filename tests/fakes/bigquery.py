@@ -30,6 +30,9 @@ class FakeBigQuery:
         # What the next queries answer: (schema fields, rows as lists of strings), and DML counts.
         self.answers: list[tuple[list[dict], list[list[Any]]]] = []
         self.dml_affected = "0"
+        # What the next dry runs report each statement as (then SELECT); the jobs they got.
+        self.statement_types: list[str] = []
+        self.dry_runs: list[dict] = []
         # Errors the next queries answer instead: (HTTP status, BigQuery's error reason).
         self.query_errors: list[tuple[int, str]] = []
 
@@ -63,6 +66,8 @@ class FakeBigQuery:
             return self._upload(request, m["project"])
         if m := re.fullmatch(BQ + "/jobs", path):
             job = request.json()
+            if job["configuration"].get("dryRun"):
+                return Response(200, self._dry_run(m["project"], job))
             self.queries.append(job["configuration"]["query"])
             return Response(200, self._job(m["project"], job, dml=True))
         if m := re.fullmatch(BQ + "/jobs/(?P<job>[^/]+)", path):
@@ -116,6 +121,19 @@ class FakeBigQuery:
             }
         self.jobs[job_id] = job
         return job
+
+    def _dry_run(self, project: str, job: dict) -> dict:
+        """A dry run plans the job without running it: DONE at once, with its statement type."""
+        query = job["configuration"]["query"]
+        assert query.get("useQueryCache") is False and query.get("useLegacySql") is False, query
+        self.dry_runs.append(query)
+        kind = self.statement_types.pop(0) if self.statement_types else "SELECT"
+        return {
+            **job,
+            "jobReference": {"projectId": project, "location": "US"},
+            "status": {"state": "DONE"},
+            "statistics": {"query": {"statementType": kind, "totalBytesProcessed": "0"}},
+        }
 
     def _upload(self, request: Request, project: str) -> Response:
         assert request.query.get("uploadType") == ["multipart"], request.query

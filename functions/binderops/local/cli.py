@@ -20,10 +20,8 @@ log = logging.getLogger("binderops")
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
-    from ..warehouse.sql import check_read_only
-
-    check_read_only(args.sql)
-    warehouse = existing_warehouse(settings)
+    # Opened read-only: the engine refuses what is not a read, whatever shape it takes.
+    warehouse = existing_warehouse(settings, read_only=True)
     try:
         rows = warehouse.query(args.sql)
     finally:

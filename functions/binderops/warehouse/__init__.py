@@ -11,12 +11,15 @@ from .base import Warehouse, WarehouseUnavailable
 __all__ = ["Warehouse", "WarehouseUnavailable", "open_warehouse"]
 
 
-def open_warehouse(url: str, bigquery_api_url: str = "") -> Warehouse:
-    """The warehouse named by ``BINDEROPS_WAREHOUSE``: ``duckdb://PATH`` or ``bigquery://PROJECT/DATASET``."""
+def open_warehouse(url: str, bigquery_api_url: str = "", read_only: bool = False) -> Warehouse:
+    """The warehouse named by ``BINDEROPS_WAREHOUSE``: ``duckdb://PATH`` or ``bigquery://PROJECT/DATASET``.
+
+    ``read_only``: the engine itself refuses every statement that would change data or reach
+    outside the warehouse (what ``binderops query`` runs, typed by whoever runs it)."""
     if url.startswith("duckdb://"):
         from .duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(url[len("duckdb://") :])
+        return DuckDBWarehouse(url[len("duckdb://") :], read_only=read_only)
     if url.startswith("bigquery://"):
         from .bigquery import BigQueryWarehouse
 
@@ -25,5 +28,5 @@ def open_warehouse(url: str, bigquery_api_url: str = "") -> Warehouse:
             raise ConfigError(
                 f"BINDEROPS_WAREHOUSE must look like bigquery://PROJECT/DATASET, got {url!r}"
             )
-        return BigQueryWarehouse(project, dataset, api_url=bigquery_api_url)
+        return BigQueryWarehouse(project, dataset, api_url=bigquery_api_url, read_only=read_only)
     raise ConfigError(f"unknown warehouse {url!r}: use duckdb://PATH or bigquery://PROJECT/DATASET")

@@ -16,6 +16,7 @@ from typing import Any
 from ..clients.http import google_endpoint
 from . import schemas
 from .base import WarehouseUnavailable
+from .sql import QueryError, ReadOnly
 
 # A function should fail fast and let Pub/Sub redeliver rather than retry for minutes.
 STREAM_RETRY_SECONDS = 20.0
@@ -44,10 +45,13 @@ def _schema_fields(spec: schemas.Table) -> list:
 
 
 class BigQueryWarehouse:
-    def __init__(self, project: str, dataset: str, api_url: str = "") -> None:
+    def __init__(
+        self, project: str, dataset: str, api_url: str = "", read_only: bool = False
+    ) -> None:
         self.project = project
         self.dataset = dataset
         self.api_url = api_url
+        self.read_only = read_only
         self.url = f"bigquery://{project}/{dataset}"
         self.datasets = {"public": dataset, "raw": f"{dataset}_raw"}
         self.names = {kind: f"`{project}`.`{name}`" for kind, name in self.datasets.items()}
@@ -231,10 +235,28 @@ class BigQueryWarehouse:
             query_parameters=_parameters(params or {}),
         )
         try:
+            if self.read_only:
+                self._check_reads(sql, config)
             rows = self.client.query_and_wait(sql, job_config=config)
             return [dict(row.items()) for row in rows]
         except (exceptions.ServerError, exceptions.TooManyRequests, ConnectionError) as e:
             raise WarehouseUnavailable(f"BigQuery query failed: {e}") from e
+        except (exceptions.BadRequest, exceptions.NotFound, exceptions.Forbidden) as e:
+            raise QueryError(f"BigQuery refused the query: {e.message}") from None
+
+    def _check_reads(self, sql: str, config) -> None:
+        """Refuse anything but a query that reads, as BigQuery itself classifies it: a dry
+        run (free; it plans the job without running it) reports the statement type."""
+        from google.cloud import bigquery
+
+        dry = bigquery.QueryJobConfig.from_api_repr(config.to_api_repr())
+        dry.dry_run, dry.use_query_cache = True, False
+        kind = self.client.query(sql, job_config=dry).statement_type
+        if kind != "SELECT":
+            raise ReadOnly(
+                f"the warehouse is open read-only here: BigQuery reports this statement as "
+                f"{kind or 'unknown'}, and only SELECT runs"
+            )
 
     def modified(self, table: str) -> str | None:
         """The table's last modification time, from its metadata (free: no query job)."""

@@ -176,10 +176,19 @@ class Translations:
         return dict(found) if isinstance(found, dict) else {}
 
 
+# A read-only connection: DuckDB refuses every write and reads no file but the warehouse (no
+# read_csv('/etc/passwd'), COPY, ATTACH, INSTALL or LOAD); its settings are then locked, so
+# no statement may change that.
+READ_ONLY = {"enable_external_access": False}
+
+
 class DuckDBWarehouse:
-    def __init__(self, path: str, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
+    def __init__(
+        self, path: str, lock_wait: float = LOCK_WAIT_SECONDS, read_only: bool = False
+    ) -> None:
         self.path = Path(path).expanduser()
         self.lock_wait = lock_wait
+        self.read_only = read_only
         self.url = f"duckdb://{self.path.resolve()}"
         self.names = DATASETS
         self._lock = threading.RLock()
@@ -199,9 +208,10 @@ class DuckDBWarehouse:
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_wait
+        config = READ_ONLY if self.read_only else {}
         while True:
             try:
-                con = duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
                 break
             except duckdb.IOException as e:
                 if "lock" not in str(e).lower() or time.monotonic() > deadline:
@@ -210,6 +220,9 @@ class DuckDBWarehouse:
                 time.sleep(0.05)
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")  # no bar on a command's stderr
+        if self.read_only:
+            con.execute("SET lock_configuration = true")
+            return con  # what it reads exists: a read-only warehouse is never created
         if not self._ready:
             atexit.register(self.close)  # checkpoint and release the file at exit
             self._create(con)
@@ -359,6 +372,8 @@ class DuckDBWarehouse:
     def query(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         import duckdb
 
+        if self.read_only:
+            self._check_reads(text)
         translated = self.translate(text)
         with self.session() as con:
             try:
@@ -372,6 +387,28 @@ class DuckDBWarehouse:
                 duckdb.ConversionException,
             ) as e:
                 raise sql.QueryError(f"{e} (as DuckDB SQL: {translated})") from None
+            except (duckdb.PermissionException, duckdb.InvalidInputException) as e:
+                if not self.read_only:
+                    raise
+                # The engine's own refusal names the statement kind it saw.
+                raise sql.ReadOnly(f"the warehouse is open read-only here: {e}") from None
+
+    def _check_reads(self, text: str) -> None:
+        """Refuse a statement DuckDB's own parser classifies as anything but a query, by the
+        kind it names (``INSTALL httpfs`` is a LOAD). What it cannot parse (BigQuery syntax)
+        goes on to the translation; the read-only engine refuses the rest when it runs."""
+        import duckdb
+
+        with self.session() as con:
+            try:
+                kinds = [statement.type.name for statement in con.extract_statements(text)]
+            except duckdb.Error:
+                return
+        if others := [kind for kind in kinds if kind != "SELECT"]:
+            raise sql.ReadOnly(
+                f"the warehouse is open read-only here: DuckDB reads this as {others[0]}, "
+                "not a query that reads"
+            )
 
     def modified(self, table: str) -> str | None:
         """None: DuckDB records no modification time, and reading a table again is cheap."""

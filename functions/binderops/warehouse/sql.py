@@ -34,17 +34,8 @@ def _parse(bigquery_sql: str) -> list:
     return statements
 
 
-def check_read_only(bigquery_sql: str) -> None:
-    """Raise QueryError unless the SQL is one query that reads (SELECT, WITH, UNION …)."""
-    from sqlglot import exp
-
-    [statement] = _parse(bigquery_sql)
-    if not isinstance(statement, exp.Query):
-        kind = statement.key.upper() if statement.key else "this statement"
-        raise QueryError(
-            f"only queries that read are allowed here, not {kind}; "
-            "the warehouse is written by `binderops run`, `backfill`, `setup` and `costs`"
-        )
+class ReadOnly(QueryError):
+    """The engine refused a statement on a warehouse opened read-only; the message says which."""
 
 
 # A table's column as the DuckDB SQL names it: (schema, table, column).
