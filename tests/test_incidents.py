@@ -8,6 +8,7 @@ import copy
 import json
 import re
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from fakes.chat import MATRIX_TOKEN, SLACK_PATH, ZULIP_AUTH, FakeChat, webhooks
 from fakes.github import TOKEN, FakeGitHub
 from fakes.http import RecordingServer, Response
 from functions_framework import create_app
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from binderops import instance
 from binderops.clients.chat import RateLimit
@@ -541,3 +544,75 @@ def test_a_slow_github_that_created_the_report_gets_no_second_one(warehouse):
         result = notifier.handle(alert)  # the redelivery
     assert len(fake.issues) == 1 and result["issue"] == fake.issues[0]["html_url"]
     assert [r.method for r in server.requests].count("POST") == 1
+
+
+# Defusing, judged by GitHub's own Markdown parser (cmark-gfm, with its autolink extension)
+PIECES = [
+    *"[]()!<>\\`*_@#:/.|&;\"' \n",
+    "https://evil.example/x",
+    "HTTP://EVIL.EXAMPLE",
+    "www.evil.example",
+    "ftp://evil.example",
+    "mailto:a@evil.example",
+    "someone@evil.example",
+    "@octocat",
+    "@**all**",
+    "<!-- ",
+    "-->",
+    "\\[",
+    "![",
+    "](",
+    "[x]: https://evil.example",
+    "<https://evil.example>",
+]
+HOSTILE_TEXT = st.lists(st.sampled_from(PIECES), max_size=14).map("".join)
+
+
+def rendered_links(markdown: str) -> tuple[list[str], str]:
+    """The link and image targets GitHub would render in ``markdown``, and its text."""
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    html = cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    targets = re.findall(r'<a href="([^"]*)"', html) + re.findall(r'<img src="([^"]*)"', html)
+    return targets, re.sub(r"<[^>]+>", "", html)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    fields=st.fixed_dictionaries(
+        {k: HOSTILE_TEXT for k in ("policy", "condition", "summary", "docs", "observed")}
+    )
+)
+def test_rendered_reports_comments_and_chat_hold_only_the_links_the_template_put(stack, fields):
+    incident_id = f"render-{uuid.uuid4()}"
+    notification = opened(incident_id, policy=fields["policy"] or "p")
+    notification["incident"].update(
+        condition_name=fields["condition"],
+        summary=fields["summary"],
+        observed_value=fields["observed"],
+    )
+    notification["incident"]["documentation"].update(content=fields["docs"], subject="")
+    before = {kind: len(messages) for kind, messages in stack.chat.messages.items()}
+    assert stack.post(notification).status_code == 200
+    assert stack.post(closed(notification)).status_code == 200
+    [issue] = [i for i in stack.reports() if reports.marker_id(incident_id) in i["body"]]
+    placed = {OPEN["incident"]["url"], "https://example.org/runbooks/function-errors"}
+    texts = [issue["body"], *(c["body"] for c in stack.github.comments[issue["number"]])]
+    for kind in ("zulip", "matrix"):
+        texts += stack.chat.messages[kind][before[kind] :]
+    for text in texts:
+        targets, words = rendered_links(text)
+        assert set(targets) <= placed | {issue["html_url"]}, (targets, text)
+        assert not re.search(r"@(?=[\w*])", text), text  # @team, @**all**, @room: no mention
+        assert not re.search(
+            r"(?i)(?:https?|ftp)://\w|\bwww\.\w",
+            words.replace(OPEN["incident"]["url"], "")
+            .replace("https://example.org/runbooks/function-errors", "")
+            .replace(issue["html_url"], ""),
+        ), words
+    for text in stack.chat.messages["slack"][before["slack"] :]:
+        angled = re.findall(r"<([^>]*)>", text)
+        assert {a.split("|")[0] for a in angled} <= placed | {issue["html_url"]}, text

@@ -21,6 +21,8 @@ MARKER = re.compile(r"<!-- binderops:incident (\S+) -->")
 # Mentions GitHub, Zulip and Matrix notify on: @user, @org/team, @**all**, @*group*, @room.
 _MENTION = re.compile(r"@(?=[\w*_-])")
 ZERO_WIDTH_SPACE = "\u200b"
+# Where GFM's extended autolinks start: a scheme's "//" (https://, ftp://) or "www.".
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)")
 TIMELINE_END = "<!-- binderops:timeline -->"
 MAX_DOCUMENTATION = 20_000
 
@@ -51,8 +53,15 @@ def chat_marker(alert: Alert) -> str:
 
 def defuse(text: str) -> str:
     """Outside text made inert for GitHub and chat: it cannot open or close an HTML comment
-    or a tag, mention anyone (``@team``, ``@**all**``, ``@room``), or make a link or image."""
+    or a tag, mention anyone (``@team``, ``@**all**``, ``@room``), or make a link or image.
+
+    Backslashes are escaped first, or a ``\\[`` sent would cancel the escape added to its
+    bracket. GFM links bare URLs and ``www.`` names by itself (as Slack and Zulip do): a
+    zero-width space after the scheme's colon and after ``www`` stops that, and reads the
+    same. The tests render the result with GitHub's own parser (cmark-gfm) to hold it."""
+    text = text.replace("\\", "\\\\")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _AUTOLINK.sub(ZERO_WIDTH_SPACE, text)
     return no_mentions(text).replace("[", "\\[").replace("]", "\\]")
 
 
