@@ -37,9 +37,29 @@ def test_every_request_carries_the_headers_github_asks_for(github):
 
 def test_server_errors_are_retried_with_backoff(github):
     fake, server, client = github
+    fake.pulls[(REPO, 7)] = {"number": 7}
     fake.faults = [Response(502, {"message": "Bad gateway"}), Response(500, None)]
+    assert client.pull(REPO, 7)["number"] == 7
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_create_answered_with_a_5xx_is_not_resent_but_reported_as_maybe_done(github, status):
+    """The service may have made it before failing to answer: resending could make two."""
+    fake, server, client = github
+    fake.errors_after_create = [status]
+    with pytest.raises(Unavailable) as raised:
+        client.create_issue(REPO, "t", "b", [])
+    assert raised.value.maybe_done and "not resent" in str(raised.value)
+    assert len(server.requests) == 1 and len(fake.issues) == 1
+
+
+def test_a_create_refused_by_the_rate_limit_is_retried(github):
+    """A 429 says the request was not taken on: sending it again cannot make two."""
+    fake, server, client = github
+    fake.faults = [Response(429, {"message": "slow down"}, {"Retry-After": "0"})]
     assert client.create_issue(REPO, "t", "b", [])["number"] == 1
-    assert len(server.requests) == 3 and len(fake.issues) == 1
+    assert len(server.requests) == 2 and len(fake.issues) == 1
 
 
 def test_retry_after_is_honoured(github):

@@ -645,6 +645,27 @@ def test_a_failed_production_deploy_rolls_back_to_the_last_good_sha_when_configu
 
 
 # Failures downstream
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_build_queued_but_answered_with_a_5xx_is_looked_for_not_started_again(stack, status):
+    """triggers.run queued the build, then answered 5xx: binderops finds it by its tags, so
+    one push makes one build, one Deployment and one queued status."""
+    stack.cloudbuild.errors_after_run = [status]
+    response = stack.send("push", push(), delivery=guid("d-5xx"))
+    assert response.status_code == 200 and response.get_json()["action"] == "started"
+    assert len(stack.cloudbuild.runs) == 1 and len(stack.cloudbuild.builds) == 1
+    assert response.get_json()["build"] == stack.cloudbuild.builds[0]["id"]
+    assert stack.github.states("staging") == [["queued"]]
+    again = stack.send("push", push(), delivery=guid("d-5xx"))  # GitHub's redelivery
+    assert again.get_json()["action"] == "exists" and len(stack.cloudbuild.builds) == 1
+
+
+def test_github_answering_5xx_after_creating_makes_no_second_deployment_or_status(stack):
+    stack.github.errors_after_create = [502, 502]  # the Deployment, then its queued status
+    assert stack.send("push", push()).get_json()["action"] == "started"
+    assert len(stack.github.deployments) == 1
+    assert stack.github.states("staging") == [["queued"]]
+
+
 def test_cloud_build_down_answers_503_and_a_redelivery_recovers_without_duplicates(stack):
     stack.cloudbuild.faults = [Response(503, {"error": {"message": "backend unavailable"}})] * 2
     response = stack.send("push", push(), delivery=guid("d-9"))

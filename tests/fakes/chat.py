@@ -36,6 +36,7 @@ class FakeChat:
         self.matrix_txns: set[str] = set()
         self.problems: list[str] = []
         self.down = False
+        self.refused: list[str] = []  # paths answered 503 while down
 
     def _problem(self, text: str, status: int = 400) -> Response:
         self.problems.append(text)
@@ -43,6 +44,7 @@ class FakeChat:
 
     def __call__(self, request: Request) -> Response:
         if self.down:
+            self.refused.append(request.path)
             return Response(503, {"error": "down for maintenance"})
         if request.path == "/api/v1/messages":
             expected = "Basic " + base64.b64encode(":".join(ZULIP_AUTH).encode()).decode()

@@ -56,6 +56,8 @@ class FakeCloudBuild:
         self.tokens_issued = 0
         self.problems: list[str] = []
         self.faults: list[Response] = []
+        # Statuses the next triggers.run answer with after queueing the build (done, then a 5xx).
+        self.errors_after_run: list[int] = []
 
     def _problem(self, text: str, status: int = 400) -> Response:
         self.problems.append(text)
@@ -78,7 +80,11 @@ class FakeCloudBuild:
             return self.faults.pop(0)
         for trigger, trigger_id in TRIGGER_IDS.items():
             if request.method == "POST" and request.path == f"/v1/{trigger}:run":
-                return self._run(request.json(), trigger_id)
+                answer = self._run(request.json(), trigger_id)
+                if self.errors_after_run and answer.status == 200:
+                    status = self.errors_after_run.pop(0)
+                    return Response(status, {"error": {"code": status, "message": "unavailable"}})
+                return answer
         if (
             request.method == "GET"
             and request.path == f"/v1/projects/{PROJECT}/locations/{LOCATION}/builds"

@@ -42,6 +42,9 @@ class FakeGitHub:
         self.faults: list[Response] = []
         # Seconds to wait before answering the next requests that create (having created).
         self.slow_creates: list[float] = []
+        # Statuses to answer the next requests that create with, having created: a 5xx after
+        # the work was done, as a proxy or an overloaded front end may give.
+        self.errors_after_create: list[int] = []
         self.served: list[tuple[str, str]] = []
         self.missing_repos: set[str] = (
             set()
@@ -75,6 +78,9 @@ class FakeGitHub:
                 answer = handler(self, request, **m.groupdict())
                 if method == "POST" and self.slow_creates:
                     time.sleep(self.slow_creates.pop(0))  # done, but answered too late
+                if method == "POST" and self.errors_after_create:
+                    status = self.errors_after_create.pop(0)  # done, but answered with an error
+                    return Response(status, {"message": "Server Error"})
                 return answer
         return self._problem(f"no route {request.method} {request.path}", 404)
 

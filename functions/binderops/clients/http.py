@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import requests
@@ -22,6 +23,7 @@ from ..errors import Drop, Retry
 log = logging.getLogger("binderops.clients")
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+T = TypeVar("T")
 
 
 def google_endpoint(api_url: str) -> tuple[object | None, dict]:
@@ -144,11 +146,34 @@ def call(
             if wait is None:
                 raise Rejected(f"{what}: {reason(response)}", response.status_code)
             problem = reason(response)
+            if method in CREATES and response.status_code >= 500:
+                # A 5xx may come after the work was done (a Cloud Build queued, an issue
+                # made): never resent blindly. A 429 is a refusal to start, and is retried.
+                raise Unavailable(f"{what}: {problem}; not resent, it may have been done", True)
         if attempt == policy.attempts or wait > policy.max_wait:
             raise Unavailable(f"{what}: {problem} (after {attempt} attempt{'s' * (attempt > 1)})")
         log.info("%s: %s; retrying in %.1f s", what, problem, wait)
         time.sleep(wait)
     raise AssertionError("unreachable")
+
+
+def create_once(create: Callable[[], T], find: Callable[[], T | None], what: str) -> T:
+    """Make something with ``create``, a request that is never resent blindly. When it may
+    have been carried out all the same (a 5xx, a cut connection), ``find`` looks for what it
+    would have made (an issue's marker, a build's tags) first: found, that is the answer;
+    not found, it is sent once more. Still unanswered, the error goes up, and the caller's
+    retry looks again before anything else."""
+    try:
+        return create()
+    except Unavailable as e:
+        if not e.maybe_done:
+            raise
+        found = find()
+        if found is not None:
+            log.warning("%s: %s; found what it made, so it is not sent again", what, e)
+            return found
+        log.warning("%s: %s; looked, found nothing it made, so it is sent once more", what, e)
+        return create()
 
 
 def _never_arrived(error: requests.RequestException) -> bool:

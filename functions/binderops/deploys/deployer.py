@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from ..clients.github import GitHub
-from ..clients.http import Rejected
+from ..clients.http import Rejected, create_once
 from ..locks import KeyedLocks
 from . import builds
 from .builds import PRODUCTION, STAGING, Build, Builds, DeployRequest
@@ -116,15 +116,15 @@ class Deployer:
                 self._report_held(request, reason)
                 return Outcome("held", reason)
         deployment = self._reporting(lambda: self._deployment(request))
-        build = runner.start(request)
+        build = create_once(
+            lambda: runner.start(request),
+            lambda: next(iter(builds.already_started(runner, request)), None),
+            f"{request.environment} deploy of {request.sha[:12]}",
+        )
         if deployment:
             self._reporting(
-                lambda: self.github.create_deployment_status(
-                    request.repo,
-                    deployment["id"],
-                    "queued",
-                    f"Build {build.id} queued",
-                    build.log_url,
+                lambda: self._status(
+                    request.repo, deployment["id"], "queued", f"Build {build.id} queued", build
                 )
             )
         log.info(
@@ -226,23 +226,58 @@ class Deployer:
             return
         latest = self.github.deployment_statuses(request.repo, deployment["id"])
         if not latest or latest[0].get("description") != reason:
-            self.github.create_deployment_status(request.repo, deployment["id"], "queued", reason)
+            self._status(request.repo, deployment["id"], "queued", reason)
+
+    def _status(
+        self,
+        repo: str,
+        deployment_id: int,
+        state: str,
+        description: str,
+        build: Build | None = None,
+    ) -> dict:
+        """Post a Deployment status; one that may have been posted without an answer is looked
+        for (same state and description) before it is posted again."""
+        log_url = build.log_url if build else ""
+
+        def posted() -> dict | None:
+            for status in self.github.deployment_statuses(repo, deployment_id):
+                if (status.get("state"), status.get("description")) == (state, description[:140]):
+                    return status
+            return None
+
+        return create_once(
+            lambda: self.github.create_deployment_status(
+                repo, deployment_id, state, description, log_url
+            ),
+            posted,
+            f"GitHub deployment {deployment_id} status {state}",
+        )
 
     def _deployment(self, request: DeployRequest) -> dict | None:
         """The GitHub Deployment for this sha, environment and delivery (made if missing)."""
         if not self.github:
             return None
+        if found := self._found_deployment(request):
+            return found
+        description = request.description or f"{request.kind} deploy of {request.sha[:12]}"
+        return create_once(
+            lambda: self.github.create_deployment(
+                request.repo,
+                request.sha,
+                request.environment,
+                description,
+                {"delivery": request.delivery, "kind": request.kind},
+            ),
+            lambda: self._found_deployment(request),
+            f"GitHub deployment of {request.sha[:12]} to {request.environment}",
+        )
+
+    def _found_deployment(self, request: DeployRequest) -> dict | None:
         for deployment in self.github.deployments(request.repo, request.sha, request.environment):
             if (deployment.get("payload") or {}).get("delivery") == request.delivery:
                 return deployment
-        description = request.description or f"{request.kind} deploy of {request.sha[:12]}"
-        return self.github.create_deployment(
-            request.repo,
-            request.sha,
-            request.environment,
-            description,
-            {"delivery": request.delivery, "kind": request.kind},
-        )
+        return None
 
     def release_held(self, repo: str) -> Outcome:
         """After an incident closes, deploy the production sha it held (if it is still the newest)."""
@@ -346,9 +381,7 @@ class Deployer:
         description = f"Build {build.id}: {build.status.lower()}" + (
             f" ({build.detail})" if build.detail else ""
         )
-        self.github.create_deployment_status(
-            build.repo, deployment["id"], state, description, build.log_url
-        )
+        self._status(build.repo, deployment["id"], state, description, build)
 
     def _roll_back(self, failed: Build) -> str:
         for good in self.builds.find(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from urllib.parse import parse_qs
 
-from ..clients.http import Rejected, Unavailable
+from ..clients.http import Rejected, Unavailable, create_once
 from ..payloads import at, text
 from .builds import GUID, STAGING, DeployRequest, InvalidDeploy
 from .deployer import INCIDENT_LABEL, WRITE_ACCESS, Deployer, Outcome
@@ -304,9 +304,17 @@ def _refused(reason: str) -> Reply:
 def _answer_once(github, repo: str, number: int, marker: str, message: str) -> None:
     """Comment ``message`` on ``number`` unless a comment with ``marker`` is there already:
     a redelivery, or the same person asking again, gets no second reply."""
-    if any(marker in (c.get("body") or "") for c in github.comments(repo, number)):
-        return
-    github.comment(repo, number, f"{marker}\n{message}")
+
+    def answered() -> dict | None:
+        comments = github.comments(repo, number)
+        return next((c for c in comments if marker in (c.get("body") or "")), None)
+
+    if answered() is None:
+        create_once(
+            lambda: github.comment(repo, number, f"{marker}\n{message}"),
+            answered,
+            f"answering on #{number}",
+        )
 
 
 def _issues(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:

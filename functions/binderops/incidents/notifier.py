@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from ..clients.chat import Notice, RateLimit, Sink
-from ..clients.http import Rejected, Unavailable
+from ..clients.http import Rejected, Unavailable, create_once
 from ..locks import KeyedLocks
 from ..warehouse import schemas
 from . import reports
@@ -126,21 +126,32 @@ class Notifier:
     def _report(self, alert: Alert) -> dict:
         issue = self._find(alert)
         if issue is None:
-            issue = self.issues.create_issue(
-                self.repo,
-                reports.title(alert),
-                reports.body(alert),
-                [TEST_LABEL if alert.test else LABEL],
+            issue = create_once(
+                lambda: self.issues.create_issue(
+                    self.repo,
+                    reports.title(alert),
+                    reports.body(alert),
+                    [TEST_LABEL if alert.test else LABEL],
+                ),
+                lambda: self._find(alert),
+                f"incident {alert.key}: opening its report",
             )
             log.info("opened report #%s for incident %s", issue["number"], alert.incident_id)
         marker = reports.closed_marker(alert)
         if alert.state != "closed" or marker in issue["body"]:
             return issue
-        if not any(
-            marker in (c.get("body") or "")
-            for c in self.issues.comments(self.repo, issue["number"])
-        ):
-            self.issues.comment(self.repo, issue["number"], reports.close_comment(alert))
+        number = issue["number"]
+
+        def close_comment() -> dict | None:
+            comments = self.issues.comments(self.repo, number)
+            return next((c for c in comments if marker in (c.get("body") or "")), None)
+
+        if close_comment() is None:
+            create_once(
+                lambda: self.issues.comment(self.repo, number, reports.close_comment(alert)),
+                close_comment,
+                f"incident {alert.key}: commenting its close",
+            )
         labels = [label["name"] for label in issue.get("labels", [])]
         fields: dict[str, Any] = {
             "body": reports.with_close(issue["body"], alert),
@@ -179,7 +190,8 @@ class Notifier:
                     # The chat may have posted it, and a webhook offers no way to look: at
                     # most once rather than twice.
                     log.warning(
-                        "incident %s: %s may have the notice (%s); not resent",
+                        "incident %s: %s may have the notice (%s); a chat webhook cannot be "
+                        "asked what it posted, so it is not resent",
                         alert.key,
                         sink.name,
                         e,
