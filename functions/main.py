@@ -5,6 +5,8 @@ CloudEvent function raises ``Retry`` (Pub/Sub redelivers) and logs and acknowled
 ``Drop``; an HTTP function answers 503 for ``Retry`` and 4xx for ``Drop``.
 """
 
+import json
+
 import flask  # already loaded by functions-framework
 import functions_framework
 from cloudevents.http import CloudEvent
@@ -114,13 +116,15 @@ def usage_badge(request: flask.Request):
     """An SVG badge of one repository's launches: ``?repo=owner/name&period=30d``."""
     from binderops.launches import badges
 
+    if request.path != "/":  # the badge's one address: nothing else answers there
+        return {"error": "badges are at /?repo=OWNER/NAME"}, 404, badges.SAFE_HEADERS
     if request.method not in ("GET", "HEAD"):
-        return {"error": "badges answer GET"}, 405
+        return {"error": "badges answer GET"}, 405, badges.SAFE_HEADERS
     try:
         badge = badges.answer(request.args, instance.badge_counts(), today_in("UTC"))
     except Retry as e:
         logs.log.error("usage_badge: %s", e)
-        return {"error": "the warehouse is unavailable; retry"}, 503
+        return {"error": "the warehouse is unavailable; retry"}, 503, badges.SAFE_HEADERS
     return badge.svg, badge.status, badge.headers
 
 
@@ -130,16 +134,21 @@ def github_webhook(request: flask.Request):
     from binderops.deploys import webhooks
     from binderops.deploys.settings import DeploySettings
 
-    if (request.content_length or 0) > webhooks.MAX_BODY_BYTES:
-        return {"error": "payload larger than 25 MiB"}, 413
-    body = request.stream.read(webhooks.MAX_BODY_BYTES + 1)
-    if len(body) > webhooks.MAX_BODY_BYTES:
-        return {"error": "payload larger than 25 MiB"}, 413
     deploys = instance.settings(DeploySettings)
     rules = webhooks.Rules.from_settings(deploys, instance.settings().incident_repo)
     reply = webhooks.handle(
-        request.headers, body, deploys.webhook_secret, rules, instance.deployer(webhook=True)
+        request.headers,
+        request.stream,
+        request.content_length,
+        deploys.webhook_secret,
+        rules,
+        lambda: instance.deployer(webhook=True),
     )
+    if reply.status in (401, 413):
+        # Refused with its body unread: functions-framework reads (and keeps) a whole body
+        # before answering, unless the answer streams. An unsigned 25 MiB post stays unread.
+        body = json.dumps(reply.body)
+        return flask.Response(iter([body]), reply.status, mimetype="application/json")
     return reply.body, reply.status
 
 

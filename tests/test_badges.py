@@ -384,3 +384,26 @@ def test_the_counts_query_has_a_column_per_period_in_order():
         for d in con.execute(translate(schemas.sql("badge_counts")), {"today": TODAY}).description
     ]
     assert names == ["provider", "repo"] + [f"launches_{p}" for p in badges.PERIODS]
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin", "/index.html", "/.env", "/?repo=owner/repo/../x", "/badge", "/%2e%2e/"]
+)
+def test_the_badge_answers_only_on_its_own_path(client, path):
+    response = client.get(path)
+    if path.startswith("/?"):  # the badge's own path with an odd query: a 400 badge
+        assert response.status_code == 400
+    else:
+        assert response.status_code == 404
+        assert b"<svg" not in response.data
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("query", ["repo=owner/repo", "repo=nobody/nothing", "repo=%3Cscript%3E"])
+def test_every_badge_forbids_sniffing_and_lets_nothing_run(client, query):
+    response = client.get(f"/?{query}")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy
+    assert "script" not in policy and "unsafe" not in policy
+    assert client.post("/?repo=owner/repo").headers["X-Content-Type-Options"] == "nosniff"

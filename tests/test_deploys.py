@@ -4,6 +4,7 @@ GitHub and Cloud Build (with ADC through google-auth) answered by checking serve
 from __future__ import annotations
 
 import hashlib
+import io
 import hmac
 import json
 import logging
@@ -994,3 +995,52 @@ def test_binderops_settings_cannot_be_passed_to_a_build(function_env, name):
 
     with pytest.raises(ConfigError, match="BINDEROPS_DEPLOY_PASS_ENV"):
         config.read(DeploySettings, {"BINDEROPS_DEPLOY_PASS_ENV": f"KUBECONFIG,{name}"})
+
+
+# Bodies: an unsigned one is never read; a signed one is read once, in chunks, into the HMAC
+class CountingBody(io.BytesIO):
+    """A request body that counts the bytes the function reads of it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+    def readinto(self, buffer) -> int:  # what werkzeug's stream reads with
+        count = super().readinto(buffer)
+        self.taken += count
+        return count
+
+
+@pytest.mark.parametrize("signature", ["", "sha1=abc", "sha256"])
+def test_an_unsigned_body_is_refused_before_a_byte_of_it_is_read(stack, signature):
+    body = CountingBody(b"[" * 5_000_000)
+    headers = {
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": guid("unsigned"),
+        "Content-Type": "application/json",
+        "Content-Length": str(5_000_000),
+    }
+    if signature:
+        headers["X-Hub-Signature-256"] = signature
+    response = stack.webhook.post("/", input_stream=body, headers=headers)
+    assert response.status_code == 401 and body.taken == 0
+
+
+def test_a_wrongly_signed_body_is_read_once_and_refused_before_parsing(stack):
+    payload = json.dumps(push()).encode()
+    body = CountingBody(payload)
+    headers = {
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": guid("forged"),
+        "Content-Type": "application/json",
+        "Content-Length": str(len(payload)),
+        "X-Hub-Signature-256": sign(payload, "not the secret"),
+    }
+    response = stack.webhook.post("/", input_stream=body, headers=headers)
+    assert response.status_code == 401 and body.taken == len(payload)
+    assert stack.cloudbuild.runs == [] and stack.servers[0].requests == []

@@ -259,3 +259,71 @@ def test_a_message_that_is_not_even_json_is_acknowledged_everywhere(app):
     ]:
         for data in (b"", b"\xff\xfe", b"[]", b"null", base64.b64encode(b"{")):
             assert posted(app(target), data, topic) == 200, (target, data)
+
+
+# Nesting: Python's json fails with RecursionError past about a thousand levels, which a
+# framework answers 500 and a sender retries forever. Every entry point bounds it.
+NESTING = st.tuples(
+    st.sampled_from([64, 65, 1000, 1025, 100_000])
+    | st.integers(min_value=1, max_value=100_000),
+    st.sampled_from(["[", "{"]),
+)
+
+
+def nested(base: dict, depth: int, kind: str) -> bytes:
+    """``base`` with a value ``depth`` levels deep added (arrays, or objects) as JSON text."""
+    inner = "[" * depth + "]" * depth if kind == "[" else '{"a":' * depth + "1" + "}" * depth
+    return json.dumps({**base, "nested": "__NESTED__"}).replace('"__NESTED__"', inner).encode()
+
+
+NESTED_EXAMPLES = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+CLOUDEVENT_TARGETS = [
+    ("ingest_launch", "launch-events", V6),
+    ("export_costs", "cost-export-ticks", {"start": "2026-03-01"}),
+    ("publish_archive", "archive-ticks", {"start": "2026-03-01"}),
+    ("publish_live", "live-ticks", {}),
+    ("check_freshness", "freshness-ticks", {}),
+    ("deploy_status", "cloud-builds", BUILD),
+    ("notify_incident", "monitoring-alerts", NOTIFICATION),
+]
+
+
+@NESTED_EXAMPLES
+@given(case=st.sampled_from(CLOUDEVENT_TARGETS), nesting=NESTING, bare=st.booleans())
+def test_every_cloudevent_function_acknowledges_json_nested_to_any_depth(app, case, nesting, bare):
+    target, topic, base = case
+    depth, kind = nesting
+    data = (kind * depth + {"[": "]", "{": "}"}[kind] * depth).encode() if bare else None
+    assert posted(app(target), data or nested(base, depth, kind), topic) == 200
+
+
+@NESTED_EXAMPLES
+@given(nesting=NESTING)
+def test_notify_incident_http_answers_json_nested_to_any_depth_with_a_4xx(app, nesting):
+    body = nested(alert_notification("open", "0.n", "Launch failures", 1_780_000_000), *nesting)
+    response = app("notify_incident_http", "http").post(
+        "/?token=alert-token", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400 or (response.status_code == 200 and nesting[0] < 64)
+
+
+@NESTED_EXAMPLES
+@given(nesting=NESTING, signed=st.booleans())
+def test_github_webhook_answers_json_nested_to_any_depth_with_a_4xx(app, nesting, signed):
+    body = nested(PUSH, *nesting)
+    headers = {
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
+    if signed:
+        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers["X-Hub-Signature-256"] = f"sha256={digest}"
+    response = app("github_webhook", "http").post("/", data=body, headers=headers)
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if not signed:
+        assert response.status_code == 401
+    elif nesting[0] >= 64:
+        assert response.status_code == 400

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from typing import Any
+
+from .payloads import json_value
 
 
 def json_data(data: Any) -> dict:
@@ -20,7 +21,7 @@ def json_data(data: Any) -> dict:
     if not isinstance(encoded, str) or not encoded:
         return {}
     try:
-        value = json.loads(base64.b64decode(encoded, validate=True))
+        value = json_value(base64.b64decode(encoded, validate=True))
     except (binascii.Error, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

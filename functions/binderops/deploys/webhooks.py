@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
+from typing import BinaryIO
 from urllib.parse import parse_qs
 
 from ..clients.http import Rejected, Unavailable, create_once
-from ..payloads import at, text
+from ..payloads import at, json_value, text
 from .builds import GUID, STAGING, DeployRequest, InvalidDeploy
 from .deployer import INCIDENT_LABEL, WRITE_ACCESS, Deployer, Outcome
 from .settings import DeploySettings
@@ -22,6 +22,7 @@ from .settings import DeploySettings
 log = logging.getLogger("binderops.webhooks")
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # what GitHub itself caps payloads at
+CHUNK_BYTES = 64 * 1024
 NO_ACCESS_MARKER = "<!-- binderops:no-write-access -->"
 TEST_COMMAND = "/test-this-pr"
 NULL_SHA = "0" * 40
@@ -62,12 +63,33 @@ class Reply:
     body: dict
 
 
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """``X-Hub-Signature-256`` is ``sha256=`` + HMAC-SHA256(body, secret), compared in constant time."""
+def signed_body(
+    stream: BinaryIO, length: int | None, secret: str, header: str | None
+) -> bytearray | Reply:
+    """The body of a delivery whose ``X-Hub-Signature-256`` holds (``sha256=`` and the
+    HMAC-SHA256 of the raw body with ``secret``, compared in constant time), else the reply
+    that refuses it. A delivery without a signature, or with no secret configured, is
+    refused before a byte of its body is read; a signed one is read in chunks straight into
+    the HMAC and into one buffer (never a second copy), and refused past 25 MiB."""
+    if (length or 0) > MAX_BODY_BYTES:
+        return Reply(413, {"error": "payload larger than 25 MiB"})
     if not secret or not header or not header.startswith("sha256="):
-        return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.encode())
+        if not secret:
+            log.error("BINDEROPS_GITHUB_WEBHOOK_SECRET is not set: every webhook is refused")
+        return UNSIGNED
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    body = bytearray()
+    while chunk := stream.read(CHUNK_BYTES):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return Reply(413, {"error": "payload larger than 25 MiB"})
+        mac.update(chunk)
+    if not hmac.compare_digest(f"sha256={mac.hexdigest()}".encode(), header.encode()):
+        return UNSIGNED
+    return body
+
+
+UNSIGNED = Reply(401, {"error": "missing or invalid X-Hub-Signature-256"})
 
 
 def _ignored(reason: str) -> Reply:
@@ -78,11 +100,11 @@ def _reply(outcome: Outcome) -> Reply:
     return Reply(202 if outcome.action == "ignored" else 200, outcome.as_dict())
 
 
-def _payload(body: bytes, content_type: str) -> dict | None:
+def _payload(body: bytes | bytearray, content_type: str) -> dict | None:
     try:
         if content_type.startswith("application/x-www-form-urlencoded"):
             body = parse_qs(body.decode())["payload"][0].encode()
-        value = json.loads(body)
+        value = json_value(body)
     except (ValueError, KeyError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None
@@ -104,13 +126,19 @@ def changed_files(push: dict) -> set[str] | None:
 
 
 def handle(
-    headers: Mapping[str, str], body: bytes, secret: str, rules: Rules, deployer: Deployer
+    headers: Mapping[str, str],
+    stream: BinaryIO,
+    length: int | None,
+    secret: str,
+    rules: Rules,
+    deployer: Callable[[], Deployer],
 ) -> Reply:
-    """Answer one webhook delivery. ``headers`` is case-insensitive (as Flask's are)."""
-    if not signature_ok(secret, body, headers.get("X-Hub-Signature-256")):
-        if not secret:
-            log.error("BINDEROPS_GITHUB_WEBHOOK_SECRET is not set: every webhook is refused")
-        return Reply(401, {"error": "missing or invalid X-Hub-Signature-256"})
+    """Answer one webhook delivery, its body read from ``stream`` only once its signature
+    is known to be there (``signed_body``). ``headers`` is case-insensitive (as Flask's are);
+    ``deployer`` is made only for a delivery that is signed."""
+    body = signed_body(stream, length, secret, headers.get("X-Hub-Signature-256"))
+    if isinstance(body, Reply):
+        return body
     event, delivery = headers.get("X-GitHub-Event", ""), headers.get("X-GitHub-Delivery", "")
     payload = _payload(body, headers.get("Content-Type", "application/json"))
     if payload is None:
@@ -138,7 +166,7 @@ def handle(
     if repo not in rules.repos and not (event == "issues" and repo == rules.incident_repo):
         return _ignored(f"repository {named[:100]!r} is not in BINDEROPS_DEPLOY_REPOS")
     try:
-        reply = route(payload, repo, delivery, rules, deployer)
+        reply = route(payload, repo, delivery, rules, deployer())
     except Unavailable as e:
         log.error(
             "webhook %s (%s): %s; redeliver it from the webhook's Recent Deliveries",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import Drop
-from ..payloads import mapping, text
+from ..payloads import TooDeep, json_value, mapping, text
 
 
 class InvalidAlert(Drop):
@@ -77,7 +77,9 @@ def parse(body: bytes | str | dict) -> Alert:
     """The notification in a webhook body or Pub/Sub message; raises InvalidAlert."""
     if not isinstance(body, dict):
         try:
-            body = json.loads(body)
+            body = json_value(body)
+        except TooDeep as e:
+            raise InvalidAlert(f"the notification is {e}") from None
         except (ValueError, UnicodeDecodeError):
             raise InvalidAlert("the notification is not JSON") from None
     incident = body.get("incident") if isinstance(body, dict) else None

@@ -211,8 +211,21 @@ def svg(label: str, value: str, color: str, title: str) -> bytes:
     ).encode()
 
 
+# A badge is an image that anyone's README embeds: no browser may read it as anything else
+# (nosniff), and if one opens it as a document nothing in it may run or load (the policy
+# allows nothing; SVG's presentation attributes need no style source).
+SAFE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
 def _badge(status: int, value: str, color: str, title: str, cache: str) -> Badge:
-    headers = {"Content-Type": "image/svg+xml; charset=utf-8", "Cache-Control": cache}
+    headers = {
+        "Content-Type": "image/svg+xml; charset=utf-8",
+        "Cache-Control": cache,
+        **SAFE_HEADERS,
+    }
     return Badge(status, svg("launches", value, color, title), headers)
 
 

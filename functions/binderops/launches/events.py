@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
-import orjson
 from fastjsonschema import JsonSchemaValueException
 
 from ..errors import Drop
+from ..payloads import json_value
 from ..warehouse import schemas
 from .privacy import SUSPECT, public_origin, public_spec
 from .specs import split_spec
@@ -156,8 +156,8 @@ def to_row(
 
 def _json_object(text: str | bytes, what: str) -> dict:
     try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError as e:
+        value = json_value(text)
+    except ValueError as e:
         raise InvalidEvent(f"{what} is not valid JSON: {str(e)[:200]}") from None
     if not isinstance(value, dict):
         raise InvalidEvent(f"{what} is JSON but not an object")
@@ -254,8 +254,8 @@ def error_payload(data: str) -> str:
     # what may be half an address (a cut at the very end could not tell).
     text = raw[: ERROR_PAYLOAD_BYTES * 2 + 64].decode("utf-8", "replace")
     try:
-        document = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        document = json_value(text)
+    except ValueError:
         document = None
     if isinstance(document, dict) and ("jsonPayload" in document or "textPayload" in document):
         kept = {k: document[k] for k in ("jsonPayload", "textPayload") if k in document}
