@@ -2,12 +2,15 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from events import V6
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from binderops.local.cli import main
 
@@ -309,3 +312,70 @@ def test_local_logs_carry_timestamps():
     assert re.fullmatch(
         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO binderops.test: hello\n", result.stderr
     )
+
+
+# Output safe to paste: nothing a terminal acts on, nothing a spreadsheet runs
+TERMINAL_UNSAFE = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.text(
+            st.sampled_from(
+                [
+                    "\x1b",
+                    "\x07",
+                    "\x9b",
+                    "\r",
+                    "\t",
+                    "\u202e",
+                    "\u2066",
+                    "=",
+                    "+",
+                    "-",
+                    "@",
+                    "a",
+                    " ",
+                    ",",
+                    '"',
+                    "\n",
+                ]
+            )
+        )
+        | st.integers(min_value=-5, max_value=5),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_query_output_escapes_what_a_terminal_acts_on_and_disarms_formulas(values):
+    import csv
+    import io
+
+    from binderops.local.tables import format_rows
+
+    rows = [{f"c{n}": value for n, value in enumerate(values)}]
+    table = format_rows(rows, "table")
+    assert not TERMINAL_UNSAFE.search(table) and table.count("\n") == 2
+    assert not TERMINAL_UNSAFE.search(format_rows(rows, "json"))
+    assert json.loads(format_rows(rows, "json"))[0].keys() == rows[0].keys()
+    [_header, cells] = list(csv.reader(io.StringIO(format_rows(rows, "csv"))))
+    for value, cell in zip(values, cells, strict=True):
+        assert not TERMINAL_UNSAFE.search(cell.replace("\n", ""))
+        if isinstance(value, str):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (value, cell)
+        else:
+            assert cell == str(value)  # a number stays a number
+
+
+def test_launch_data_cannot_drive_the_terminal_of_whoever_queries_it(env, tmp_path):
+    path = tmp_path / "events-2026-03-01.jsonl"
+    hostile = "owner/repo/\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\x1b[2J"
+    path.write_text(json.dumps({**LINE, "spec": hostile}) + "\n")
+    binderops("backfill", "-q", str(path), env=env)
+    for fmt in ("table", "csv", "json"):
+        out = binderops("query", "--format", fmt, "SELECT spec FROM launches", env=env).stdout
+        assert "\x1b" not in out and "\x07" not in out
+        assert "\\x1b]8" in out or "\\u001b]8" in out  # shown, escaped

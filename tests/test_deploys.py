@@ -4,8 +4,8 @@ GitHub and Cloud Build (with ADC through google-auth) answered by checking serve
 from __future__ import annotations
 
 import hashlib
-import io
 import hmac
+import io
 import json
 import logging
 import time

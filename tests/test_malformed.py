@@ -264,8 +264,7 @@ def test_a_message_that_is_not_even_json_is_acknowledged_everywhere(app):
 # Nesting: Python's json fails with RecursionError past about a thousand levels, which a
 # framework answers 500 and a sender retries forever. Every entry point bounds it.
 NESTING = st.tuples(
-    st.sampled_from([64, 65, 1000, 1025, 100_000])
-    | st.integers(min_value=1, max_value=100_000),
+    st.sampled_from([64, 65, 1000, 1025, 100_000]) | st.integers(min_value=1, max_value=100_000),
     st.sampled_from(["[", "{"]),
 )
 
