@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import random
+import re
 import shutil
 import subprocess
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -282,3 +284,36 @@ def test_a_phone_sized_screenshot_is_kept(site):
     open_page(url, f"--screenshot={shot}", "--hide-scrollbars")
     assert shot.stat().st_size > 20_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_number_of_origins_can_grow_the_page_past_its_budget(tmp_path, warehouse):
+    """Origins are what launch events say: 300 crafted ones, each 255 characters long, are
+    drawn as the seven largest members and "other members", and every launch still counts."""
+    yesterday = TODAY - timedelta(days=1)
+    now = datetime.now(UTC)
+    rows = []
+    for n in range(300):
+        origin = f"crafted-{n:03d}-" + "x" * 243
+        for k in range(1 + n % 5):
+            event = {
+                "timestamp": f"{yesterday}T00:{(n + k) % 60:02d}:00Z",
+                "schema": "binderhub.jupyter.org/launch",
+                "version": 3,
+                "provider": "GitHub",
+                "spec": f"owner/repo{n}/HEAD",
+                "status": "success",
+                "origin": origin,
+            }
+            rows.append(to_row(event, f"c{n}-{k}", now, "x"))
+    warehouse.load("launches", rows)
+    settings = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
+    page = Path(dashboard.publish(warehouse, settings, TODAY)).read_text()
+    assert len(page.encode()) < 300_000
+    header = re.search(r"<table data-for='launches'>.*?<thead>(.*?)</thead>", page, re.S)
+    columns = re.findall(r"<th scope='col'>([^<]*)</th>", header.group(1))
+    assert len(columns) == 1 + dashboard.MAX_MEMBERS + 1 + 1  # day, members, other, total
+    assert columns[-2:] == [dashboard.OTHER, "total"]
+    assert f"{len(rows):,} launches over 30 days across 300 members" in page
+    live = json.loads(dashboard.live(warehouse, datetime.combine(yesterday, time(1), UTC)))
+    assert {r["origin"] for r in live["launches"]} <= {*columns[1:-1]}
+    assert sum(r["launches"] for r in live["launches"]) == len(rows)

@@ -25,6 +25,9 @@ PAGE = "dashboard/index.html"
 LIVE = "dashboard/live.json"
 DAYS = 30
 LIVE_MINUTES = 60
+# Members drawn one by one (with "other members", one per colour of the palette).
+MAX_MEMBERS = len(charts.COLOURS) - 1
+OTHER = "other members"
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,27 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+def grouped(launches: dict[str, int], keep: int = MAX_MEMBERS) -> dict[str, str]:
+    """Each origin's place on the page: the ``keep`` largest by launches as themselves, the
+    rest together as ``OTHER``. Origins are whatever launch events say, so without this a
+    sender could grow the page without bound (one series, legend entry and column each)."""
+    ranked = sorted(launches, key=lambda origin: (-launches[origin], origin))
+    if len(ranked) <= keep + 1:  # grouping one origin would hide it for nothing
+        return {origin: origin for origin in ranked}
+    return {origin: origin if n < keep else OTHER for n, origin in enumerate(ranked)}
+
+
 def launches_section(rows: list[dict], first: date, last: date) -> Section:
     days = _days(first, last)
-    origins = sorted({r["origin"] for r in rows})
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["origin"]] = totals.get(r["origin"], 0) + int(r["launches"])
+    group = grouped(totals)
+    origins = sorted(set(group.values()), key=lambda o: (o == OTHER, o))
     counts: dict[tuple, int] = {}
     for r in rows:
-        counts[r["day"], r["origin"]] = counts.get((r["day"], r["origin"]), 0) + int(r["launches"])
+        key = (r["day"], group[r["origin"]])
+        counts[key] = counts.get(key, 0) + int(r["launches"])
     series = {o: [counts.get((d, o), 0) for d in days] for o in origins}
     total = sum(counts.values())
     svg = charts.bars(
@@ -59,7 +77,7 @@ def launches_section(rows: list[dict], first: date, last: date) -> Section:
         series,
         "launches",
         "UTC day",
-        f"{total:,} launches over {len(days)} days across {len(origins)} members.",
+        f"{total:,} launches over {len(days)} days across {len(totals)} members.",
     )
     table = Table(
         "Launches per day and member",
@@ -292,12 +310,20 @@ def live(warehouse, now: datetime) -> bytes:
     def stamp(value) -> str | None:
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
+    totals: dict[str, int] = {}
+    for r in launches:
+        totals[r["origin"]] = totals.get(r["origin"], 0) + int(r["launches"])
+    group = grouped(totals)
+    per_minute: dict[tuple[str | None, str], int] = {}
+    for r in launches:
+        key = (stamp(r["minute"]), group[r["origin"]])
+        per_minute[key] = per_minute.get(key, 0) + int(r["launches"])
     document = {
         "generated": stamp(now),
         "since": stamp(since),
         "launches": [
-            {"minute": stamp(r["minute"]), "origin": r["origin"], "launches": int(r["launches"])}
-            for r in launches
+            {"minute": minute, "origin": origin, "launches": n}
+            for (minute, origin), n in per_minute.items()
         ],
         "deploys": [
             {
