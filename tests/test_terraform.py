@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import settings_classes
+from conftest import need_tool, settings_classes
 from terraform_model import Terraform, unquote
 
 from binderops import config
@@ -270,3 +270,34 @@ def test_every_resource_matches_the_google_providers_schema():
 def test_a_wrong_argument_is_caught_without_the_provider(tmp_path, file, old, new, problem):
     found = schema_problems(broken_copy(tmp_path, file, old, new))
     assert problem in found, found
+
+
+def test_checkov_passes_offline_without_a_traceback(tmp_path):
+    """`make checkov`, exactly as `make test` has it, with every name lookup and connection
+    its process attempts recorded (tests/offline/sitecustomize.py): none leaves the machine,
+    and a passing scan prints no traceback."""
+    import os
+    import subprocess
+
+    if not (ROOT / ".venv-checkov" / "bin" / "checkov").exists():
+        need_tool("checkov is not installed: `make test` installs it into .venv-checkov")
+    log = tmp_path / "network.log"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "checkov"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "tests" / "offline"),
+            "BINDEROPS_NETWORK_LOG": str(log),
+        },
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output and "Failed to get" not in output, output
+    assert "Failed checks: 0" in output
+    attempts = log.read_text().splitlines() if log.exists() else []
+    outside = [a for a in attempts if not re.search(r"'(127\.\d+\.\d+\.\d+|localhost|::1)'", a)]
+    assert outside == [], outside
