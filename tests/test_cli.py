@@ -167,6 +167,7 @@ def test_help_names_every_command(env):
     for command in ("run", "query", "backfill", "setup"):
         assert command in out
     assert "--format {table,json,csv}" in binderops("query", "--help", env=env).stdout
+    assert "docs/operators.md lists every setting" in " ".join(out.split())
 
 
 def test_send_without_a_running_stack_says_how_to_start_one(tmp_path, monkeypatch, capsys):

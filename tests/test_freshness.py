@@ -120,3 +120,27 @@ def test_findings_are_posted_as_monitoring_notifications(warehouse):
     body = json.loads(request.body)
     assert body["incident"]["metric"]["labels"] == {"origin": "ovh", "problem": "silent_origin"}
     assert "ovh recorded no launches on 2026-03-10" in body["incident"]["summary"]
+
+
+def test_the_command_prints_each_finding_once(tmp_path):
+    """`binderops freshness` says what it found on stdout, and the log does not say it again."""
+    import os
+    import subprocess
+    import sys
+
+    from binderops.warehouse import open_warehouse
+
+    path = tmp_path / "w.duckdb"
+    warehouse = open_warehouse(f"duckdb://{path}")
+    week(warehouse, {"gke": 100, "gesis": 30})  # ovh fell silent on DAY
+    warehouse.close()
+    result = subprocess.run(
+        [sys.executable, "-m", "binderops.local.cli", "freshness", "--day", str(DAY)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BINDEROPS_WAREHOUSE": f"duckdb://{path}"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    said = result.stdout + result.stderr
+    assert said.count("ovh") == 1 and "ovh recorded no launches" in result.stdout, said

@@ -162,7 +162,7 @@ def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emul
     # sample alert opened (webhook channel) and closed (Pub/Sub channel) one report.
     assert re.search(r"staging\s+[0-9a-f]{40}\s+push\s+success", result.stdout)
     assert re.search(r"production\s+[0-9a-f]{40}\s+push\s+success", result.stdout)
-    assert re.search(r"0\.local-\d+\s+Launch events dead-lettered .* 3900 ", result.stdout)
+    assert re.search(r"0\.local-sample\s+Launch events dead-lettered .* 3900 ", result.stdout)
     report = (tmp_path / "state" / "incidents" / "1.md").read_text()
     assert "Alert closed after 1 h 5 min" in report and "postmortem-needed" in report
     stack = json.loads((tmp_path / "state" / "stack.json").read_text())
@@ -194,7 +194,46 @@ def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
     assert "posted 55 sample messages to ingest_launch" in result.stdout
     assert "launches stored: 50   rejected (raw.launch_errors): 5" in result.stdout
     assert re.search(r"production\s+[0-9a-f]{40}\s+push\s+success", result.stdout)
-    assert re.search(r"0\.local-\d+\s+Launch events dead-lettered .* 3900 ", result.stdout)
+    assert re.search(r"0\.local-sample\s+Launch events dead-lettered .* 3900 ", result.stdout)
+    state = tmp_path / "state"
+
+    def made() -> dict:
+        warehouse = open_warehouse(f"duckdb://{state / 'warehouse.duckdb'}")
+        try:
+            tables = ("raw.deployments", "raw.incident_notifications", "raw.launches")
+            counts = {t: count(warehouse, f"SELECT COUNT(*) AS n FROM {t}") for t in tables}
+        finally:
+            warehouse.close()
+        chat = (state / "chat.jsonl").read_text().splitlines()
+        builds = sorted(p.name for p in (state / "builds").glob("*.json"))
+        return {
+            **counts,
+            "chat": chat,
+            "reports": sorted(os.listdir(state / "incidents")),
+            "builds": builds,
+        }
+
+    first = made()
+    assert first["raw.deployments"] == 2 and len(first["chat"]) >= 2
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "binderops.local.cli",
+            "run",
+            "--once",
+            "--no-emulator",
+            "--launches",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert '"action": "exists"' in again.stdout.replace("'", '"')
+    assert made() == first  # the README's promise: running it again duplicates nothing
 
 
 def _stack_processes(state: Path) -> list[int]:

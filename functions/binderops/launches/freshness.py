@@ -11,18 +11,21 @@ policy turns into an incident; off Google Cloud the check posts the same notific
 
 from __future__ import annotations
 
+import logging
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..clock import today_in
-from ..logs import log
 from ..warehouse import schemas
 from .settings import LaunchSettings
 
 HISTORY_DAYS = 7
 PROBLEMS = ("missing_day", "silent_origin", "drop")
 WHOLE_DAY = "*"  # the origin label of a finding about the whole day
+
+# Its own logger: the `binderops freshness` command prints the findings it logs here.
+log = logging.getLogger("binderops.freshness")
 
 
 @dataclass(frozen=True)

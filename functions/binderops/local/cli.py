@@ -132,6 +132,9 @@ def _freshness(warehouse, day) -> str:
     from ..launches import freshness
     from ..launches.settings import LaunchSettings
 
+    # The command prints each finding; its WARNING log line would say it a second time.
+    if not log.isEnabledFor(logging.INFO):
+        logging.getLogger("binderops.freshness").setLevel(logging.ERROR)
     result = freshness.run(warehouse, config.read(LaunchSettings), day=day)
     if not result.findings:
         return f"freshness of {day}: {len(result.origins)} federation member(s) judged, all whole"
@@ -182,8 +185,10 @@ def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
         else:
             url = args.url or stack["notify_incident_http"]
             token = args.token if args.token is not None else stack.get("alert_token", "")
+            now = int(time.time())
+            started = send.incident_start(settings.state_dir, args.incident_id, args.state, now)
             notification = send.alert_notification(
-                args.state, args.incident_id, args.policy, int(time.time())
+                args.state, args.incident_id, args.policy, now, started
             )
             response = send.post_alert(url, token, notification)
             print(
@@ -221,7 +226,8 @@ def parser() -> argparse.ArgumentParser:
         prog="binderops",
         description="Operations backbone for a BinderHub federation. With no BINDEROPS_* "
         "variables set, everything runs on this machine (DuckDB warehouse in ./.binderops).",
-        epilog="Configuration is read from BINDEROPS_* environment variables: see the README.",
+        epilog="Configuration is read from BINDEROPS_* environment variables; docs/operators.md "
+        "lists every setting with its default. `binderops COMMAND --help` says what each takes.",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -361,6 +367,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Retry as e:  # a warehouse file held by another process, a service down
         print(f"{command}: {e}; try again", file=sys.stderr)
         return 1
+    except ModuleNotFoundError as e:
+        if not e.name or e.name.startswith("binderops"):
+            raise
+        # The package alone is what a BinderHub needs; the command's parts are an extra.
+        return fail(
+            command,
+            f"needs {e.name.partition('.')[0]}, which comes with the local tooling: "
+            "pip install 'binderops[local]'",
+        )
     except Exception as e:
         from google.auth.exceptions import DefaultCredentialsError
 

@@ -101,10 +101,20 @@ def random_sha() -> str:
     return uuid.uuid4().hex + uuid.uuid4().hex[:8]
 
 
-def alert_notification(state: str, incident_id: str, policy: str, now: int) -> dict:
+# The sample incident starts this long before its opening notification (a condition holds
+# for a while before Monitoring alerts): a sample opened and closed at once lasts 1 h 5 min.
+SAMPLE_LEAD_SECONDS = 3900
+ALERTS_FILE = "alerts.json"
+
+
+def alert_notification(
+    state: str, incident_id: str, policy: str, now: int, started: int | None = None
+) -> dict:
     """A Cloud Monitoring notification (schema 1.2) for the launch dead-letter policy: an
-    incident that started 1 h 5 min before ``now`` (Unix seconds) and, if closed, ended then."""
-    started, ended = now - 3900, now
+    incident that started at ``started`` (default: ``SAMPLE_LEAD_SECONDS`` before ``now``,
+    Unix seconds) and, if closed, ended at ``now``. Both notifications of one incident
+    must carry the same start, as Monitoring's do."""
+    started, ended = (now - SAMPLE_LEAD_SECONDS if started is None else started), now
     return {
         "version": "1.2",
         "incident": {
@@ -146,3 +156,25 @@ def alert_notification(state: str, incident_id: str, policy: str, now: int) -> d
             "of 0 with a value of 17.",
         },
     }
+
+
+def incident_start(state_dir: Path, incident_id: str, state: str, now: int) -> int:
+    """When a sample incident started: an opening starts it (recorded in
+    ``STATE_DIR/alerts.json``); its closing carries the same start, so the report's
+    duration and the incidents table's agree with what the person sending them did."""
+    path = Path(state_dir) / ALERTS_FILE
+    try:
+        starts = json.loads(path.read_text())
+    except (OSError, ValueError):
+        starts = {}
+    if not isinstance(starts, dict):
+        starts = {}
+    known = starts.get(incident_id)
+    if state == "closed" and isinstance(known, int):
+        return known
+    started = now - SAMPLE_LEAD_SECONDS
+    if state == "open" and not isinstance(known, int):
+        starts[incident_id] = started
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(starts, indent=1))
+    return known if isinstance(known, int) else started

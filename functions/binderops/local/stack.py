@@ -33,6 +33,10 @@ from .tables import format_rows
 from .warehouses import existing_warehouse
 
 WAIT_SECONDS = 180
+# The walk-through's own deploy and incident: the same in every run, so re-running repeats none.
+SAMPLE_SHA = "6f7dff764fb64ffaac3799ec7f9010387336b82c"
+SAMPLE_DELIVERY = "5a3c1e2d-7b4f-4c6a-9e8d-0f1b2c3d4e5f"
+SAMPLE_INCIDENT = "0.local-sample"
 SILENT_SAMPLE_ORIGIN = "ovh.mybinder.org"  # the member the sample weeks fall silent on
 
 
@@ -267,13 +271,16 @@ def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, running:
 
 
 def _sample_deploy(stack_info: dict, warehouse) -> None:
-    """A signed push webhook, as `binderops send github-push` sends it, followed to production."""
-    sha = send.random_sha()
+    """A signed push webhook, as `binderops send github-push` sends it, followed to production.
+    The sample's sha and delivery are always the same: a second `binderops run` finds its
+    builds and deploys nothing more (as GitHub's redelivery of one push would)."""
+    sha = SAMPLE_SHA
     response = send.post_webhook(
         stack_info["github_webhook"],
         stack_info["webhook_secret"],
         "push",
         send.push_event(stack_info["deploy_repo"], sha),
+        SAMPLE_DELIVERY,
     )
     print(
         f"sent a signed push of {sha[:12]} to github_webhook: {response.status_code} {response.json()}"
@@ -330,7 +337,9 @@ def _start_incidents(settings: Settings, env: dict, logs: Path, emulator, runnin
 def _sample_incident(info: dict, warehouse) -> None:
     """An alert that opens (over the webhook channel) and closes (over Pub/Sub, when the emulator runs)."""
     now = int(time.time())
-    incident_id = f"0.local-{now}"
+    # One sample incident, whichever run sends it: a second run finds its report, chat marker
+    # and rows, and adds none.
+    incident_id = SAMPLE_INCIDENT
     opening = send.alert_notification("open", incident_id, "Launch events dead-lettered", now)
     closing = send.alert_notification("closed", incident_id, "Launch events dead-lettered", now)
     response = send.post_alert(info["notify_incident_http"], info["alert_token"], opening)
