@@ -100,6 +100,45 @@ def measure(
     return timings
 
 
+def group_memory(leader: int) -> tuple[float, float]:
+    """(resident now, peak resident) in MiB of the largest process in ``leader``'s process
+    group: the functions-framework worker (Linux /proc)."""
+    now, peak = 0.0, 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != leader:  # the process group
+                continue
+            status = dict(
+                line.split(":", 1) for line in stat.with_name("status").read_text().splitlines()
+            )
+        except (OSError, IndexError, ValueError):
+            continue
+        now = max(now, int(status["VmRSS"].split()[0]) / 1024)
+        peak = max(peak, int(status["VmHWM"].split()[0]) / 1024)
+    return now, peak
+
+
+def flood(url: str, leader: int, posts: int = 8, size: int = 24 * 1024 * 1024) -> tuple[str, ...]:
+    """``posts`` unsigned deliveries of ``size`` bytes at once: what the worker held."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = b"[" * size
+    headers = {"X-GitHub-Event": "push", "Content-Type": "application/json"}
+    before, _ = group_memory(leader)
+
+    def post(_: int) -> str:
+        try:
+            return str(requests.post(url, data=body, headers=headers, timeout=60).status_code)
+        except requests.ConnectionError:
+            return "closed"  # answered before the body was sent, and hung up
+
+    with ThreadPoolExecutor(posts) as pool:
+        answers = sorted(set(pool.map(post, range(posts))))
+    _, peak = group_memory(leader)
+    return (f"{before:.0f}", f"{peak:.0f}", "/".join(answers))
+
+
 def row(name: str, timings: list[float], calls: str) -> tuple[str, ...]:
     ms = sorted(t * 1000 for t in timings)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
@@ -203,11 +242,17 @@ def main() -> None:
                     f"{(downstream.calls - before) / side:.0f}",
                 )
             )
+            floods = [
+                ("empty HTTP function (baseline)", *flood(empty.url, empty.process.pid)),
+                ("github_webhook", *flood(webhook.url, webhook.process.pid)),
+            ]
         finally:
             webhook.stop()
             empty.stop()
     print(table([("case", "requests", "calls out", "p50 ms", "p99 ms", "max ms"), *results]))
     print("\ntarget: p99 ≤ 20 ms for a deploy-starting delivery (sequential requests, one client)")
+    print("\n8 unsigned 24 MiB deliveries at once, the worker's memory:\n")
+    print(table([("function", "RSS before MiB", "peak MiB", "answers"), *floods]))
 
 
 class _Discard(list):

@@ -596,7 +596,10 @@ def rendered_links(markdown: str) -> tuple[list[str], str]:
         {k: HOSTILE_TEXT for k in ("policy", "condition", "summary", "docs", "observed")}
     )
 )
-def test_rendered_reports_comments_and_chat_hold_only_the_links_the_template_put(stack, fields):
+def test_rendered_reports_comments_and_chat_hold_only_the_links_the_template_put(
+    stack, function_env, fields
+):
+    function_env(BINDEROPS_CHAT_BURST="100000")  # every example's notice goes out
     incident_id = f"render-{uuid.uuid4()}"
     notification = opened(incident_id, policy=fields["policy"] or "p")
     notification["incident"].update(

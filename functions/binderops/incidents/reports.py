@@ -19,10 +19,12 @@ from .alerts import Alert
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARKER = re.compile(r"<!-- binderops:incident (\S+) -->")
 # Mentions GitHub, Zulip and Matrix notify on: @user, @org/team, @**all**, @*group*, @room.
-_MENTION = re.compile(r"@(?=[\w*_-])")
+# Every @ is broken, not only one followed by a name: a template may put the name after it
+# (an alert policy "@" drawn in bold reads "**@**", Zulip's mention syntax).
+_MENTION = re.compile("@(?!\u200b)")
 ZERO_WIDTH_SPACE = "\u200b"
 # Where GFM's extended autolinks start: a scheme's "//" (https://, ftp://) or "www.".
-_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)")
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")
 TIMELINE_END = "<!-- binderops:timeline -->"
 MAX_DOCUMENTATION = 20_000
 
