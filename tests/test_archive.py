@@ -282,6 +282,7 @@ def test_cloud_storage_objects_carry_names_types_metadata_and_cache_control(tmp_
 
 def publish_from_bigquery(tmp_path, bigquery, storage) -> archive.PublishResult:
     """A publish run through the real BigQuery and Cloud Storage clients, against fakes."""
+    bigquery.made_by_setup("binder-project", "binder")
     with RecordingServer(bigquery) as bq, RecordingServer(storage) as gcs:
         warehouse = open_warehouse("bigquery://binder-project/binder", bq.url)
         settings = settings_for(

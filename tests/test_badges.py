@@ -295,6 +295,7 @@ def bigquery_answering(*counts: list[str]) -> FakeBigQuery:
     ``counts``, one row of provider, repo and each period's count per query."""
     bigquery = FakeBigQuery()
     project, dataset, table = AGGREGATE.split(".")
+    bigquery.made_by_setup(project, dataset)
     bigquery.tables[AGGREGATE] = {
         "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table},
         "lastModifiedTime": "1764400000000",

@@ -34,6 +34,7 @@ def launch_row(event_id: str) -> tuple:
 @pytest.fixture
 def bigquery():
     fake = FakeBigQuery()
+    fake.made_by_setup("binder-prod", "binder_launches")  # what the statements read
     with RecordingServer(fake) as server:
         warehouse = open_warehouse(
             "bigquery://binder-prod/binder_launches", bigquery_api_url=server.url
@@ -166,12 +167,13 @@ def test_opened_read_only_bigquery_runs_only_what_it_classifies_as_select():
     from binderops.warehouse.sql import ReadOnly
 
     fake = FakeBigQuery()
+    fake.made_by_setup("binder-prod", "binder_launches")
     with RecordingServer(fake) as server:
         warehouse = open_warehouse(
             "bigquery://binder-prod/binder_launches", server.url, read_only=True
         )
         fake.statement_types = ["DELETE"]
-        sneaky = "WITH d AS (SELECT 1) SELECT * FROM d; DELETE FROM launches_raw.launches"
+        sneaky = "SELECT 1; DELETE FROM binder_launches_raw.launches WHERE TRUE"
         with pytest.raises(ReadOnly, match="BigQuery reports this statement as DELETE"):
             warehouse.query(sneaky)
         assert fake.queries == []  # refused before any job ran

@@ -18,7 +18,7 @@ from binderops.costs.invoices import MemberCostsError, read_member_costs
 from binderops.costs.settings import CostSettings
 from binderops.local import billing_sample
 from binderops.local.billing_sample import SERVICES, credit, export_row
-from binderops.warehouse import open_warehouse
+from binderops.warehouse import open_warehouse, schemas
 
 TABLE = "gcp_billing_export_v1_000000_000000_000000"
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
@@ -341,6 +341,9 @@ def test_the_daily_total_follows_the_configured_billing_currency(tmp_path, wareh
 
 def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_in_one_transaction():
     fake = FakeBigQuery()
+    fake.made_by_setup("binder-prod", "binder_launches")
+    billing = schemas.read_json("bigquery/billing_export.json")
+    fake.external("billing-proj.billing.gcp_billing_export_v1_0A", billing, partitioned=True)
     fake.answers.append(
         (
             [

@@ -3,6 +3,11 @@
 It keeps what a test needs to check: datasets and tables created (schema, partitioning,
 clustering, view SQL), rows streamed with their insertIds, load jobs with their data,
 and queries with their job configuration. Query answers are what the test tells it.
+
+Every statement it receives is judged as BigQuery would judge it, by Google's own
+analyzer (``googlesql``) over the tables and views it holds, with the parameters as
+typed: a view, query, merge, script or export BigQuery would refuse is answered 400 with
+the analyzer's message, and kept in ``refused``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import json
 import re
 from email import message_from_bytes
 from typing import Any
+
+from binderops.warehouse import schemas
 
 from .http import Request, Response
 
@@ -33,8 +40,62 @@ class FakeBigQuery:
         # What the next dry runs report each statement as (then SELECT); the jobs they got.
         self.statement_types: list[str] = []
         self.dry_runs: list[dict] = []
+        # Every table's columns, by project.dataset.table, as the analyzer needs them: REST
+        # fields of tables made or loaded, a view's analysed output, tables outside binderops
+        # (the billing export) that a test adds with ``external``.
+        self.columns: dict[str, list] = {}
+        self.refused: list[str] = []
         # Errors the next queries answer instead: (HTTP status, BigQuery's error reason).
         self.query_errors: list[tuple[int, str]] = []
+
+    def external(self, name: str, fields: list[dict], partitioned: bool = False) -> None:
+        """A table binderops reads but does not make (``project.dataset.table``); an
+        ingestion-time partitioned one has BigQuery's ``_PARTITIONTIME`` pseudo-column."""
+        pseudo = [{"name": "_PARTITIONTIME", "type": "TIMESTAMP"}] if partitioned else []
+        self.columns[name] = [*fields, *pseudo]
+
+    def made_by_setup(self, project: str, dataset: str) -> None:
+        """The tables and views ``BigQueryWarehouse.setup`` makes in ``dataset`` (and its
+        ``_raw`` twin), as if it had run: for tests of what comes after."""
+        from googlesql import judge
+
+        datasets = {"public": dataset, "raw": f"{dataset}_raw"}
+        names = {kind: f"`{project}`.`{name}`" for kind, name in datasets.items()}
+        tables, views = schemas.catalog()
+        for table in tables.values():
+            fields = [{"name": c.name, "type": c.type, "mode": c.mode} for c in table.columns]
+            self.columns[f"{project}.{datasets[table.dataset]}.{table.name}"] = fields
+        for view in views.values():
+            query = view.render(names)
+            self.columns[f"{project}.{datasets[view.dataset]}.{view.name}"] = judge().output(
+                query, self.columns, f"{project}.{dataset}"
+            )
+
+    def _judged(self, sql: str, config: dict) -> Response | None:
+        """BigQuery's 400 for ``sql``, or None when Google's analyzer accepts it."""
+        from googlesql import judge
+
+        default = config.get("defaultDataset") or {}
+        declared = schemas.read_json("sql/parameters.json")["parameters"]
+        for parameter in config.get("queryParameters", []):
+            sent, name = parameter["parameterType"]["type"], parameter["name"]
+            if name in declared and sent != declared[name]:
+                problem = (
+                    f"@{name} sent as {sent}; schemas/sql/parameters.json declares {declared[name]}"
+                )
+                self.refused.append(problem)
+                return Response(400, {"error": {"code": 400, "message": problem}})
+        found = judge().problems(
+            sql,
+            self.columns,
+            config.get("queryParameters", []),
+            f"{default.get('projectId', '')}.{default.get('datasetId', '')}",
+        )
+        if not found:
+            return None
+        self.refused.append(f"{found[0]} in: {sql}")
+        error = {"code": 400, "message": found[0], "errors": [{"reason": "invalidQuery"}]}
+        return Response(400, {"error": error})
 
     def __call__(self, request: Request) -> Response:
         path, method = request.path, request.method
@@ -46,7 +107,18 @@ class FakeBigQuery:
         if m := re.fullmatch(BQ + "/datasets/(?P<dataset>[^/]+)/tables", path):
             body = request.json()
             ref = body["tableReference"]
-            self.tables[f"{ref['projectId']}.{ref['datasetId']}.{ref['tableId']}"] = body
+            name = f"{ref['projectId']}.{ref['datasetId']}.{ref['tableId']}"
+            if "view" in body:  # BigQuery analyses a view when it is made
+                from googlesql import judge
+
+                default = f"{ref['projectId']}.{ref['datasetId']}"
+                refusal = self._judged(body["view"]["query"], {})
+                if refusal is not None:
+                    return refusal
+                self.columns[name] = judge().output(body["view"]["query"], self.columns, default)
+            else:
+                self.columns[name] = body["schema"]["fields"]
+            self.tables[name] = body
             return Response(200, body)
         if m := re.fullmatch(
             BQ + "/datasets/(?P<dataset>[^/]+)/tables/(?P<table>[^/]+)/insertAll", path
@@ -66,9 +138,12 @@ class FakeBigQuery:
             return self._upload(request, m["project"])
         if m := re.fullmatch(BQ + "/jobs", path):
             job = request.json()
+            query = job["configuration"]["query"]
+            if refusal := self._judged(query["query"], query):
+                return refusal
             if job["configuration"].get("dryRun"):
                 return Response(200, self._dry_run(m["project"], job))
-            self.queries.append(job["configuration"]["query"])
+            self.queries.append(query)
             return Response(200, self._job(m["project"], job, dml=True))
         if m := re.fullmatch(BQ + "/jobs/(?P<job>[^/]+)", path):
             return Response(200, self.jobs[m["job"]])
@@ -86,6 +161,8 @@ class FakeBigQuery:
             )
         if m := re.fullmatch(BQ + "/queries", path):
             body = request.json()
+            if refusal := self._judged(body["query"], body):
+                return refusal
             self.queries.append(body)
             if self.query_errors:
                 status, reason = self.query_errors.pop(0)
@@ -145,6 +222,11 @@ class FakeBigQuery:
         )
         metadata, data = (part.get_payload(decode=True) for part in message.get_payload())
         job = json.loads(metadata)
+        load = job["configuration"]["load"]
+        ref = load["destinationTable"]
+        self.columns[f"{ref['projectId']}.{ref['datasetId']}.{ref['tableId']}"] = load["schema"][
+            "fields"
+        ]
         rows = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
         self.loads.append({"configuration": job["configuration"], "rows": rows})
         return Response(200, self._job(project, job))

@@ -42,13 +42,14 @@ SILENT_SAMPLE_ORIGIN = "ovh.mybinder.org"  # the member the sample weeks fall si
 
 def _accounted(warehouse, event_ids: list[str]) -> int:
     ids = ", ".join("'" + i.replace("'", "") + "'" for i in event_ids)
-    rows = warehouse.query(schemas.sql_template("sql/local/accounted.sql").substitute(ids=ids))
+    accounted = schemas.sql_template("sql/local/accounted.sql")
+    rows = warehouse.query(accounted.substitute(ids=ids, **warehouse.names))
     warehouse.close()  # let the function have the file back
     return rows[0]["n"]
 
 
 def _summary(warehouse) -> str:
-    totals = warehouse.query(schemas.sql("local/totals"))[0]
+    totals = warehouse.query(schemas.sql_in("local/totals", warehouse.names))[0]
     providers = warehouse.query(schemas.sql("local/launches_by_provider"))
     origins = warehouse.query(schemas.sql("local/launches_by_origin"))
     warehouse.close()

@@ -1,0 +1,172 @@
+"""BigQuery's SQL semantics judged by Google's own analyzer: ZetaSQL (PyPI ``zetasql``,
+compiled to WebAssembly), with BigQuery's language features, over a catalog of tables as
+BigQuery's REST API describes them (``schema.fields`` with RECORD and REPEATED columns) and
+views (their SQL, whose output columns the analyzer works out), with query parameters typed
+as the client sends them (``queryParameters``).
+
+Loading the analyzer takes about 20 s, so one judge serves the whole test session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any
+
+# BigQuery's column and parameter types, by the name its REST API uses.
+SIMPLE = {
+    "STRING": "TYPE_STRING",
+    "BYTES": "TYPE_BYTES",
+    "INTEGER": "TYPE_INT64",
+    "INT64": "TYPE_INT64",
+    "FLOAT": "TYPE_DOUBLE",
+    "FLOAT64": "TYPE_DOUBLE",
+    "NUMERIC": "TYPE_NUMERIC",
+    "BIGNUMERIC": "TYPE_BIGNUMERIC",
+    "BOOLEAN": "TYPE_BOOL",
+    "BOOL": "TYPE_BOOL",
+    "TIMESTAMP": "TYPE_TIMESTAMP",
+    "DATE": "TYPE_DATE",
+    "TIME": "TYPE_TIME",
+    "DATETIME": "TYPE_DATETIME",
+    "JSON": "TYPE_JSON",
+    "GEOGRAPHY": "TYPE_GEOGRAPHY",
+}
+
+
+def column_type(column: Mapping[str, Any]) -> Any:
+    """The ZetaSQL type of one ``schema.fields`` entry (RECORD: a STRUCT; REPEATED: an ARRAY)."""
+    from zetasql.api import TypeFactory
+    from zetasql.types import TypeKind
+
+    kind = column["type"].upper()
+    if kind in ("RECORD", "STRUCT"):
+        base = TypeFactory.create_struct_type(
+            [(f["name"], column_type(f)) for f in column.get("fields", [])]
+        )
+    else:
+        base = TypeFactory.create_simple_type(getattr(TypeKind, SIMPLE[kind]))
+    if column.get("mode", "NULLABLE").upper() == "REPEATED":
+        return TypeFactory.create_array_type(base)
+    return base
+
+
+def parameter_type(described: Mapping[str, Any]) -> Any:
+    """The ZetaSQL type of a REST ``parameterType`` (ARRAY and STRUCT nest)."""
+    from zetasql.api import TypeFactory
+    from zetasql.types import TypeKind
+
+    kind = described["type"].upper()
+    if kind == "ARRAY":
+        return TypeFactory.create_array_type(parameter_type(described["arrayType"]))
+    if kind == "STRUCT":
+        return TypeFactory.create_struct_type(
+            [(f["name"], parameter_type(f["type"])) for f in described["structTypes"]]
+        )
+    return TypeFactory.create_simple_type(getattr(TypeKind, SIMPLE[kind]))
+
+
+class GoogleSQL:
+    """One analyzer, BigQuery's language, for the session."""
+
+    def __init__(self) -> None:
+        from zetasql.types import LanguageOptions
+        from zetasql.types.proto_model import ProductMode
+
+        language = LanguageOptions.maximum_features()
+        # BigQuery is ZetaSQL's external product: no internal-only types (INT32, UINT64…).
+        language.product_mode = ProductMode.PRODUCT_EXTERNAL
+        self.language = language
+
+    def _catalog(self, tables: Mapping[str, Sequence[Any]], default: str) -> Any:
+        """Nested catalogs ``project`` → ``dataset`` → tables, each dataset also at the top
+        (BigQuery reads ``dataset.table`` in the job's project), and the default dataset's
+        tables at the top too (unqualified names). ``tables`` maps names to columns: REST
+        fields, or ``(name, type)`` pairs already typed."""
+        from zetasql.api import CatalogBuilder, TableBuilder
+        from zetasql.types import ZetaSQLBuiltinFunctionOptions
+
+        def table(name: str, columns: Sequence[Any]) -> Any:
+            built = TableBuilder(name)
+            for column in columns:
+                if isinstance(column, tuple):
+                    built.add_column(*column)
+                else:
+                    built.add_column(column["name"], column_type(column))
+            return built.build()
+
+        builtins = ZetaSQLBuiltinFunctionOptions(language_options=self.language)
+        root = CatalogBuilder("bigquery").with_builtin_functions(builtins).build()
+        projects: dict[str, Any] = {}
+        datasets: dict[tuple[str, str], Any] = {}
+        for full_name, columns in tables.items():
+            project, dataset, name = full_name.split(".")
+            if project not in projects:
+                projects[project] = CatalogBuilder(project).build()
+                root.catalog.append(projects[project])
+            if (project, dataset) not in datasets:
+                datasets[project, dataset] = CatalogBuilder(dataset).build()
+                projects[project].catalog.append(datasets[project, dataset])
+                root.catalog.append(datasets[project, dataset])
+            datasets[project, dataset].table.append(table(name, columns))
+            # `project.dataset.table` in one pair of backticks is one identifier to ZetaSQL
+            # and a path to BigQuery: the table answers to it whole as well.
+            root.table.append(table(full_name, columns))
+            if f"{project}.{dataset}" == default:
+                root.table.append(table(name, columns))
+        return root
+
+    def _options(self, parameters: Iterable[Mapping[str, Any]]) -> Any:
+        from zetasql.types import AnalyzerOptions
+
+        return AnalyzerOptions(
+            language_options=self.language,
+            query_parameters=[
+                AnalyzerOptions.QueryParameter(
+                    name=p["name"], type=parameter_type(p["parameterType"])
+                )
+                for p in parameters
+            ],
+        )
+
+    def output(
+        self, sql: str, tables: Mapping[str, Sequence[Any]], default: str = ""
+    ) -> list[tuple[str, Any]]:
+        """The columns a query returns, typed (what a view built on it holds)."""
+        from zetasql.api import Analyzer
+
+        statement = Analyzer(self._options(()), self._catalog(tables, default)).analyze_statement(
+            sql
+        )
+        return [(c.name, c.column.type) for c in statement.output_column_list]
+
+    def problems(
+        self,
+        sql: str,
+        tables: Mapping[str, Sequence[Any]],
+        parameters: Iterable[Mapping[str, Any]] = (),
+        default: str = "",
+    ) -> list[str]:
+        """What the analyzer refuses in ``sql`` (a statement or a script of several), one
+        message per refused statement; empty when BigQuery's rules hold."""
+        from zetasql.api import Analyzer
+        from zetasql.types import ParseResumeLocation
+
+        analyzer = Analyzer(self._options(parameters), self._catalog(tables, default))
+        location = ParseResumeLocation(input=sql, byte_position=0)
+        encoded = sql.encode()
+        found: list[str] = []
+        while encoded[location.byte_position :].strip(b" \n;"):
+            try:
+                if analyzer.analyze_next_statement(location) is None:
+                    break
+            except Exception as e:  # the analyzer's own error: its message is the finding
+                found.append(str(e))
+                break
+        return found
+
+
+@cache
+def judge() -> GoogleSQL:
+    """The session's analyzer (loading it takes about 20 s)."""
+    return GoogleSQL()

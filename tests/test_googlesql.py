@@ -1,0 +1,109 @@
+"""The SQL binderops sends to BigQuery, judged by GoogleSQL's own analyzer (``googlesql``).
+
+Every view and every file of ``schemas/sql`` is analysed here as the BigQuery warehouse
+renders it, against the tables of ``schemas/catalog.json`` (and the billing export's), with
+the parameter types of ``schemas/sql/parameters.json``. Every statement the warehouse sends
+in the other tests (merges, scripts, exports, queries with their parameters as the client
+types them) is judged by the fake BigQuery that receives it (``fakes/bigquery.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fakes.bigquery import FakeBigQuery
+from googlesql import judge
+
+from binderops.warehouse import schemas
+
+PROJECT, DATASET = "binder-prod", "binder_launches"
+NAMES = {"raw": f"`{PROJECT}`.`{DATASET}_raw`", "public": f"`{PROJECT}`.`{DATASET}`"}
+BILLING = f"{PROJECT}.billing.gcp_billing_export_v1_000000_000000_000000"
+SQL = schemas.schemas_dir() / "sql"
+FILES = sorted(p.relative_to(SQL).with_suffix("").as_posix() for p in SQL.rglob("*.sql"))
+# What each file's caller puts in its other ${names}.
+CALLER_NAMES = {"billing": f"`{BILLING}`", "ids": "'m-1', 'm-2'"}
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, list]:
+    """Every table and view BigQuery holds once setup ran, and the billing export."""
+    fake = FakeBigQuery()
+    fake.made_by_setup(PROJECT, DATASET)
+    fake.external(BILLING, schemas.read_json("bigquery/billing_export.json"), partitioned=True)
+    return fake.columns
+
+
+def parameters(sql: str) -> list[dict]:
+    """The file's parameters, typed as ``schemas/sql/parameters.json`` declares them."""
+    declared = schemas.read_json("sql/parameters.json")["parameters"]
+    named = sorted(set(re.findall(r"@(\w+)", re.sub(r"--.*", "", sql))))
+    return [{"name": n, "parameterType": {"type": declared[n]}} for n in named if n in declared]
+
+
+def rendered(name: str, text: str | None = None) -> str:
+    from string import Template
+
+    return Template(text or schemas.sql(name)).substitute({**NAMES, **CALLER_NAMES})
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_sql_file_is_valid_googlesql(tables, name):
+    sql = rendered(name)
+    assert judge().problems(sql, tables, parameters(sql), f"{PROJECT}.{DATASET}") == []
+
+
+def test_every_view_is_valid_googlesql_and_declares_its_columns(tables):
+    """made_by_setup analysed each view (it would have raised); their columns are the
+    README's, in order."""
+    _, views = schemas.catalog()
+    for view in views.values():
+        columns = tables[f"{PROJECT}.{DATASET}.{view.name}"]
+        assert columns and all(isinstance(c, tuple) for c in columns)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "says"),
+    [
+        ("launches_daily", "COUNT(DISTINCT event_id)", "COUNT(DISTINCT launch_id)", "launch_id"),
+        ("launches_daily", "DATE(timestamp)", "EPOCH_MS(timestamp)", "Function not found"),
+        ("launches", "WHERE TRUE\n", "", "QUALIFY clause must be used"),
+        ("badge_counts", "@today", "@today_utc", "today_utc"),
+    ],
+)
+def test_a_broken_copy_of_a_sql_file_fails_the_check(tables, name, old, new, says):
+    text = schemas.sql(name)
+    assert old in text
+    broken = rendered(name, text.replace(old, new))
+    [problem] = judge().problems(broken, tables, parameters(broken), f"{PROJECT}.{DATASET}")
+    assert says in problem
+
+
+def test_every_parameter_in_the_sql_files_is_declared():
+    declared = set(schemas.read_json("sql/parameters.json")["parameters"])
+    used = {
+        n for name in FILES for n in re.findall(r"@(\w+)", re.sub(r"--.*", "", schemas.sql(name)))
+    }
+    assert used == declared
+
+
+def test_the_fake_bigquery_refuses_a_parameter_typed_otherwise_than_declared():
+    import requests
+    from fakes.http import RecordingServer
+
+    fake = FakeBigQuery()
+    fake.made_by_setup(PROJECT, DATASET)
+    body = {
+        "query": "SELECT COUNT(*) AS n FROM launches_daily WHERE day >= @first",
+        "useLegacySql": False,
+        "defaultDataset": {"projectId": PROJECT, "datasetId": DATASET},
+        "queryParameters": [
+            {"name": "first", "parameterType": {"type": "TIMESTAMP"}, "parameterValue": {}}
+        ],
+    }
+    with RecordingServer(fake) as server:
+        response = requests.post(f"{server.url}/bigquery/v2/projects/{PROJECT}/queries", json=body)
+    assert response.status_code == 400 and "declares DATE" in response.text
+    assert Path(schemas.schemas_dir() / "sql" / "parameters.json").exists()
