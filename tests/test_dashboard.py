@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import need_tool
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from binderops import dashboard
 from binderops.config import Settings, read
@@ -317,3 +319,28 @@ def test_no_number_of_origins_can_grow_the_page_past_its_budget(tmp_path, wareho
     live = json.loads(dashboard.live(warehouse, datetime.combine(yesterday, time(1), UTC)))
     assert {r["origin"] for r in live["launches"]} <= {*columns[1:-1]}
     assert sum(r["launches"] for r in live["launches"]) == len(rows)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(min_value=1e-6, max_value=1e9))
+def test_chart_scales_fit_every_magnitude(value):
+    """From cost per launch in fractions of a cent to a billion launches: the tallest bar
+    fills at least half the plot, and the ticks read as the distinct numbers they are."""
+    from binderops.dashboard.charts import nice_max, tick
+
+    top = nice_max(value)
+    assert value <= top * (1 + 1e-9) and top <= 2 * value * (1 + 1e-9)
+    assert float(f"{top:.3g}") == top  # 1, 2, 2.5 or 5 times a power of ten
+    labels = [tick(top * step / 4, top) for step in range(5)]
+    assert len(set(labels)) == 5, labels
+    for step, label in enumerate(labels):
+        assert abs(float(label.replace(",", "")) - top * step / 4) <= top * 1e-9, labels
+
+
+def test_a_cost_per_launch_chart_draws_bars_taller_than_a_sliver():
+    from binderops.dashboard.charts import bars
+
+    svg = bars("cpl", "Cost per launch", ["a", "b"], {"USD": [0.012, 0.04]}, "USD", "day", "")
+    heights = [float(h) for h in re.findall(r"height='([0-9.]+)' fill=", svg)]
+    plot = 260 - 12 - 44
+    assert max(heights) >= plot / 2 and "0.0125" in svg

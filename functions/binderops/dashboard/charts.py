@@ -4,6 +4,7 @@ from beside it (in a <details>), so the numbers are there for screen readers and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -39,14 +40,30 @@ def table_html(table: Table, chart_id: str) -> str:
     )
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
+def nice_max(value: float) -> float:
+    """The axis top for ``value``: the smallest of 1, 2, 2.5 and 5 times a power of ten that
+    is at least it, at any magnitude (cost per launch is 0.001–0.05, launches are
+    thousands), so the tallest bar fills at least half the plot. 1 when there is nothing."""
+    if not value > 0 or not math.isfinite(value):
         return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
+    power = 10.0 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return value
+        top = step * power
+        if value <= top * (1 + 1e-9):  # 3 × 0.1 is 0.30000000000000004
+            return float(f"{top:.12g}")
+    return float(f"{10 * power:.12g}")
+
+
+def tick(value: float, top: float) -> str:
+    """A tick label with the decimals the axis's quarter steps need (0.0125, not 0.01)."""
+    if value == 0:
+        return "0"
+    places = 0
+    while places < 12 and abs(round(top / 4, places) - top / 4) > top * 1e-12:
+        places += 1
+    if places == 0:
+        return f"{round(value):,}"
+    return f"{value:,.{places}f}"
 
 
 def _frame(chart_id: str, title: str, description: str, top: float, y_label: str) -> list[str]:
@@ -63,7 +80,7 @@ def _frame(chart_id: str, title: str, description: str, top: float, y_label: str
         parts.append(
             f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' class='grid'/>"
             f"<text x='{LEFT - 6}' y='{y + 4:.1f}' class='tick' text-anchor='end'>"
-            f"{number(int(value) if value == int(value) else value)}</text>"
+            f"{tick(value, top)}</text>"
         )
     parts.append(
         f"<text class='axis' transform='translate(12 {TOP + plot_h / 2}) rotate(-90)' "
@@ -83,7 +100,7 @@ def bars(
 ) -> str:
     """Stacked vertical bars: one bar per x label, one colour per series, with a legend."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(x_labels))]
-    top = _nice_max(max(totals, default=0))
+    top = nice_max(max(totals, default=0))
     parts = _frame(chart_id, title, description, top, y_label)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(x_labels), 1)
