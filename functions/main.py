@@ -53,7 +53,7 @@ def export_costs(cloud_event: CloudEvent) -> None:
             metrics=instance.metrics(),
         )
     except Drop as e:
-        logs.log.error("export_costs: %s", e)
+        logs.log.error("export_costs: %s", e, extra={"kind": e.kind})
         return
     logs.log.info(
         "export_costs: replaced %s..%s with %d rows, net %s; published %s",
@@ -78,7 +78,7 @@ def publish_archive(cloud_event: CloudEvent) -> None:
             instance.warehouse(), instance.settings(), request, today_in("UTC")
         )
     except Drop as e:
-        logs.log.error("publish_archive: %s", e)
+        logs.log.error("publish_archive: %s", e, extra={"kind": e.kind})
         return
     logs.log.info("publish_archive: %s", result.summary())
     from binderops import dashboard
@@ -123,7 +123,7 @@ def usage_badge(request: flask.Request):
     try:
         badge = badges.answer(request.args, instance.badge_counts(), today_in("UTC"))
     except Retry as e:
-        logs.log.error("usage_badge: %s", e)
+        logs.log.error("usage_badge: %s", e, extra={"kind": e.kind})
         return {"error": "the warehouse is unavailable; retry"}, 503, badges.SAFE_HEADERS
     return badge.svg, badge.status, badge.headers
 
@@ -161,7 +161,9 @@ def deploy_status(cloud_event: CloudEvent) -> None:
     try:
         summary = instance.deployer().follow(build)
     except Drop as e:  # e.g. the incident repository does not exist: retrying cannot help
-        logs.log.error("deploy_status: build %s: %s; acknowledged", build.id, e)
+        logs.log.error(
+            "deploy_status: build %s: %s; acknowledged", build.id, e, extra={"kind": e.kind}
+        )
         return
     logs.log.info("deploy_status: %s", summary)
 
@@ -174,7 +176,12 @@ def notify_incident(cloud_event: CloudEvent) -> None:
     try:
         result = instance.notifier().handle(alerts.parse(pubsub.json_data(cloud_event.get_data())))
     except Drop as e:
-        logs.log.error("notify_incident: %s; message %s acknowledged", e, cloud_event["id"])
+        logs.log.error(
+            "notify_incident: %s; message %s acknowledged",
+            e,
+            cloud_event["id"],
+            extra={"kind": e.kind},
+        )
         return
     logs.log.info("notify_incident: %s", result)
 
@@ -194,7 +201,7 @@ def notify_incident_http(request: flask.Request):
     try:
         result = instance.notifier().handle(alerts.parse(request.get_data()))
     except Retry as e:
-        logs.log.error("notify_incident_http: %s", e)
+        logs.log.error("notify_incident_http: %s", e, extra={"kind": e.kind})
         return {"error": "a downstream service is unavailable; retry"}, 503
     except Drop as e:
         return {"error": str(e)}, 400

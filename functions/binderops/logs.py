@@ -20,6 +20,9 @@ class CloudJsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "logger": record.name,
         }
+        kind = getattr(record, "kind", None)
+        if kind:  # an error's machine-readable kind (``errors``), for log-based metrics
+            entry["kind"] = kind
         if record.exc_info:
             entry["message"] += "\n" + self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -11,14 +11,18 @@ from typing import Any
 
 import orjson
 
+from .errors import Drop
+
 # Deeper than anything binderops reads (a GitHub webhook nests about 6 levels, a Monitoring
 # notification 4, a Build resource 4). Python's own json fails with RecursionError past about
 # a thousand levels, a 500 that a sender (and Pub/Sub) retries forever: never used here.
 MAX_DEPTH = 64
 
 
-class TooDeep(ValueError):
+class TooDeep(Drop):
     """JSON nested deeper than ``MAX_DEPTH``: refused like JSON that does not parse."""
+
+    kind = "too_deep"
 
 
 def json_value(text: bytes | bytearray | memoryview | str) -> Any:

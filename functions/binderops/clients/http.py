@@ -47,6 +47,8 @@ class Unavailable(Retry):
     would have created.
     """
 
+    kind = "service_unavailable"
+
     def __init__(self, message: str, maybe_done: bool = False) -> None:
         super().__init__(message)
         self.maybe_done = maybe_done
@@ -58,6 +60,8 @@ CREATES = {"POST"}
 
 class Rejected(Drop):
     """The service refused the request (a 4xx that is not a rate limit)."""
+
+    kind = "refused"
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)

@@ -30,6 +30,8 @@ BILLING_SOURCE = "gcp-billing-export"
 class ExportRequestError(Drop):
     """A manual re-run asked for something that cannot be exported."""
 
+    kind = "invalid_request"
+
 
 @dataclass(frozen=True)
 class Window:

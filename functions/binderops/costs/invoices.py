@@ -22,6 +22,8 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 class MemberCostsError(Drop):
     """The invoices file has a bad line; the message names the file and line."""
 
+    kind = "invalid_invoices"
+
 
 @dataclass(frozen=True)
 class MemberInvoice:

@@ -63,6 +63,8 @@ PATTERNS = {
 class InvalidDeploy(Drop):
     """A deploy request with a value that may not reach Cloud Build; the text names the field."""
 
+    kind = "invalid_deploy"
+
 
 @dataclass(frozen=True)
 class DeployRequest:

@@ -17,6 +17,8 @@ from ..payloads import TooDeep, json_value, mapping, text
 class InvalidAlert(Drop):
     """Not a notification binderops can act on; the message says what is missing."""
 
+    kind = "invalid_alert"
+
 
 @dataclass(frozen=True)
 class Alert:

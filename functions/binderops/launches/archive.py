@@ -56,6 +56,8 @@ DAYS_PER_COUNT = 7
 class PublishRequestError(Drop):
     """A publish request (``--start``/``--end``, or the message's) that cannot be run."""
 
+    kind = "invalid_request"
+
 
 @dataclass(frozen=True)
 class DayEntry:

@@ -28,6 +28,8 @@ BATCH_ROWS = 250_000
 class InvalidArchive(Drop):
     """A file that cannot be read as an archive (not gzip, cut short, unreadable)."""
 
+    kind = "invalid_archive"
+
 
 @dataclass
 class BackfillResult:
@@ -102,7 +104,7 @@ def backfill(
                     try:
                         event = loads(line)
                         if not isinstance(event, dict):
-                            raise InvalidEvent("line is JSON but not an object")
+                            raise InvalidEvent("line is JSON but not an object", kind="json")
                         rows.append(to_row(event, event_id, ingested_at, default_origin))
                     except ValueError as e:  # InvalidEvent and orjson.JSONDecodeError
                         if isinstance(e, InvalidEvent):

@@ -19,7 +19,7 @@ from functools import cache
 from xml.sax.saxutils import escape
 
 from .. import logs
-from ..errors import Retry
+from ..errors import Drop, Retry
 from ..warehouse import schemas
 
 # badge_counts.sql has a column per period, in this order: launches_7d, launches_30d, ...
@@ -52,8 +52,10 @@ class Badge:
     headers: dict[str, str]
 
 
-class BadRequest(ValueError):
+class BadRequest(Drop):
     """A parameter the badge cannot be drawn for; the text says which."""
+
+    kind = "bad_request"
 
 
 @cache

@@ -41,7 +41,11 @@ _ADDRESS_TAIL = re.compile(r"[0-9A-Fa-f:.]+\Z")
 
 
 class InvalidEvent(Drop):
-    """The message cannot become a launch row; the text says why."""
+    """The message cannot become a launch row; the text says why, ``kind`` says it for the
+    ``rejected_launches`` metric: too_large, base64, json, log_entry, version, schema,
+    timestamp or other."""
+
+    kind = "other"
 
 
 class LaunchRow(NamedTuple):
@@ -97,14 +101,16 @@ def _minute(timestamp: str) -> datetime:
     try:
         when = datetime.fromisoformat(timestamp)
     except ValueError:
-        raise InvalidEvent(f"timestamp {timestamp[:64]!r} is not an RFC 3339 date-time") from None
+        raise InvalidEvent(
+            f"timestamp {timestamp[:64]!r} is not an RFC 3339 date-time", kind="timestamp"
+        ) from None
     if when.tzinfo is None:
-        raise InvalidEvent(f"timestamp {timestamp[:64]!r} has no time zone")
+        raise InvalidEvent(f"timestamp {timestamp[:64]!r} has no time zone", kind="timestamp")
     try:
         return when.astimezone(UTC).replace(second=0, microsecond=0)
     except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
         raise InvalidEvent(
-            f"timestamp {timestamp[:64]!r} is outside the years 1 to 9999 in UTC"
+            f"timestamp {timestamp[:64]!r} is outside the years 1 to 9999 in UTC", kind="timestamp"
         ) from None
 
 
@@ -118,14 +124,16 @@ def to_row(
     version = event.get("version")
     validate = _validators().get(version) if type(version) is int else None
     if validate is None:
-        raise InvalidEvent(f"unknown launch schema version {str(version)[:32]!r}")
+        raise InvalidEvent(f"unknown launch schema version {str(version)[:32]!r}", kind="version")
     try:
         validate(event)
     except JsonSchemaValueException as e:
-        raise InvalidEvent(f"invalid v{version} launch event: {e.message[:300]}") from None
+        raise InvalidEvent(
+            f"invalid v{version} launch event: {e.message[:300]}", kind="schema"
+        ) from None
     when = _minute(event["timestamp"])
     if when - ingested_at > FUTURE_SKEW:
-        raise InvalidEvent(f"timestamp {event['timestamp']!r} is in the future")
+        raise InvalidEvent(f"timestamp {event['timestamp']!r} is in the future", kind="timestamp")
     get = event.get
     provider = get("provider")
     spec = get("spec")
@@ -154,13 +162,13 @@ def to_row(
     )
 
 
-def _json_object(text: str | bytes, what: str) -> dict:
+def _json_object(text: str | bytes, what: str, kind: str) -> dict:
     try:
         value = json_value(text)
     except ValueError as e:
-        raise InvalidEvent(f"{what} is not valid JSON: {str(e)[:200]}") from None
+        raise InvalidEvent(f"{what} is not valid JSON: {str(e)[:200]}", kind=kind) from None
     if not isinstance(value, dict):
-        raise InvalidEvent(f"{what} is JSON but not an object")
+        raise InvalidEvent(f"{what} is JSON but not an object", kind=kind)
     return value
 
 
@@ -180,27 +188,33 @@ def unwrap(document: dict) -> dict:
     if isinstance(payload, dict):
         for candidate in (payload, payload.get("message"), payload.get("event")):
             if isinstance(candidate, str) and candidate.lstrip().startswith("{"):
-                candidate = _json_object(candidate, "the log entry's jsonPayload message")
+                candidate = _json_object(
+                    candidate, "the log entry's jsonPayload message", "log_entry"
+                )
             if _is_launch(candidate):
                 return candidate
-        raise InvalidEvent("the log entry's jsonPayload carries no launch event")
+        raise InvalidEvent("the log entry's jsonPayload carries no launch event", kind="log_entry")
     text = document.get("textPayload")
     if isinstance(text, str):
-        return _json_object(text, "the log entry's textPayload")
-    raise InvalidEvent("the log entry has neither a jsonPayload object nor a textPayload string")
+        return _json_object(text, "the log entry's textPayload", "log_entry")
+    raise InvalidEvent(
+        "the log entry has neither a jsonPayload object nor a textPayload string", kind="log_entry"
+    )
 
 
 def decode(data: str, max_bytes: int) -> dict:
     """Decode a Pub/Sub message's base64 ``data`` into a launch event (not yet validated)."""
     if len(data) > (max_bytes * 4) // 3 + 4:
-        raise InvalidEvent(f"payload exceeds the {max_bytes}-byte limit")
+        raise InvalidEvent(f"payload exceeds the {max_bytes}-byte limit", kind="too_large")
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidEvent("message data is not valid base64") from None
+        raise InvalidEvent("message data is not valid base64", kind="base64") from None
     if len(raw) > max_bytes:
-        raise InvalidEvent(f"payload of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
-    return unwrap(_json_object(raw, "message data"))
+        raise InvalidEvent(
+            f"payload of {len(raw)} bytes exceeds the {max_bytes}-byte limit", kind="too_large"
+        )
+    return unwrap(_json_object(raw, "message data", "json"))
 
 
 def _ipv6(match: re.Match) -> str:

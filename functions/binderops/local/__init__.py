@@ -1,6 +1,10 @@
 """The one-machine tooling: the ``binderops`` command, the local stack, samples. The deployed
 functions never import it (a test pins that) and their source leaves it out."""
 
+from ..errors import BinderopsError
 
-class Mistake(Exception):
+
+class Mistake(BinderopsError):
     """Something the user can put right: the command says it in one line and exits 2."""
+
+    kind = "usage"

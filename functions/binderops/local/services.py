@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from ..errors import ConfigError
+from ..errors import BinderopsError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,10 @@ def member_costs(configured: Path | None) -> Path | None:
     return SAMPLE_MEMBER_COSTS if SAMPLE_MEMBER_COSTS.is_file() else None
 
 
-class ToolMissing(RuntimeError):
+class ToolMissing(BinderopsError):
     """A tool the local stack needs is not installed; the message says how to get it."""
+
+    kind = "tool_missing"
 
 
 def free_port() -> int:

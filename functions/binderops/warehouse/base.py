@@ -17,6 +17,8 @@ from ..errors import Retry
 class WarehouseUnavailable(Retry):
     """A transient failure: try again later (the function raises so Pub/Sub redelivers)."""
 
+    kind = "warehouse_unavailable"
+
 
 class Warehouse(Protocol):
     url: str

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import Drop
+
 MAGIC = b"PAR1"
 # FileMetaData fields.
 FILE_NUM_ROWS, FILE_ROW_GROUPS = 3, 4
@@ -36,8 +38,11 @@ CHUNK_PAGE_INDEX = (4, 6)
 META_OFFSETS = (9, 10, 11, 14)
 
 
-class ParquetJoinError(ValueError):
-    """The files cannot be joined as they are (different schemas, page indexes, not Parquet)."""
+class ParquetJoinError(Drop):
+    """The files cannot be joined as they are (different schemas, page indexes, not Parquet):
+    retrying the same files cannot help; the next publish run writes damaged days again."""
+
+    kind = "parquet_join"
 
 
 @dataclass

@@ -15,6 +15,8 @@ _ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 class QueryError(Drop):
     """The SQL could not be parsed, translated or run; the message says where."""
 
+    kind = "query"
+
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(_ESCAPES.sub("", message).split()))  # one line
 
@@ -36,6 +38,8 @@ def _parse(bigquery_sql: str) -> list:
 
 class ReadOnly(QueryError):
     """The engine refused a statement on a warehouse opened read-only; the message says which."""
+
+    kind = "read_only"
 
 
 # A table's column as the DuckDB SQL names it: (schema, table, column).
