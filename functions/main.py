@@ -108,7 +108,9 @@ def check_freshness(cloud_event: CloudEvent) -> None:
     from binderops.launches.settings import LaunchSettings
 
     launches, project = instance.settings(LaunchSettings), instance.settings().project
-    freshness.run(instance.warehouse(), launches, instance.metrics(), project)
+    freshness.run(
+        instance.warehouse(), launches, instance.metrics(), project, incidents=instance.incidents()
+    )
 
 
 @functions_framework.http

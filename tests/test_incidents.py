@@ -641,3 +641,31 @@ def test_a_report_created_but_answered_with_a_5xx_is_looked_for_not_created_agai
     assert [len(v) for v in stack.chat.messages.values()] == [1, 1, 1]
     posts = [path for method, path in stack.github.served if method == "POST"]
     assert posts == [f"/repos/{INCIDENT_REPO}/issues"]
+
+
+# The seam other capabilities raise incidents through (freshness now, federation next)
+def test_an_incident_raised_twice_and_resolved_opens_one_report_and_one_notice_each_way(stack):
+    from datetime import UTC, datetime
+
+    from binderops.incidents.seam import Incident, Notifying
+
+    raiser = Notifying(instance.notifier())
+    started = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+    incident = Incident(
+        incident_id="federation-gesis-down-2026-03-10T08:00",
+        policy="Federation member down",
+        condition="gesis: /health failed 3 times",
+        summary="gesis.mybinder.org answered 503 to three probes in a row.",
+        started=started,
+        resource="gesis",
+    )
+    raiser.open(incident)
+    raiser.open(incident)  # a redelivered tick
+    raiser.close(incident, datetime(2026, 3, 10, 8, 42, tzinfo=UTC))
+    raiser.close(incident, datetime(2026, 3, 10, 8, 42, tzinfo=UTC))
+    [report] = stack.reports()
+    assert report["title"] == "ALERT - Federation member down"
+    assert "Alert closed after 42 min" in report["body"]
+    assert [len(sent) for sent in stack.chat.messages.values()] == [2, 2, 2]  # open, closed
+    [row] = [r for r in stack.rows() if r["incident_id"] == incident.incident_id]
+    assert row["duration_seconds"] == 42 * 60 and row["issue_url"] == report["html_url"]

@@ -117,6 +117,21 @@ def _notifier():
 
 
 @cache
+def _incidents():
+    """Where this instance opens incidents it finds itself (freshness): posted to
+    ``notify_incident_http`` when BINDEROPS_FRESHNESS_ALERT_URL names it, else nowhere (on
+    Google Cloud the freshness gauge's alert policy opens them through Monitoring)."""
+    from .launches.settings import LaunchSettings
+
+    url = settings(LaunchSettings).freshness_alert_url
+    if not url:
+        return None
+    from .incidents.seam import Posting
+
+    return Posting(url)
+
+
+@cache
 def _metrics():
     from .metrics import Recorder, shutdown_write
     from .metrics.settings import MetricsSettings
@@ -168,6 +183,12 @@ def notifier():
         return _notifier()
 
 
+def incidents():
+    """The instance's incident raiser (``incidents.seam``), or None where it raises none."""
+    with _lock:
+        return _incidents()
+
+
 def metrics():
     """The instance's metric recorder (``BINDEROPS_METRICS``); written at most once a minute."""
     with _lock:
@@ -181,5 +202,14 @@ def reset() -> None:
             import atexit
 
             atexit.unregister(_metrics().write)  # nothing of a forgotten instance is written
-        for made in (_settings, _warehouse, _badge_counts, _github, _deployer, _notifier, _metrics):
+        for made in (
+            _settings,
+            _warehouse,
+            _badge_counts,
+            _github,
+            _deployer,
+            _notifier,
+            _incidents,
+            _metrics,
+        ):
             made.cache_clear()

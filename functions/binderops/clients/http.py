@@ -123,9 +123,14 @@ def call(
     what: str,
     policy: RetryPolicy,
     wait_for: Callable[[requests.Response, float], float | None] = default_wait,
+    *,
+    idempotent: bool = False,
     **kwargs,
 ) -> requests.Response:
-    """``session.request`` with timeouts and retries; ``what`` names the call in errors and logs."""
+    """``session.request`` with timeouts and retries; ``what`` names the call in errors and logs.
+    ``idempotent``: the receiver makes nothing twice however often a POST reaches it (it
+    finds what the first one made), so a POST is retried like a read."""
+    creates = method in CREATES and not idempotent
     for attempt in range(1, policy.attempts + 1):
         backoff = policy.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)
         try:
@@ -133,7 +138,7 @@ def call(
         except (requests.ConnectionError, requests.Timeout) as e:
             # str(e) would repeat the URL, which may carry a token: name the type only.
             problem, wait = f"{type(e).__name__}", backoff
-            if method in CREATES and not _never_arrived(e):
+            if creates and not _never_arrived(e):
                 # A slow service may have created it: resending blindly could make two
                 # (two incident reports, two builds). The caller's next attempt looks first.
                 raise Unavailable(
@@ -150,7 +155,7 @@ def call(
             if wait is None:
                 raise Rejected(f"{what}: {reason(response)}", response.status_code)
             problem = reason(response)
-            if method in CREATES and response.status_code >= 500:
+            if creates and response.status_code >= 500:
                 # A 5xx may come after the work was done (a Cloud Build queued, an issue
                 # made): never resent blindly. A 429 is a refusal to start, and is retried.
                 raise Unavailable(f"{what}: {problem}; not resent, it may have been done", True)

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..clock import today_in
-from ..warehouse import schemas
+from ..errors import BinderopsError
+from ..incidents.seam import Incident, IncidentRaiser
+from ..warehouse import Warehouse, schemas
 from .settings import LaunchSettings
 
 HISTORY_DAYS = 7
@@ -89,55 +91,39 @@ def record(result: Check, metrics) -> None:
             metrics.set("freshness", {"origin": origin, "problem": problem}, value)
 
 
-def notification(finding: Finding, day: date, project: str) -> dict:
-    """The Cloud Monitoring notification (schema 1.2) the freshness alert policy would send;
-    its incident id names the day, member and problem, so a re-run reopens nothing new."""
-    incident_id = f"freshness-{day}-{finding.problem}-{finding.origin}".replace("*", "all")
-    started = int(datetime.combine(day + timedelta(days=1), time(), UTC).timestamp())
-    policy = "Launch data freshness"
-    return {
-        "version": "1.2",
-        "incident": {
-            "incident_id": incident_id,
-            "scoping_project_id": project,
-            "url": f"https://console.cloud.google.com/monitoring/alerting?project={project}",
-            "severity": "Warning",
-            "state": "open",
-            "started_at": started,
-            "ended_at": None,
-            "resource_display_name": finding.origin,
-            "resource": {"type": "generic_task", "labels": {"job": "publish-archive"}},
-            "metric": {
-                "type": "custom.googleapis.com/binderops/freshness",
-                "displayName": "freshness",
-                "labels": {"origin": finding.origin, "problem": finding.problem},
-            },
-            "policy_name": policy,
-            "condition_name": f"{finding.problem.replace('_', ' ')}: {finding.origin}",
-            "threshold_value": "0",
-            "observed_value": "1",
-            "documentation": {
-                "content": finding.describe(day)
-                + ". Check the member's BinderHub event logging and the launch topic's "
-                "dead letters; a late delivery heals itself at the next publish run.",
-                "mime_type": "text/markdown",
-                "subject": f"ALERT - {policy}",
-            },
-            "summary": finding.describe(day),
-        },
-    }
+POLICY = "Launch data freshness"
+
+
+def incident(finding: Finding, day: date, project: str) -> Incident:
+    """The incident a finding raises; its id names the day, member and problem, so a re-run
+    (or a redelivered tick) reopens nothing new."""
+    return Incident(
+        incident_id=f"freshness-{day}-{finding.problem}-{finding.origin}".replace("*", "all"),
+        policy=POLICY,
+        condition=f"{finding.problem.replace('_', ' ')}: {finding.origin}",
+        summary=finding.describe(day),
+        started=datetime.combine(day + timedelta(days=1), time(), UTC),
+        resource=finding.origin,
+        documentation=finding.describe(day)
+        + ". Check the member's BinderHub event logging and the launch topic's "
+        "dead letters; a late delivery heals itself at the next publish run.",
+        metric="custom.googleapis.com/binderops/freshness",
+        labels=(("origin", finding.origin), ("problem", finding.problem)),
+        project=project,
+    )
 
 
 def run(
-    warehouse,
+    warehouse: Warehouse,
     settings: LaunchSettings,
     metrics=None,
     project: str = "",
     day: date | None = None,
+    incidents: IncidentRaiser | None = None,
 ) -> Check:
     """Check ``day`` (by default the latest complete UTC day) against the settings' drop,
     set the metric and write it at once (a daily run's gauges should not wait a minute),
-    and post each finding to ``BINDEROPS_FRESHNESS_ALERT_URL`` if one is set."""
+    and open an incident for each finding through ``incidents`` when there is a raiser."""
     day = day or today_in() - timedelta(days=1)
     result = check(warehouse, day, settings.freshness_drop)
     if metrics is not None:
@@ -145,20 +131,11 @@ def run(
         metrics.write()
     for finding in result.findings:
         log.warning("freshness: %s", finding.describe(day))
-        if settings.freshness_alert_url:
-            _post(settings.freshness_alert_url, notification(finding, day, project))
+        if incidents is not None:
+            try:
+                incidents.open(incident(finding, day, project))
+            except BinderopsError as e:  # the check stands; the next run raises it again
+                log.error("freshness: the incident was not opened: %s", e, extra={"kind": e.kind})
     if not result.findings:
         log.info("freshness: %s looks whole (%d members judged)", day, len(result.origins))
     return result
-
-
-def _post(url: str, body: dict) -> None:
-    import requests
-
-    try:
-        response = requests.post(url, json=body, timeout=10)
-    except requests.RequestException as e:
-        log.error("freshness: the alert could not be posted: %s", type(e).__name__)
-        return
-    if not response.ok:
-        log.error("freshness: the alert was answered %s", response.status_code)

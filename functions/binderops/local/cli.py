@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .. import __version__, config
+from .. import __version__, config, instance
 from ..config import Settings
 from ..errors import ConfigError, Drop, Retry
 from . import Mistake
@@ -135,7 +135,9 @@ def _freshness(warehouse, day) -> str:
     # The command prints each finding; its WARNING log line would say it a second time.
     if not log.isEnabledFor(logging.INFO):
         logging.getLogger("binderops.freshness").setLevel(logging.ERROR)
-    result = freshness.run(warehouse, config.read(LaunchSettings), day=day)
+    result = freshness.run(
+        warehouse, config.read(LaunchSettings), day=day, incidents=instance.incidents()
+    )
     if not result.findings:
         return f"freshness of {day}: {len(result.origins)} federation member(s) judged, all whole"
     return "\n".join(f"freshness: {f.describe(day)}" for f in result.findings)
