@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import table
 
-from binderops.config import Settings, read
+from binderops.core.config import Settings, read
 from binderops.local import services as local
 from binderops.warehouse import open_warehouse
 
@@ -89,7 +89,7 @@ def child_generate(workdir: Path, launches: int, days: int) -> dict:
 
 
 def child_publish(workdir: Path) -> dict:
-    from binderops import logs
+    from binderops.core import logs
     from binderops.launches import archive
 
     logs.setup({})  # the run logs its phases: run_child shows them

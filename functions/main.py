@@ -1,6 +1,6 @@
 """Cloud Functions entry points. Each adapts transport to one function of ``binderops``.
 
-The package raises two kinds of error (``binderops.errors``) and these map them: a
+The package raises two kinds of error (``binderops.core.errors``) and these map them: a
 CloudEvent function raises ``Retry`` (Pub/Sub redelivers) and logs and acknowledges
 ``Drop``; an HTTP function answers 503 for ``Retry`` and 4xx for ``Drop``.
 """
@@ -11,9 +11,11 @@ import flask  # already loaded by functions-framework
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from binderops import instance, logs, pubsub
-from binderops.clock import today_in
-from binderops.errors import Drop, Retry
+from binderops import instance
+from binderops.clients import pubsub
+from binderops.core import logs
+from binderops.core.clock import today_in
+from binderops.core.errors import Drop, Retry
 
 logs.setup()
 

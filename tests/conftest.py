@@ -19,7 +19,7 @@ REQUIRE_TOOLS = os.environ.get("BINDEROPS_REQUIRE_TOOLS") == "1"
 
 def settings_classes() -> tuple[type, ...]:
     """Every settings class: what the variables the code reads are."""
-    from binderops import config
+    from binderops.core import config
     from binderops.costs.settings import CostSettings
     from binderops.deploys.settings import DeploySettings
     from binderops.incidents.settings import IncidentSettings

@@ -14,7 +14,7 @@ from fakes.bigquery import FakeBigQuery
 from fakes.http import RecordingServer
 from fakes.storage import FakeStorage
 
-from binderops.config import Settings, read
+from binderops.core.config import Settings, read
 from binderops.launches import archive
 from binderops.launches.backfill import backfill
 from binderops.launches.events import LaunchRow, to_row
@@ -365,7 +365,7 @@ def test_bigquery_builds_the_days_and_exports_the_months_itself(tmp_path):
 
 
 def test_bigquery_without_a_bucket_is_a_configuration_error(tmp_path):
-    from binderops.errors import ConfigError
+    from binderops.core.errors import ConfigError
 
     warehouse = open_warehouse("bigquery://p/d", "http://127.0.0.1:9")
     with pytest.raises(ConfigError, match="BINDEROPS_PUBLIC_BUCKET"):

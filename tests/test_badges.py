@@ -15,7 +15,7 @@ from fakes.bigquery import FakeBigQuery
 from fakes.http import RecordingServer
 from functions_framework import create_app
 
-from binderops.errors import Retry
+from binderops.core.errors import Retry
 from binderops.launches import badges
 from binderops.launches.events import LaunchRow
 from binderops.warehouse.base import WarehouseUnavailable
@@ -40,7 +40,7 @@ def row(day: date, repo: str, provider: str = "GitHub") -> LaunchRow:
 def published(tmp_path_factory) -> str:
     """Launches of a few repositories over the last 400 days, published, so the aggregate
     holds them; returns the warehouse's URL."""
-    from binderops.config import Settings, read
+    from binderops.core.config import Settings, read
     from binderops.launches import archive
     from binderops.warehouse import open_warehouse
 
@@ -219,7 +219,7 @@ def test_counts_are_loaded_once_then_again_after_an_hour_or_a_new_day(recording)
 
 
 def test_a_publish_run_shows_once_the_counts_are_reloaded(tmp_path):
-    from binderops.config import Settings, read
+    from binderops.core.config import Settings, read
     from binderops.launches import archive
     from binderops.warehouse import open_warehouse
 

@@ -305,7 +305,7 @@ def test_a_second_run_in_the_same_folder_refuses_and_names_the_first(tmp_path):
 def test_local_logs_carry_timestamps():
     import re
 
-    code = "import logging; from binderops import logs; logs.setup({}); "
+    code = "import logging; from binderops.core import logs; logs.setup({}); "
     code += "logging.getLogger('binderops.test').info('hello')"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60

@@ -181,8 +181,8 @@ def test_no_error_carries_the_url_whatever_requests_raises(url, kind):
     ],
 )
 def test_chat_urls_are_checked_when_settings_are_read_and_never_quoted(entry, says):
-    from binderops import config
-    from binderops.errors import ConfigError
+    from binderops.core import config
+    from binderops.core.errors import ConfigError
     from binderops.incidents.settings import IncidentSettings
 
     with pytest.raises(ConfigError) as raised:

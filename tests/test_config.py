@@ -2,9 +2,9 @@
 
 import pytest
 
-from binderops.config import Settings, read
+from binderops.core.config import Settings, read
+from binderops.core.errors import ConfigError
 from binderops.deploys.settings import DeploySettings
-from binderops.errors import ConfigError
 from binderops.incidents.settings import IncidentSettings
 
 ALL = (Settings, DeploySettings, IncidentSettings)

@@ -11,7 +11,7 @@ from fakes.bigquery import FakeBigQuery
 from fakes.http import RecordingServer
 from fakes.storage import FakeStorage
 
-from binderops.config import Settings, read
+from binderops.core.config import Settings, read
 from binderops.costs import export as costs
 from binderops.costs.export import Window
 from binderops.costs.invoices import MemberCostsError, read_member_costs
@@ -429,7 +429,7 @@ def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_i
 
 
 def test_cloud_storage_upload_goes_through_the_real_client(tmp_path):
-    from binderops.public import write_public
+    from binderops.clients.public import write_public
 
     fake = FakeStorage()
     with RecordingServer(fake) as server:

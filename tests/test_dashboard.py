@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from binderops import dashboard
-from binderops.config import Settings, read
+from binderops.core.config import Settings, read
 from binderops.deploys.deployer import DeploymentRow
 from binderops.incidents.notifier import IncidentRow
 from binderops.launches import archive

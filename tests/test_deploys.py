@@ -933,7 +933,7 @@ def test_a_local_deploy_command_sees_only_the_allow_listed_variables(tmp_path, m
     the facts of its deploy."""
     from conftest import settings_classes
 
-    from binderops import config
+    from binderops.core import config
     from binderops.deploys.localbuild import BUILD_VARIABLES, LocalBuilds
 
     secrets = {}
@@ -989,9 +989,9 @@ def test_a_local_deploy_command_sees_only_the_allow_listed_variables(tmp_path, m
 
 @pytest.mark.parametrize("name", ["BINDEROPS_GITHUB_TOKEN", "binderops_alert_token", "A B"])
 def test_binderops_settings_cannot_be_passed_to_a_build(function_env, name):
-    from binderops import config
+    from binderops.core import config
+    from binderops.core.errors import ConfigError
     from binderops.deploys.settings import DeploySettings
-    from binderops.errors import ConfigError
 
     with pytest.raises(ConfigError, match="BINDEROPS_DEPLOY_PASS_ENV"):
         config.read(DeploySettings, {"BINDEROPS_DEPLOY_PASS_ENV": f"KUBECONFIG,{name}"})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from conftest import settings_classes
 
-from binderops import config
+from binderops.core import config
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings_classes()
@@ -101,7 +101,7 @@ def test_the_duckdb_snippets_in_docs_queries_read_the_published_files(tmp_path, 
 
     import duckdb
 
-    from binderops.config import Settings, read
+    from binderops.core.config import Settings, read
     from binderops.costs import export
     from binderops.launches import archive
     from binderops.launches.events import to_row

@@ -9,7 +9,7 @@ import pkgutil
 import re
 
 import binderops
-from binderops.errors import BinderopsError, ConfigError, Drop, Retry
+from binderops.core.errors import BinderopsError, ConfigError, Drop, Retry
 
 
 def defined_errors() -> dict[str, type]:

@@ -3,7 +3,7 @@
 import os
 import stat
 
-from binderops.files import write_atomically
+from binderops.core.files import write_atomically
 
 
 def test_published_files_are_world_readable_whatever_the_umask(tmp_path):

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from fakes.http import RecordingServer, Response
 
 from binderops import metrics
-from binderops.config import read
+from binderops.core.config import read
 from binderops.incidents import alerts
 from binderops.launches import freshness
 from binderops.launches.events import LaunchRow

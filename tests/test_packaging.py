@@ -67,29 +67,41 @@ def test_nothing_outside_local_imports_the_local_tooling():
     assert not any(name.startswith("binderops.local") for name in imported)
 
 
-def test_imports_run_one_way_without_cycles():
-    """local → capabilities → shared; no capability reaches into another's insides in a circle."""
-    graph = package_imports()
-    seen: dict[str, str] = {}
+def lint_imports(*args: str, cwd: Path = ROOT / "functions") -> subprocess.CompletedProcess:
+    """import-linter over the package as ``cwd`` holds it, with pyproject's contracts."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
-    def visit(node: str, trail: list[str]) -> None:
-        if seen.get(node) == "done":
-            return
-        if seen.get(node) == "open":
-            raise AssertionError("import cycle: " + " → ".join([*trail[trail.index(node) :], node]))
-        seen[node] = "open"
-        for target in sorted(graph[node]):
-            visit(target, [*trail, node])
-        seen[node] = "done"
 
-    for module in sorted(graph):
-        visit(module, [])
-    # instance wires capabilities to clients for main.py: it sits above them, beside local.
-    # The dashboard draws every capability's data: it sits above them too.
-    above = ("launches", "deploys", "incidents", "costs", "dashboard", "local", "instance")
-    shared = {m for m in graph if m != "binderops" and m.split(".")[1] not in above}
-    upward = {m: sorted(t for t in graph[m] if t not in shared) for m in shared}
-    assert {m: ts for m, ts in upward.items() if ts} == {}, "shared modules import a capability"
+def test_imports_run_one_way_as_the_import_linter_contracts_say():
+    """local → instance → dashboard → capabilities (independent of one another) → warehouse
+    → clients → core, checked by import-linter over pyproject's [tool.importlinter]."""
+    result = lint_imports("--config", str(ROOT / "pyproject.toml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("launches/ingest.py", "from ..deploys import builds", "launches is not allowed"),
+        ("core/config.py", "from ..warehouse import schemas", "core is not allowed"),
+        ("clients/http.py", "from ..launches import events", "clients is not allowed"),
+    ],
+)
+def test_an_import_against_the_layers_is_caught(tmp_path, module, line, broken):
+    import shutil
+
+    shutil.copytree(PACKAGE, tmp_path / "binderops", ignore=shutil.ignore_patterns("__pycache__"))
+    target = tmp_path / "binderops" / module
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    result = lint_imports("--config", str(ROOT / "pyproject.toml"), "--no-cache", cwd=tmp_path)
+    assert result.returncode == 1 and broken in result.stdout, result.stdout
 
 
 def run_python(code: str, env: dict[str, str] | None = None) -> str:

@@ -254,7 +254,7 @@ def test_nothing_private_reaches_any_public_output(tmp_path_factory, cases):
     import pyarrow.parquet as pq
 
     from binderops import dashboard
-    from binderops.config import Settings, read
+    from binderops.core.config import Settings, read
     from binderops.launches import archive
     from binderops.warehouse import open_warehouse
 

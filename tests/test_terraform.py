@@ -15,7 +15,7 @@ import pytest
 from conftest import need_tool, settings_classes
 from terraform_model import Terraform, unquote
 
-from binderops import config
+from binderops.core import config
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings_classes()

@@ -10,9 +10,9 @@ import threading
 from functools import cache
 from typing import TypeVar
 
-from . import config
-from .config import Settings
-from .errors import ConfigError
+from .core import config
+from .core.config import Settings
+from .core.errors import ConfigError
 from .warehouse import Warehouse, open_warehouse
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from ..errors import Drop, Retry
+from ..core.errors import Drop, Retry
 
 log = logging.getLogger("binderops.clients")
 

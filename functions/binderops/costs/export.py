@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ..clock import today_in
-from ..config import Settings
-from ..errors import Drop
+from ..core.clock import today_in
+from ..core.config import Settings
+from ..core.errors import Drop
 from ..warehouse import schemas
 from .invoices import MICROS, MemberInvoice, read_member_costs
 from .settings import CostSettings
@@ -248,7 +248,7 @@ def run(
     checked before anything is written), export the window, publish ``cloud-costs.jsonl``
     and ``cloud-costs-detail.jsonl``.
     Returns the result and where the file went."""
-    from ..public import write_public
+    from ..clients.public import write_public
 
     invoices = read_member_costs(settings.member_costs) if settings.member_costs else []
     window = requested_window(

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..errors import Drop
+from ..core.errors import Drop
 
 MICROS = 1_000_000
 _MEMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")

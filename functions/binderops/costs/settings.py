@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..config import path, setting
-from ..errors import ConfigError
+from ..core.config import path, setting
+from ..core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 from importlib import resources
 
-from ..config import Settings
-from ..public import write_public
+from ..clients.public import write_public
+from ..core.config import Settings
 from ..warehouse import schemas
 from . import charts
 from .charts import Table

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from ..errors import Drop
-from ..payloads import at, mapping, text
+from ..core.errors import Drop
+from ..core.payloads import at, mapping, text
 
 STAGING, PRODUCTION = "staging", "production"
 

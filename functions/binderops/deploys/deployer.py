@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from ..clients.github import GitHub
 from ..clients.http import Rejected, create_once
-from ..locks import KeyedLocks
+from ..core.locks import KeyedLocks
 from . import builds
 from .builds import PRODUCTION, STAGING, Build, Builds, DeployRequest
 

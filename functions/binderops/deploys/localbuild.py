@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..files import write_atomically
-from ..locks import locked
+from ..core.files import write_atomically
+from ..core.locks import locked
 from .builds import Build, DeployRequest, already_started, tags
 
 log = logging.getLogger("binderops.localbuild")
@@ -152,7 +152,7 @@ def _report(resource: dict, options: dict) -> None:
     data = json.dumps(resource).encode()
     attributes = {"buildId": resource["id"], "status": resource["status"]}
     if options["status_url"]:
-        from ..pubsub import post_cloudevent
+        from ..clients.pubsub import post_cloudevent
 
         post_cloudevent(
             options["status_url"], data, attributes, options["project"], options["topic"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..config import check_repo, setting, url
-from ..errors import ConfigError
+from ..core.config import check_repo, setting, url
+from ..core.errors import ConfigError
 
 TRIGGER_NAME = re.compile(r"projects/[^/]+/locations/[^/]+/triggers/[^/]+")
 BACKENDS = ("local", "cloudbuild")

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from urllib.parse import parse_qs
 
 from ..clients.http import Rejected, Unavailable, create_once
-from ..payloads import at, json_value, text
+from ..core.payloads import at, json_value, text
 from .builds import GUID, STAGING, DeployRequest, InvalidDeploy
 from .deployer import INCIDENT_LABEL, WRITE_ACCESS, Deployer, Outcome
 from .settings import DeploySettings

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import Drop
-from ..payloads import TooDeep, json_value, mapping, text
+from ..core.errors import Drop
+from ..core.payloads import TooDeep, json_value, mapping, text
 
 
 class InvalidAlert(Drop):

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..files import write_atomically
-from ..locks import locked
+from ..core.files import write_atomically
+from ..core.locks import locked
 
 
 class FolderIssues:

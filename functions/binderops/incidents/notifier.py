@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ..clients.chat import Notice, RateLimit, Sink
 from ..clients.http import Rejected, Unavailable, create_once
-from ..locks import KeyedLocks
+from ..core.locks import KeyedLocks
 from ..warehouse import schemas
 from . import reports
 from .alerts import Alert

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..config import setting
-from ..errors import ConfigError
+from ..core.config import setting
+from ..core.errors import ConfigError
 
 CHAT_KINDS = ("zulip", "slack", "matrix", "file")
 

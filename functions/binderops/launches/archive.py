@@ -21,10 +21,10 @@ from datetime import date, timedelta
 from itertools import groupby
 from pathlib import Path
 
-from ..config import Settings
-from ..errors import ConfigError, Drop
-from ..logs import log
-from ..public import publish_staged, read_public, scratch_file, write_public
+from ..clients.public import publish_staged, read_public, scratch_file, write_public
+from ..core.config import Settings
+from ..core.errors import ConfigError, Drop
+from ..core.logs import log
 from ..warehouse import schemas
 
 INDEX = "index.jsonl"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from ..errors import Drop
+from ..core.errors import Drop
 from .events import InvalidEvent, LaunchErrorRow, redact, to_row
 
 BATCH_ROWS = 250_000

@@ -18,8 +18,8 @@ from datetime import date
 from functools import cache
 from xml.sax.saxutils import escape
 
-from .. import logs
-from ..errors import Drop, Retry
+from ..core import logs
+from ..core.errors import Drop, Retry
 from ..warehouse import schemas
 
 # badge_counts.sql has a column per period, in this order: launches_7d, launches_30d, ...

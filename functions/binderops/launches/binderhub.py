@@ -4,7 +4,7 @@ BinderHub's ``EventLog`` logs each event as a dict through the handlers its
 ``handlers_maker`` returns; this handler publishes each one, batched, with a unique
 ``event_id`` attribute so a publish retried by the client is stored once::
 
-    from binderops.launches.binderhub import PubSubHandler
+    from .binderhub import PubSubHandler
     c.EventLog.handlers_maker = lambda el: [PubSubHandler("my-project", "launch-events")]
 
 It never holds BinderHub up: a publish is given ``timeout`` seconds (5 by default) in all,

@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 
 from fastjsonschema import JsonSchemaValueException
 
-from ..errors import Drop
-from ..payloads import json_value
+from ..core.errors import Drop
+from ..core.payloads import json_value
 from ..warehouse import schemas
 from .privacy import SUSPECT, public_origin, public_spec
 from .specs import split_spec

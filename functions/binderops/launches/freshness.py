@@ -16,8 +16,8 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ..clock import today_in
-from ..errors import BinderopsError
+from ..core.clock import today_in
+from ..core.errors import BinderopsError
 from ..incidents.seam import Incident, IncidentRaiser
 from ..warehouse import Warehouse, schemas
 from .settings import LaunchSettings

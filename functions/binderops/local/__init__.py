@@ -1,7 +1,7 @@
 """The one-machine tooling: the ``binderops`` command, the local stack, samples. The deployed
 functions never import it (a test pins that) and their source leaves it out."""
 
-from ..errors import BinderopsError
+from ..core.errors import BinderopsError
 
 
 class Mistake(BinderopsError):

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .. import __version__, config, instance
-from ..config import Settings
-from ..errors import ConfigError, Drop, Retry
+from .. import __version__, instance
+from ..core import config
+from ..core.config import Settings
+from ..core.errors import ConfigError, Drop, Retry
 from . import Mistake
 from .tables import format_rows
 from .warehouses import existing_warehouse
@@ -108,7 +109,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
     from .. import dashboard
-    from ..clock import today_in
+    from ..core.clock import today_in
     from ..costs.settings import CostSettings
     from ..launches import archive
 
@@ -146,7 +147,7 @@ def _freshness(warehouse, day) -> str:
 def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
-    from ..clock import today_in
+    from ..core.clock import today_in
 
     day = args.day or today_in() - timedelta(days=1)
     warehouse = existing_warehouse(settings)

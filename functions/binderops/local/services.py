@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from ..errors import BinderopsError, ConfigError
+from ..core.errors import BinderopsError, ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .. import config
-from ..config import Settings
+from ..clients.pubsub import post_cloudevent
+from ..core import config
+from ..core.config import Settings
 from ..costs.settings import CostSettings
 from ..deploys.settings import DeploySettings
 from ..incidents.settings import IncidentSettings
 from ..launches.settings import LaunchSettings
-from ..pubsub import post_cloudevent
 from ..warehouse import schemas
 from . import Mistake, samples, send, services
 from .tables import format_rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import Settings
+from ..core.config import Settings
 from ..warehouse import Warehouse, open_warehouse
 from . import Mistake
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
 
-from ..logs import log
+from ..core.logs import log
 from ..warehouse import schemas
 
 PREFIX = "custom.googleapis.com/binderops/"

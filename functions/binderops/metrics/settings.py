@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import setting, url
-from ..errors import ConfigError
+from ..core.config import setting, url
+from ..core.errors import ConfigError
 
 MODES = ("off", "warehouse", "monitoring")
 

@@ -5,7 +5,7 @@ The interface and its error are in ``base``; ``open_warehouse`` picks the backen
 
 from __future__ import annotations
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .base import Warehouse, WarehouseUnavailable
 
 __all__ = ["Warehouse", "WarehouseUnavailable", "open_warehouse"]

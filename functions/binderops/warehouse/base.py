@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from ..errors import Retry
+from ..core.errors import Retry
 
 
 class WarehouseUnavailable(Retry):

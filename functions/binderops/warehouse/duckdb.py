@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..files import write_atomically
+from ..core.files import write_atomically
 from . import schemas, sql
 from .base import WarehouseUnavailable
 

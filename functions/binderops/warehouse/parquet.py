@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Drop
+from ..core.errors import Drop
 
 MAGIC = b"PAR1"
 # FileMetaData fields.

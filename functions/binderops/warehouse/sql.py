@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..errors import Drop
+from ..core.errors import Drop
 
 # sqlglot underlines the offending token with terminal escape codes; a message keeps none.
 _ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

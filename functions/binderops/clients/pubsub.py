@@ -8,7 +8,7 @@ import binascii
 import uuid
 from typing import Any
 
-from .payloads import json_value
+from ..core.payloads import json_value
 
 
 def json_data(data: Any) -> dict:
@@ -39,7 +39,7 @@ def post_cloudevent(
     from cloudevents.conversion import to_binary
     from cloudevents.http import CloudEvent
 
-    from .clients.http import PATIENT, call
+    from .http import PATIENT, call
 
     message_id = str(uuid.uuid4().int % 10**16)
     event = CloudEvent(

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from .clients.http import google_endpoint
-from .config import Settings
-from .files import write_atomically
+from ..core.config import Settings
+from ..core.files import write_atomically
+from .http import google_endpoint
 
 # How long a reader's cache may keep a file that the next run can rewrite.
 CACHE_CONTROL = "public, max-age=300"
