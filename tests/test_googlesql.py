@@ -44,9 +44,9 @@ def parameters(sql: str) -> list[dict]:
 
 
 def rendered(name: str, text: str | None = None) -> str:
-    from string import Template
+    from binderops.core.templates import render_text
 
-    return Template(text or schemas.sql(name)).substitute({**NAMES, **CALLER_NAMES})
+    return render_text(text or schemas.sql(name), **NAMES, **CALLER_NAMES)
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -300,6 +300,8 @@ def test_a_wheel_installed_elsewhere_finds_its_schemas_and_runs(wheel, tmp_path)
     assert setup.returncode == 0, setup.stderr
     query = binderops("query", "SELECT COUNT(*) AS n FROM launches_daily", "--format", "json")
     assert query.returncode == 0 and query.stdout.strip() == '[{"n": 0}]', query.stderr
+    for template in ("launches/templates/badge.svg", "incidents/templates/incident-report.md"):
+        assert Path(site, "binderops", template).exists(), template
     main_py = Path(site, "binderops", "_functions", "main.py")
     assert main_py.read_text() == (ROOT / "functions" / "main.py").read_text()
 
@@ -336,3 +338,23 @@ def test_the_deployed_source_leaves_the_local_tooling_out():
     assert not any(f.startswith("binderops/local/") for f in shipped)
     assert {"main.py", "requirements.txt", "binderops/launches/ingest.py"} <= shipped
     assert "binderops/incidents/templates/incident-report.md" in shipped
+
+
+def test_one_template_engine_fills_every_template():
+    """Jinja2 everywhere: no string.Template, no hand-rolled placeholders, no ${…} in SQL."""
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text()
+        assert "string import Template" not in text and '.replace("{{' not in text, path
+    for path in (ROOT / "schemas" / "sql").rglob("*.sql"):
+        assert "${" not in path.read_text(), path
+
+
+def test_templates_escape_what_they_are_given_where_the_output_is_html_or_svg():
+    from xml.etree import ElementTree
+
+    from binderops.launches.badges import RED, svg
+
+    drawn = svg("launches", "<b>1</b>", RED, '"><script>alert(1)</script>')
+    assert b"<script" not in drawn and b"<b>" not in drawn
+    [title] = ElementTree.fromstring(drawn).iter("{http://www.w3.org/2000/svg}title")
+    assert title.text == '"><script>alert(1)</script>'

@@ -11,7 +11,7 @@ WITH usage AS (
     IFNULL(cost_type, 'regular') AS kind,
     cost,
     credits
-  FROM ${billing}
+  FROM {{ billing }}
   -- Partitions follow the export, which trails usage: scan from a little before the window
   -- (the margin also covers any time zone's offset) and every partition after it.
   WHERE _PARTITIONTIME >= TIMESTAMP_SUB(CAST(@start_date AS TIMESTAMP), INTERVAL 2 DAY)

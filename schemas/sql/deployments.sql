@@ -12,7 +12,7 @@ SELECT
   finished,
   duration_seconds,
   build_url
-FROM ${raw}.deployments
+FROM {{ raw }}.deployments
 -- BigQuery accepts QUALIFY only beside a WHERE, GROUP BY or HAVING: WHERE TRUE.
 WHERE TRUE
 QUALIFY ROW_NUMBER() OVER (PARTITION BY build_id ORDER BY recorded_at) = 1

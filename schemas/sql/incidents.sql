@@ -8,5 +8,5 @@ SELECT
   MAX(ended) AS ended,
   TIMESTAMP_DIFF(MAX(ended), MIN(started), SECOND) AS duration_seconds,
   MAX(issue_url) AS issue_url
-FROM ${raw}.incident_notifications
+FROM {{ raw }}.incident_notifications
 GROUP BY incident_id

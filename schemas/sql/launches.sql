@@ -15,7 +15,7 @@ SELECT
   build_token,
   request_origin,
   TIMESTAMP_TRUNC(ingested_at, MINUTE) AS ingested_at
-FROM ${raw}.launches
+FROM {{ raw }}.launches
 -- BigQuery accepts QUALIFY only beside a WHERE, GROUP BY or HAVING: WHERE TRUE.
 WHERE TRUE
 QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 1

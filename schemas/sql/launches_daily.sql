@@ -7,5 +7,5 @@ SELECT
   repo,
   status,
   COUNT(DISTINCT event_id) AS launches
-FROM ${raw}.launches
+FROM {{ raw }}.launches
 GROUP BY day, origin, provider, repo, status

@@ -127,7 +127,7 @@ def billing_rows(
     warehouse, billing_table: str, window: Window, tz: str, computed_at: datetime
 ) -> list[CostRow]:
     """The export's daily figures for ``window``, from ``schemas/sql/billing_daily.sql``."""
-    sql = schemas.sql_template("sql/billing_daily.sql").substitute(billing=f"`{billing_table}`")
+    sql = schemas.sql_in("billing_daily", {}, billing=f"`{billing_table}`")
     found = warehouse.query(sql, {"tz": tz, "start_date": window.first, "end_date": window.last})
     return [
         CostRow(

@@ -13,14 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
-from importlib import resources
+from pathlib import Path
 
 from ..clients.public import write_public
 from ..core.config import Settings
+from ..core.templates import Markup, render
 from ..warehouse import schemas
 from . import charts
 from .charts import Table
 
+HERE = Path(__file__).resolve().parent  # page.html beside this module
 PAGE = "dashboard/index.html"
 LIVE = "dashboard/live.json"
 DAYS = 30
@@ -272,13 +274,11 @@ def _section_html(section: Section) -> str:
 
 
 def page(sections: list[Section], generated: datetime) -> bytes:
-    template = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
-    body = "\n".join(_section_html(s) for s in sections)
-    return (
-        template.replace("{{generated}}", generated.strftime("%Y-%m-%d %H:%M UTC"))
-        .replace("{{sections}}", body)
-        .encode("utf-8")
-    )
+    # The sections are drawn (and their text escaped) by charts and _section_html: Markup
+    # says so, and the template escapes everything else it is given.
+    body = Markup("\n".join(_section_html(s) for s in sections))
+    stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
+    return render(HERE, "page.html", generated=stamp, sections=body).encode("utf-8")
 
 
 def build(

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cache
 from pathlib import Path
-from string import Template
 from urllib.parse import quote as percent_encoded
 
+from ..core.templates import render
 from .alerts import Alert
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -143,7 +142,9 @@ def body(alert: Alert) -> str:
         runbooks = (
             "Runbooks:\n\n" + "".join(f"- {link(name, url)}\n" for name, url in alert.links) + "\n"
         )
-    return _template().substitute(
+    return render(
+        TEMPLATES,
+        "incident-report.md",
         marker=incident_marker(alert),
         summary=defuse(" ".join(alert.summary.split())) or "_The alert carried no summary._",
         facts="\n".join(facts),
@@ -152,11 +153,6 @@ def body(alert: Alert) -> str:
         timeline_end=TIMELINE_END,
         runbooks=runbooks,
     )
-
-
-@cache
-def _template() -> Template:
-    return Template((TEMPLATES / "incident-report.md").read_text(encoding="utf-8"))
 
 
 def with_close(report: str, alert: Alert) -> str:

@@ -12,7 +12,6 @@ re-run writes the same bytes.
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,12 +24,14 @@ from ..clients.public import publish_staged, read_public, scratch_file, write_pu
 from ..core.config import Settings
 from ..core.errors import ConfigError, Drop
 from ..core.logs import log
+from ..core.templates import render
 from ..warehouse import schemas
 
 INDEX = "index.jsonl"
 INDEX_HTML = "index.html"
 LINES_TYPE = "application/x-ndjson"
 PARQUET_TYPE = "application/vnd.apache.parquet"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Days a BigQuery run asks for at once: each comes back as one string of its whole file.
 DAYS_PER_QUERY = 7
 # Before the first launch BinderHub ever recorded: "from the beginning".
@@ -169,56 +170,22 @@ def _size(count: int) -> str:
 
 def index_html(entries: list[DayEntry]) -> bytes:
     """The human index: months (with their Parquet file), then days, newest first."""
-    months: dict[str, int] = {}
+    counts: dict[str, int] = {}
     for entry in entries:
         key = entry.date.isoformat()[:7]
-        months[key] = months.get(key, 0) + entry.count
-    month_rows = "\n".join(
-        f'<tr><td>{m}</td><td><a href="{month_name(m)}">{month_name(m)}</a></td>'
-        f'<td class="n">{n:,}</td></tr>'
-        for m, n in sorted(months.items(), reverse=True)
-    )
-    day_rows = "\n".join(
-        f'<tr><td>{e.date}</td><td><a href="{html.escape(e.name)}">{html.escape(e.name)}</a></td>'
-        f'<td class="n">{e.count:,}</td><td class="n">{_size(e.size)}</td></tr>'
+        counts[key] = counts.get(key, 0) + entry.count
+    months = [
+        {"month": m, "name": month_name(m), "count": n}
+        for m, n in sorted(counts.items(), reverse=True)
+    ]
+    days = [
+        {"date": e.date, "name": e.name, "count": e.count, "size": _size(e.size)}
         for e in sorted(entries, key=lambda e: e.date, reverse=True)
-    )
+    ]
     total = sum(e.count for e in entries)
-    page = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Binder launch archive</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
-th, td {{ text-align: left; padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; }}
-.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-</style>
-</head>
-<body>
-<h1>Binder launch archive</h1>
-<p>Every launch, one file per UTC day (<code>events-YYYY-MM-DD.jsonl</code>, one JSON object
-per line, timestamps to the minute) and one Parquet file per month. {total:,} launches over
-{len(entries):,} days. Released under CC0. Machine-readable list: <a href="{INDEX}">{INDEX}</a>.</p>
-<h2>Months</h2>
-<table>
-<thead><tr><th>Month</th><th>File</th><th class="n">Launches</th></tr></thead>
-<tbody>
-{month_rows}
-</tbody>
-</table>
-<h2>Days</h2>
-<table>
-<thead><tr><th>Day</th><th>File</th><th class="n">Launches</th><th class="n">Size</th></tr></thead>
-<tbody>
-{day_rows}
-</tbody>
-</table>
-</body>
-</html>
-"""
+    page = render(
+        TEMPLATES, "archive-index.html", months=months, days=days, total=total, index=INDEX
+    )
     return page.encode("utf-8")
 
 

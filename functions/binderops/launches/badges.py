@@ -16,11 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
-from xml.sax.saxutils import escape
+from pathlib import Path
 
 from ..core import logs
 from ..core.errors import Drop, Retry
+from ..core.templates import render
 from ..warehouse import schemas
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # badge_counts.sql has a column per period, in this order: launches_7d, launches_30d, ...
 PERIODS = ("7d", "30d", "1y", "all")
@@ -195,21 +198,17 @@ def _width(text: str) -> int:
 
 
 def svg(label: str, value: str, color: str, title: str) -> bytes:
+    """The badge, from ``templates/badge.svg`` (its text escaped as SVG)."""
     left, right = _width(label), _width(value)
-    total = left + right
-    label, value, title = escape(label), escape(value), escape(title, {'"': "&quot;"})
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '
-        f'aria-label="{title}"><title>{title}</title>'
-        f'<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" '
-        f'stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>'
-        f'<clipPath id="r"><rect width="{total}" height="20" rx="3" fill="#fff"/></clipPath>'
-        f'<g clip-path="url(#r)"><rect width="{left}" height="20" fill="#555"/>'
-        f'<rect x="{left}" width="{right}" height="20" fill="{color}"/>'
-        f'<rect width="{total}" height="20" fill="url(#s)"/></g>'
-        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" '
-        f'font-size="11"><text x="{left / 2}" y="14">{label}</text>'
-        f'<text x="{left + right / 2}" y="14">{value}</text></g></svg>'
+    return render(
+        TEMPLATES,
+        "badge.svg",
+        left=left,
+        right=right,
+        label=label,
+        value=value,
+        color=color,
+        title=title,
     ).encode()
 
 

@@ -42,8 +42,7 @@ SILENT_SAMPLE_ORIGIN = "ovh.mybinder.org"  # the member the sample weeks fall si
 
 def _accounted(warehouse, event_ids: list[str]) -> int:
     ids = ", ".join("'" + i.replace("'", "") + "'" for i in event_ids)
-    accounted = schemas.sql_template("sql/local/accounted.sql")
-    rows = warehouse.query(accounted.substitute(ids=ids, **warehouse.names))
+    rows = warehouse.query(schemas.sql_in("local/accounted", warehouse.names, ids=ids))
     warehouse.close()  # let the function have the file back
     return rows[0]["n"]
 

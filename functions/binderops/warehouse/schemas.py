@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from string import Template
 from typing import Any
+
+from ..core.templates import Missing, render_text
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -97,8 +98,8 @@ class View:
     description: str
 
     def render(self, datasets: dict[str, str]) -> str:
-        """The view's SQL with ``${raw}`` and ``${public}`` replaced by real dataset names."""
-        return Template(self.sql_template).substitute(datasets)
+        """The view's SQL with ``{{ raw }}`` and ``{{ public }}`` as real dataset names."""
+        return render_text(self.sql_template, **datasets)
 
 
 @cache
@@ -134,10 +135,11 @@ def sql(name: str) -> str:
     return (schemas_dir() / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def sql_in(name: str, names: dict[str, str]) -> str:
-    """``schemas/sql/NAME.sql`` with ``${raw}`` and ``${public}`` as a warehouse names them
-    (its ``names``): for queries that read a raw table."""
-    return Template(sql(name)).substitute(names)
+def sql_in(name: str, names: dict[str, str], **more: str) -> str:
+    """``schemas/sql/NAME.sql`` with ``{{ raw }}`` and ``{{ public }}`` as a warehouse names
+    them (its ``names``), and any other name the file uses given in ``more`` (the billing
+    export's table, say). A name left out is an error (``templates.Missing``)."""
+    return render_text(sql(name), **names, **more)
 
 
 def sql_files(names: dict[str, str]) -> list[str]:
@@ -148,14 +150,9 @@ def sql_files(names: dict[str, str]) -> list[str]:
     for path in sorted(root.rglob("*.sql")):
         try:
             texts.append(sql_in(path.relative_to(root).with_suffix("").as_posix(), names))
-        except (KeyError, ValueError):
+        except Missing:
             continue
     return texts
-
-
-def sql_template(relative: str) -> Template:
-    """A SQL file under ``schemas/`` whose ``${...}`` names are filled in by the caller."""
-    return Template((schemas_dir() / relative).read_text(encoding="utf-8"))
 
 
 @cache

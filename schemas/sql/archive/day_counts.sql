@@ -8,7 +8,7 @@ FROM (
   SELECT
     DIV(UNIX_MICROS(timestamp), 86400000000) AS unix_day,
     COUNT(DISTINCT event_id) AS events
-  FROM ${raw}.launches
+  FROM {{ raw }}.launches
   WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
   GROUP BY unix_day
 )

@@ -38,7 +38,7 @@ SELECT
   ) AS line
 FROM (
   SELECT *
-  FROM ${raw}.launches
+  FROM {{ raw }}.launches
   WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
   QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ingested_at) = 1
   ORDER BY timestamp, event_id

@@ -12,7 +12,7 @@ FROM (
     provider,
     LOWER(repo) AS repo,
     COUNT(DISTINCT event_id) AS launches
-  FROM ${raw}.launches
+  FROM {{ raw }}.launches
   WHERE timestamp >= TIMESTAMP(@first) AND timestamp < TIMESTAMP(DATE_ADD(@last, INTERVAL 1 DAY))
   GROUP BY 1, 2, 3
 )

@@ -1,1 +1,1 @@
-SELECT (SELECT COUNT(*) FROM launches) AS launches, (SELECT COUNT(*) FROM ${raw}.launch_errors) AS rejected
+SELECT (SELECT COUNT(*) FROM launches) AS launches, (SELECT COUNT(*) FROM {{ raw }}.launch_errors) AS rejected
