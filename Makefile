@@ -44,6 +44,7 @@ test: $(BIN)/binderops $(CHECKOV)
 
 bench: $(BIN)/binderops
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/parquet_months.py
 	$(BIN)/python bench/backfill.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/cold_start.py
