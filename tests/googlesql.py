@@ -121,6 +121,7 @@ class GoogleSQL:
 
         return AnalyzerOptions(
             language_options=self.language,
+            default_timezone="UTC",  # BigQuery's; ZetaSQL's own default is Los Angeles
             query_parameters=[
                 AnalyzerOptions.QueryParameter(
                     name=p["name"], type=parameter_type(p["parameterType"])
@@ -164,6 +165,102 @@ class GoogleSQL:
                 found.append(str(e))
                 break
         return found
+
+
+def cell(value: Any) -> Any:
+    """A Python value as a ZetaSQL Value, for table content."""
+    from datetime import datetime
+
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from zetasql.types import Value
+
+    if value is None:
+        return Value()
+    if isinstance(value, bool):
+        return Value(bool_value=value)
+    if isinstance(value, int):
+        return Value(int64_value=value)
+    if isinstance(value, float):
+        return Value(double_value=value)
+    if isinstance(value, datetime):
+        stamp = Timestamp()
+        stamp.FromDatetime(value)
+        return Value(timestamp_value=stamp)
+    return Value(string_value=value)
+
+
+def python(value: Any) -> Any:
+    """A ZetaSQL Value as Python, as DuckDB returns it (NULL as None)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    if value.int64_value is not None:
+        return value.int64_value
+    if value.string_value is not None:
+        return value.string_value
+    if value.bool_value is not None:
+        return value.bool_value
+    if value.double_value is not None:
+        return value.double_value
+    if value.date_value is not None:
+        return date(1970, 1, 1) + timedelta(days=value.date_value)
+    stamp = value.timestamp_value
+    if stamp is not None:
+        if isinstance(stamp, datetime):
+            return stamp.astimezone(UTC)
+        proto = stamp.to_proto() if hasattr(stamp, "to_proto") else stamp
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            seconds=proto.seconds, microseconds=proto.nanos // 1000
+        )
+    return None
+
+
+def evaluate(
+    googlesql: GoogleSQL, sql: str, table: str, fields: Sequence[Mapping], rows: Sequence[Sequence]
+) -> list[tuple]:
+    """What ZetaSQL's reference evaluator answers for ``sql`` over ``rows`` of one table
+    (named ``table``, unqualified: the evaluator takes content for top-level tables only)."""
+    from datetime import UTC, datetime, timedelta
+
+    from zetasql.api import Analyzer, CatalogBuilder, PreparedQuery, TableBuilder
+    from zetasql.types import TableContent, TableData, TypeKind, ZetaSQLBuiltinFunctionOptions
+
+    built = TableBuilder(table)
+    for field in fields:
+        built.add_column(field["name"], column_type(field))
+    builtins = ZetaSQLBuiltinFunctionOptions(language_options=googlesql.language)
+    catalog = CatalogBuilder("evaluated").with_builtin_functions(builtins).build()
+    catalog.table.append(built.build())
+    content = TableContent(
+        table_data=TableData(row=[TableData.Row(cell=[cell(v) for v in row]) for row in rows])
+    )
+    # The evaluator's TIMESTAMP values reach Python empty (zetasql 0.1.5): they come out as
+    # microseconds since the epoch, and are made datetimes again below.
+    columns = Analyzer(googlesql._options(()), catalog).analyze_statement(sql).output_column_list
+    stamps = [c.name for c in columns if c.column.type.type_kind == TypeKind.TYPE_TIMESTAMP]
+    if stamps:
+        micros = ", ".join(f"UNIX_MICROS({n}) AS {n}" for n in stamps)
+        sql = f"SELECT * REPLACE ({micros}) FROM ({sql})"
+    query = (
+        PreparedQuery.builder()
+        .set_sql(sql)
+        .set_analyzer_options(googlesql._options(()))
+        .set_catalog(catalog)
+        .set_table_content({table: content})
+        .prepare()
+    )
+    with query:
+        answer = query.execute()
+    if answer.content is None or answer.content.table_data is None:  # no rows
+        return []
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    found = []
+    for row in answer.content.table_data.row:
+        values = [python(v) for v in row.cell]
+        for n, column in enumerate(columns):
+            if column.name in stamps and values[n] is not None:
+                values[n] = epoch + timedelta(microseconds=values[n])
+        found.append(tuple(values))
+    return found
 
 
 @cache

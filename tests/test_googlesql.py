@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fakes.bigquery import FakeBigQuery
-from googlesql import judge
+from googlesql import evaluate, judge
 
 from binderops.warehouse import schemas
 
@@ -107,3 +107,70 @@ def test_the_fake_bigquery_refuses_a_parameter_typed_otherwise_than_declared():
         response = requests.post(f"{server.url}/bigquery/v2/projects/{PROJECT}/queries", json=body)
     assert response.status_code == 400 and "declares DATE" in response.text
     assert Path(schemas.schemas_dir() / "sql" / "parameters.json").exists()
+
+
+# The views the public reads: GoogleSQL's reference evaluator and DuckDB, on the same rows
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MOMENTS = st.integers(min_value=0, max_value=3 * 86400 * 10**6).map(
+    lambda us: datetime(2026, 3, 1, tzinfo=UTC) + timedelta(microseconds=us)
+)
+WORDS = st.sampled_from(["gke", "ovh", "GitHub", "a/b", "x y", "é", ""])
+
+
+def value(column: schemas.Column, key: str):
+    """A strategy for one column's values (NULL where the column allows it)."""
+    kinds = {
+        "STRING": WORDS,
+        "TIMESTAMP": MOMENTS,
+        "INT64": st.integers(min_value=-5, max_value=5),
+        "INTEGER": st.integers(min_value=-5, max_value=5),
+        "BOOL": st.booleans(),
+        "BOOLEAN": st.booleans(),
+        "FLOAT64": st.floats(min_value=0, max_value=1e4, allow_nan=False),
+        "FLOAT": st.floats(min_value=0, max_value=1e4, allow_nan=False),
+    }
+    if column.name == key:
+        return st.uuids().map(str)
+    base = kinds[column.type]
+    return base if column.mode == "REQUIRED" else st.none() | base
+
+
+def raw_rows(table: str):
+    spec = schemas.table(table)
+    row = st.tuples(*(value(c, spec.key or "") for c in spec.columns))
+    return st.lists(row, max_size=25, unique_by=lambda r: r[spec.column_names.index(spec.key)])
+
+
+VIEWS = {"launches": "launches", "launches_daily": "launches", "deployments": "deployments"}
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_public_views_answer_on_duckdb_as_googlesql_evaluates_them(tmp_path_factory, data):
+    from binderops.core.templates import render_text
+    from binderops.warehouse import open_warehouse
+
+    name = data.draw(st.sampled_from(sorted(VIEWS)))
+    table = VIEWS[name]
+    rows = data.draw(raw_rows(table))
+    warehouse = open_warehouse(f"duckdb://{tmp_path_factory.mktemp('v') / 'w.duckdb'}")
+    try:
+        warehouse.insert(table, rows)
+        on_duckdb = warehouse.query(f"SELECT * FROM {name}")
+    finally:
+        warehouse.close()
+    sql = render_text(schemas.sql(name), raw="raw_dataset", public="public")
+    fields = schemas.read_json(f"bigquery/{table}.json")
+    evaluated = evaluate(judge(), sql.replace("raw_dataset.", ""), table, fields, rows)
+    assert sorted(map(plain, evaluated)) == sorted(plain(tuple(r.values())) for r in on_duckdb)
+
+
+def plain(row: tuple) -> str:
+    """A row as comparable text: times in UTC ISO form, whichever library's zone object."""
+    return repr(tuple(v.astimezone(UTC).isoformat() if isinstance(v, datetime) else v for v in row))
