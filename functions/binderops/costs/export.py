@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from ..core.clock import today_in
 from ..core.config import Settings
 from ..core.errors import Drop
-from ..warehouse import schemas
+from ..core.seams import MetricsRecorder
+from ..warehouse import Warehouse, schemas
 from .invoices import MICROS, MemberInvoice, read_member_costs
 from .settings import CostSettings
 
@@ -124,7 +125,7 @@ def member_rows(
 
 
 def billing_rows(
-    warehouse, billing_table: str, window: Window, tz: str, computed_at: datetime
+    warehouse: Warehouse, billing_table: str, window: Window, tz: str, computed_at: datetime
 ) -> list[CostRow]:
     """The export's daily figures for ``window``, from ``schemas/sql/billing_daily.sql``."""
     sql = schemas.sql_in("billing_daily", {}, billing=f"`{billing_table}`")
@@ -147,7 +148,7 @@ def billing_rows(
 
 
 def export(
-    warehouse,
+    warehouse: Warehouse,
     billing_table: str,
     tz: str,
     window: Window,
@@ -192,7 +193,7 @@ def billing_currency(rows: Sequence[dict], configured: str) -> str:
     return max(sorted(charged), key=charged.__getitem__) if charged else "USD"
 
 
-def published_costs(warehouse, tz: str, currency: str = "") -> PublishedCosts:
+def published_costs(warehouse: Warehouse, tz: str, currency: str = "") -> PublishedCosts:
     """mybinder.org's ``cloud-costs.jsonl`` — exactly one line per day, ``{"version",
     "start_time", "end_time", "cost"}``, ``cost`` the federation's net total that day in the
     billing account's currency — and ``cloud-costs-detail.jsonl``, one line per day, source
@@ -237,12 +238,12 @@ def _lines(lines: list[str]) -> bytes:
 
 
 def run(
-    warehouse,
+    warehouse: Warehouse,
     settings: CostSettings,
     shared: Settings,
     request: dict | None = None,
     now: datetime | None = None,
-    metrics=None,
+    metrics: MetricsRecorder | None = None,
 ) -> tuple[ExportResult, str]:
     """What ``export_costs`` and ``binderops costs`` do: read the invoices file (all of it is
     checked before anything is written), export the window, publish ``cloud-costs.jsonl``
@@ -266,7 +267,9 @@ def run(
     return result, location
 
 
-def record_latest(warehouse, currency: str, today: date, metrics) -> None:
+def record_latest(
+    warehouse: Warehouse, currency: str, today: date, metrics: MetricsRecorder
+) -> None:
     """net_cost and cost_per_launch for the latest complete day (none for a day without
     launches: a cost per nothing is not a number)."""
     rows = warehouse.query(schemas.sql("latest_cost"), {"currency": currency, "today": today})

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..clients.public import write_public
 from ..core.config import Settings
 from ..core.templates import Markup, render
-from ..warehouse import schemas
+from ..warehouse import Warehouse, schemas
 from . import charts
 from .charts import Table
 
@@ -41,7 +41,7 @@ class Section:
     note: str = ""
 
 
-def _q(warehouse, name: str, params: dict) -> list[dict]:
+def _q(warehouse: Warehouse, name: str, params: dict) -> list[dict]:
     return warehouse.query(schemas.sql_in(f"dashboard/{name}", warehouse.names), params)
 
 
@@ -118,7 +118,7 @@ def providers_section(launches: list[dict], first: date, last: date) -> Section:
     return Section("providers", "Provider share", svg, table)
 
 
-def top_section(warehouse, last: date) -> list[Section]:
+def top_section(warehouse: Warehouse, last: date) -> list[Section]:
     sections = []
     for key, label, days in (("day", "day", 1), ("week", "week", 7), ("month", "month", 30)):
         first = last - timedelta(days=days - 1)
@@ -140,7 +140,7 @@ def top_section(warehouse, last: date) -> list[Section]:
 
 
 def costs_section(
-    warehouse, launches: list[dict], first: date, last: date, currency: str
+    warehouse: Warehouse, launches: list[dict], first: date, last: date, currency: str
 ) -> Section:
     rows = _q(warehouse, "costs_by_day", {"first": first, "last": last, "currency": currency})
     days = sorted({r["day"] for r in rows})
@@ -192,7 +192,7 @@ def costs_section(
     return Section("costs", "Cost and cost per launch", svg, table)
 
 
-def delivery_section(warehouse, first: date) -> list[Section]:
+def delivery_section(warehouse: Warehouse, first: date) -> list[Section]:
     weeks = _q(warehouse, "deploys_by_week", {"first": first})
     svg = charts.bars(
         "deploys-by-week",
@@ -250,7 +250,7 @@ def delivery_section(warehouse, first: date) -> list[Section]:
     ]
 
 
-def datasets_section(warehouse, published: Sequence[tuple[str, str]]) -> Section:
+def datasets_section(warehouse: Warehouse, published: Sequence[tuple[str, str]]) -> Section:
     rows = _q(warehouse, "datasets", {})
     entries = [(r["dataset"], str(r["updated"])[:16] if r["updated"] else "never") for r in rows]
     entries += list(published)
@@ -282,7 +282,7 @@ def page(sections: list[Section], generated: datetime) -> bytes:
 
 
 def build(
-    warehouse, today: date, currency: str, published: Sequence[tuple[str, str]] = ()
+    warehouse: Warehouse, today: date, currency: str, published: Sequence[tuple[str, str]] = ()
 ) -> bytes:
     last = today - timedelta(days=1)
     first = last - timedelta(days=DAYS - 1)
@@ -299,7 +299,7 @@ def build(
     return page(sections, datetime.now(UTC).replace(second=0, microsecond=0))
 
 
-def live(warehouse, now: datetime) -> bytes:
+def live(warehouse: Warehouse, now: datetime) -> bytes:
     """The last hour, for the page's live panel: launches per minute by member, the latest
     deploys and the open incidents."""
     since = (now - timedelta(minutes=LIVE_MINUTES)).replace(second=0, microsecond=0)
@@ -342,7 +342,9 @@ def live(warehouse, now: datetime) -> bytes:
     return json.dumps(document, indent=1).encode()
 
 
-def publish(warehouse, settings: Settings, today: date, configured_currency: str = "") -> str:
+def publish(
+    warehouse: Warehouse, settings: Settings, today: date, configured_currency: str = ""
+) -> str:
     """Write the page and a first live.json; return where the page went."""
     from ..costs.export import billing_currency
     from ..launches.archive import read_index
@@ -359,7 +361,7 @@ def publish(warehouse, settings: Settings, today: date, configured_currency: str
     )
 
 
-def write_live(warehouse, settings: Settings, now: datetime) -> str:
+def write_live(warehouse: Warehouse, settings: Settings, now: datetime) -> str:
     return write_public(
         LIVE, live(warehouse, now), "application/json", settings, cache_control="public, max-age=30"
     )

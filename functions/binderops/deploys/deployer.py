@@ -16,6 +16,8 @@ from typing import NamedTuple
 from ..clients.github import GitHub
 from ..clients.http import Rejected, create_once
 from ..core.locks import KeyedLocks
+from ..core.seams import MetricsRecorder
+from ..warehouse import Warehouse
 from . import builds
 from .builds import PRODUCTION, STAGING, Build, Builds, DeployRequest
 
@@ -65,9 +67,9 @@ class Deployer:
         builds_: Builds,
         github: GitHub | None,
         policy: Policy,
-        warehouse=None,
+        warehouse: Warehouse | None = None,
         trial_builds: Builds | None = None,
-        metrics=None,
+        metrics: MetricsRecorder | None = None,
     ) -> None:
         self.builds = builds_
         # Where trials of pull requests from forks run: a trigger holding no production

@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 from typing import BinaryIO
 from urllib.parse import parse_qs
 
+from ..clients.github import GitHub
 from ..clients.http import Rejected, Unavailable, create_once
 from ..core.payloads import at, json_value, text
 from .builds import GUID, STAGING, DeployRequest, InvalidDeploy
@@ -329,7 +330,7 @@ def _refused(reason: str) -> Reply:
     return Reply(202, {"action": "refused", "reason": reason})
 
 
-def _answer_once(github, repo: str, number: int, marker: str, message: str) -> None:
+def _answer_once(github: GitHub, repo: str, number: int, marker: str, message: str) -> None:
     """Comment ``message`` on ``number`` unless a comment with ``marker`` is there already:
     a redelivery, or the same person asking again, gets no second reply."""
 

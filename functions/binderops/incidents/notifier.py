@@ -18,7 +18,8 @@ from typing import Any, NamedTuple, Protocol
 from ..clients.chat import Notice, RateLimit, Sink
 from ..clients.http import Rejected, Unavailable, create_once
 from ..core.locks import KeyedLocks
-from ..warehouse import schemas
+from ..core.seams import MetricsRecorder
+from ..warehouse import Warehouse, schemas
 from . import reports
 from .alerts import Alert
 
@@ -47,9 +48,9 @@ class Notifier:
     repo: str
     sinks: list[Sink]
     rate_limit: RateLimit
-    warehouse: Any = None
+    warehouse: Warehouse | None = None
     close_issue: bool = False
-    metrics: Any = None  # the instance's metric recorder: open_incidents after each record
+    metrics: MetricsRecorder | None = None  # open_incidents after each record
     # Notices sent by this instance, so a retry after GitHub failed does not repeat them.
     _sent: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -25,7 +25,7 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, Drop
 from ..core.logs import log
 from ..core.templates import render
-from ..warehouse import schemas
+from ..warehouse import Warehouse, schemas
 
 INDEX = "index.jsonl"
 INDEX_HTML = "index.html"
@@ -207,18 +207,18 @@ def _part(settings: Settings, day: date) -> Path:
     return _parts(settings) / f"launches-{day.isoformat()}.parquet"
 
 
-def _lines(warehouse) -> str:
+def _lines(warehouse: Warehouse) -> str:
     """``lines.sql`` as the warehouse names its tables: the launches, each with its line."""
     return schemas.sql_in("archive/lines", warehouse.names).strip()
 
 
-def _select(warehouse, columns: str) -> str:
+def _select(warehouse: Warehouse, columns: str) -> str:
     """The launches' ``columns`` (of ``lines.sql``): in the archive's order on DuckDB, which
     keeps the order ``lines.sql`` sorts them in."""
     return f"SELECT {columns}\nFROM (\n{_lines(warehouse)}\n)"
 
 
-def _in_order(warehouse, columns: str) -> str:
+def _in_order(warehouse: Warehouse, columns: str) -> str:
     """The launches' ``columns`` in the archive's order on any warehouse."""
     return f"{_select(warehouse, columns)}\nORDER BY {ORDER}"
 
@@ -240,7 +240,7 @@ def _write_lines(lines, path: Path) -> int:
 
 
 def _write_days_duckdb(
-    warehouse, days: list[date], settings: Settings, with_lines: bool = True
+    warehouse: Warehouse, days: list[date], settings: Settings, with_lines: bool = True
 ) -> dict[date, DayEntry]:
     """Each day's rows are sorted and given their lines once by DuckDB, then written twice by
     pyarrow: its public lines and its Parquet part (the part only, for a month whose parts
@@ -269,7 +269,9 @@ def _write_days_duckdb(
     return {entry.date: entry for entry in written}
 
 
-def _write_days_bigquery(warehouse, days: list[date], settings: Settings) -> dict[date, DayEntry]:
+def _write_days_bigquery(
+    warehouse: Warehouse, days: list[date], settings: Settings
+) -> dict[date, DayEntry]:
     """BigQuery builds each day's whole file as one string; this process only uploads it."""
     query = (
         "SELECT day, COUNT(*) AS events,\n"
@@ -287,11 +289,11 @@ def _write_days_bigquery(warehouse, days: list[date], settings: Settings) -> dic
     return entries
 
 
-def _write_month(warehouse, month: str, days: list[date], settings: Settings) -> None:
+def _write_month(warehouse: Warehouse, month: str, days: list[date], settings: Settings) -> None:
     """The month's Parquet file: exported by BigQuery, or put together from the days' parts
     locally (writing the parts a run has not written yet)."""
     name = month_name(month)
-    if warehouse.url.startswith("bigquery://"):
+    if warehouse.exports_files:
         first = date.fromisoformat(f"{month}-01")
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         prefix = f"{STAGING}{name}/"
@@ -325,7 +327,7 @@ class _Timer:
         return ", ".join(self.laps)
 
 
-def _rows(warehouse, first: date, last: date) -> dict[date, int]:
+def _rows(warehouse: Warehouse, first: date, last: date) -> dict[date, int]:
     """Rows per day, duplicates included: the cheap first look at what changed."""
     rows = warehouse.query(schemas.sql_in("archive/day_rows", warehouse.names), _range(first, last))
     return {row["day"]: row["events"] for row in rows}
@@ -361,7 +363,7 @@ def _lost(
 
 
 def _changed(
-    warehouse, rows: Mapping[date, int], index: Mapping[date, DayEntry], lost: set[date]
+    warehouse: Warehouse, rows: Mapping[date, int], index: Mapping[date, DayEntry], lost: set[date]
 ) -> list[date]:
     """New days, lost days (``_lost``), and the published days whose launches changed. A
     published day whose rows moved is counted exactly first (distinct launches): a
@@ -379,12 +381,12 @@ def _changed(
 
 
 def publish(
-    warehouse, settings: Settings, request: Mapping[str, str], today: date
+    warehouse: Warehouse, settings: Settings, request: Mapping[str, str], today: date
 ) -> PublishResult:
     """Publish every day in the request whose launches changed (all of them when the request
     names a range), then the months, badge aggregate and index those days touch."""
     first, last, rewrite = requested_days(request, today)
-    bigquery = warehouse.url.startswith("bigquery://")
+    bigquery = warehouse.exports_files
     if bigquery and not settings.public_bucket:
         raise ConfigError("publishing from BigQuery needs BINDEROPS_PUBLIC_BUCKET")
     timer = _Timer()

@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 
 from ..core.errors import Drop
+from ..warehouse import Warehouse
 from .events import InvalidEvent, LaunchErrorRow, redact, to_row
 
 BATCH_ROWS = 250_000
@@ -69,7 +70,7 @@ def _open(path: Path):
 
 def backfill(
     paths: Iterable[Path],
-    warehouse,
+    warehouse: Warehouse,
     default_origin: str,
     progress: Callable[[int], None] = lambda n: None,
     batch_rows: int = BATCH_ROWS,

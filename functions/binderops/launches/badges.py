@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core import logs
 from ..core.errors import Drop, Retry
 from ..core.templates import render
-from ..warehouse import schemas
+from ..warehouse import Warehouse, schemas
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -114,7 +114,7 @@ class Counts:
 
     def __init__(
         self,
-        warehouse,
+        warehouse: Warehouse,
         max_age: float = COUNTS_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

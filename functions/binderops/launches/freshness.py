@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from ..core.clock import today_in
 from ..core.errors import BinderopsError
+from ..core.seams import MetricsRecorder
 from ..incidents.seam import Incident, IncidentRaiser
 from ..warehouse import Warehouse, schemas
 from .settings import LaunchSettings
@@ -55,7 +56,7 @@ class Check:
     findings: list[Finding]
 
 
-def check(warehouse, day: date, drop: float) -> Check:
+def check(warehouse: Warehouse, day: date, drop: float) -> Check:
     first = day - timedelta(days=HISTORY_DAYS)
     rows = warehouse.query(schemas.sql("freshness"), {"first": first, "last": day})
     by_origin: dict[str, dict[date, int]] = {}
@@ -79,7 +80,7 @@ def check(warehouse, day: date, drop: float) -> Check:
     return Check(day, judged, findings)
 
 
-def record(result: Check, metrics) -> None:
+def record(result: Check, metrics: MetricsRecorder) -> None:
     """One gauge per judged origin and problem: 1 for a finding, 0 otherwise (so a finding
     that is gone is seen to be gone)."""
     found = {(f.origin, f.problem) for f in result.findings}
@@ -116,7 +117,7 @@ def incident(finding: Finding, day: date, project: str) -> Incident:
 def run(
     warehouse: Warehouse,
     settings: LaunchSettings,
-    metrics=None,
+    metrics: MetricsRecorder | None = None,
     project: str = "",
     day: date | None = None,
     incidents: IncidentRaiser | None = None,

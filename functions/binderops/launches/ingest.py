@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..core.seams import MetricsRecorder
+from ..warehouse import Warehouse
 from .events import InvalidEvent, LaunchErrorRow, decode, error_payload, redact, to_row
 from .settings import LaunchSettings
 
@@ -63,11 +65,11 @@ def message_from_event(data: Any, event_id: str) -> Message:
 
 def ingest(
     message: Message,
-    warehouse,
+    warehouse: Warehouse,
     default_origin: str,
     max_bytes: int,
     now: datetime | None = None,
-    metrics=None,
+    metrics: MetricsRecorder | None = None,
 ) -> Outcome:
     """Store one Pub/Sub message: a ``launches`` row, or a ``launch_errors`` row with the reason.
 
@@ -94,7 +96,11 @@ def ingest(
 
 
 def ingest_delivery(
-    data: Any, delivery_id: str, warehouse, settings: LaunchSettings, metrics=None
+    data: Any,
+    delivery_id: str,
+    warehouse: Warehouse,
+    settings: LaunchSettings,
+    metrics: MetricsRecorder | None = None,
 ) -> Outcome:
     """Store the launch event a ``messagePublished`` CloudEvent's data carries (see ``ingest``)."""
     return ingest(

@@ -13,6 +13,7 @@ from .. import __version__, instance
 from ..core import config
 from ..core.config import Settings
 from ..core.errors import ConfigError, Drop, Retry
+from ..warehouse import Warehouse
 from . import Mistake
 from .tables import format_rows
 from .warehouses import existing_warehouse
@@ -128,7 +129,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _freshness(warehouse, day) -> str:
+def _freshness(warehouse: Warehouse, day) -> str:
     """The freshness check of ``day``, said in a few lines (findings are also logged)."""
     from ..launches import freshness
     from ..launches.settings import LaunchSettings

@@ -27,7 +27,7 @@ from ..costs.settings import CostSettings
 from ..deploys.settings import DeploySettings
 from ..incidents.settings import IncidentSettings
 from ..launches.settings import LaunchSettings
-from ..warehouse import schemas
+from ..warehouse import Warehouse, schemas
 from . import Mistake, samples, send, services
 from .tables import format_rows
 from .warehouses import existing_warehouse
@@ -40,14 +40,14 @@ SAMPLE_INCIDENT = "0.local-sample"
 SILENT_SAMPLE_ORIGIN = "ovh.mybinder.org"  # the member the sample weeks fall silent on
 
 
-def _accounted(warehouse, event_ids: list[str]) -> int:
+def _accounted(warehouse: Warehouse, event_ids: list[str]) -> int:
     ids = ", ".join("'" + i.replace("'", "") + "'" for i in event_ids)
     rows = warehouse.query(schemas.sql_in("local/accounted", warehouse.names, ids=ids))
     warehouse.close()  # let the function have the file back
     return rows[0]["n"]
 
 
-def _summary(warehouse) -> str:
+def _summary(warehouse: Warehouse) -> str:
     totals = warehouse.query(schemas.sql_in("local/totals", warehouse.names))[0]
     providers = warehouse.query(schemas.sql("local/launches_by_provider"))
     origins = warehouse.query(schemas.sql("local/launches_by_origin"))
@@ -81,7 +81,7 @@ def _wait_for(what: str, check, timeout: float, log_path: Path):
 
 
 def _export_costs(
-    settings: Settings, warehouse, env: dict, logs: Path, emulator, running: list
+    settings: Settings, warehouse: Warehouse, env: dict, logs: Path, emulator, running: list
 ) -> None:
     """The daily cost export, fired as Cloud Scheduler would: a tick on a topic pushed into
     ``export_costs``. Runs over a generated billing export (loaded once into DuckDB)."""
@@ -156,7 +156,7 @@ def _tick(
         function.stop()
 
 
-def _load_sample_weeks(warehouse, last) -> int:
+def _load_sample_weeks(warehouse: Warehouse, last) -> int:
     """Five weeks of launches ending ``last`` (one member silent that day), loaded once: the
     dashboard then has a month to draw, the freshness check a week to compare with."""
     from ..launches.events import to_row
@@ -172,7 +172,13 @@ def _load_sample_weeks(warehouse, last) -> int:
 
 
 def _publish_archive(
-    settings: Settings, warehouse, env: dict, logs: Path, emulator, running: list, alerts: dict
+    settings: Settings,
+    warehouse: Warehouse,
+    env: dict,
+    logs: Path,
+    emulator,
+    running: list,
+    alerts: dict,
 ) -> dict:
     """The daily publish, fired by a tick like the cost export: the archive, the dashboard
     and the freshness check, whose finding (a silent member) becomes an incident report
@@ -270,7 +276,7 @@ def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, running:
     }
 
 
-def _sample_deploy(stack_info: dict, warehouse) -> None:
+def _sample_deploy(stack_info: dict, warehouse: Warehouse) -> None:
     """A signed push webhook, as `binderops send github-push` sends it, followed to production.
     The sample's sha and delivery are always the same: a second `binderops run` finds its
     builds and deploys nothing more (as GitHub's redelivery of one push would)."""
@@ -334,7 +340,7 @@ def _start_incidents(settings: Settings, env: dict, logs: Path, emulator, runnin
     return info
 
 
-def _sample_incident(info: dict, warehouse) -> None:
+def _sample_incident(info: dict, warehouse: Warehouse) -> None:
     """An alert that opens (over the webhook channel) and closes (over Pub/Sub, when the emulator runs)."""
     now = int(time.time())
     # One sample incident, whichever run sends it: a second run finds its report, chat marker

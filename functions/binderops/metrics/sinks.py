@@ -10,6 +10,7 @@ from typing import NamedTuple
 from urllib.parse import urlparse
 
 from ..clients.http import google_endpoint
+from ..warehouse import Warehouse
 from . import Point
 
 # create_time_series takes at most 200 series per call.
@@ -104,7 +105,7 @@ class MetricRow(NamedTuple):
 class WarehouseSink:
     """Rows of ``metrics``, where BINDEROPS_METRICS=warehouse keeps them on one machine."""
 
-    def __init__(self, warehouse) -> None:
+    def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
 
     def write(self, points: Sequence[Point], instance: str) -> None:

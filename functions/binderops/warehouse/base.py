@@ -22,8 +22,12 @@ class WarehouseUnavailable(Retry):
 
 class Warehouse(Protocol):
     url: str
-    # How SQL templates name the datasets: ``${raw}`` and ``${public}`` in ``schemas/sql``.
+    # How SQL templates name the datasets: ``{{ raw }}`` and ``{{ public }}`` in ``schemas/sql``.
     names: dict[str, str]
+    # Where published files come from: True when the warehouse writes them to Cloud Storage
+    # itself (BigQuery's EXPORT DATA: it has ``export``), False when their rows come here as
+    # Arrow to be written (DuckDB: it has ``arrow_each``). The archive asks this, never the URL.
+    exports_files: bool
 
     def setup(self) -> None:
         """Create the tables and views of ``schemas/catalog.json`` that are missing."""

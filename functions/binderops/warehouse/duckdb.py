@@ -189,6 +189,7 @@ class DuckDBWarehouse:
         self.path = Path(path).expanduser()
         self.lock_wait = lock_wait
         self.read_only = read_only
+        self.exports_files = False  # rows come here as Arrow and are written by pyarrow
         self.url = f"duckdb://{self.path.resolve()}"
         self.names = DATASETS
         self._lock = threading.RLock()
