@@ -144,17 +144,7 @@ def test_an_address_cut_where_a_long_payload_is_first_sliced_does_not_survive_ma
 
 # Nothing private in any public place: credentials and addresses in every form, for every
 # provider, through ingest, then everything that is published.
-PROVIDERS = [
-    "GitHub",
-    "Gist",
-    "GitLab",
-    "Git",
-    "Zenodo",
-    "Figshare",
-    "Hydroshare",
-    "Dataverse",
-    "CKAN",
-]
+PROVIDERS = schemas.launch_event_schemas()[6]["properties"]["provider"]["enum"]
 SECRETS = st.from_regex(r"s3cr3t[A-Za-z0-9]{10}", fullmatch=True)
 PLACES = ["user", "password", "query", "fragment", "parameter", "bare"]
 

@@ -172,24 +172,20 @@ def test_binderops_run_once_feeds_the_sample_through_the_emulator(tmp_path, emul
     )
 
 
-def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
-    env = {**os.environ, "BINDEROPS_STATE_DIR": str(tmp_path / "state")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "binderops.local.cli",
-            "run",
-            "--once",
-            "--no-emulator",
-            "--launches",
-            "50",
-        ],
+def run_without_the_emulator(env: dict) -> subprocess.CompletedProcess:
+    command = ["run", "--once", "--no-emulator", "--launches", "50"]
+    return subprocess.run(
+        [sys.executable, "-m", "binderops.local.cli", *command],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
     )
+
+
+def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
+    env = {**os.environ, "BINDEROPS_STATE_DIR": str(tmp_path / "state")}
+    result = run_without_the_emulator(env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "posted 55 sample messages to ingest_launch" in result.stdout
     assert "launches stored: 50   rejected (raw.launch_errors): 5" in result.stdout
@@ -215,22 +211,7 @@ def test_binderops_run_without_the_emulator_posts_cloudevents(tmp_path):
 
     first = made()
     assert first["raw.deployments"] == 2 and len(first["chat"]) >= 2
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "binderops.local.cli",
-            "run",
-            "--once",
-            "--no-emulator",
-            "--launches",
-            "50",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    again = run_without_the_emulator(env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert '"action": "exists"' in again.stdout.replace("'", '"')
     assert made() == first  # the README's promise: running it again duplicates nothing
