@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
 
-from .http import PATIENT, Rejected, RetryPolicy, call, default_wait, retry_after
+from .http import (
+    PATIENT,
+    Rejected,
+    RetryPolicy,
+    call,
+    create_once,
+    default_wait,
+    retry_after,
+)
 
 API_VERSION = "2022-11-28"
 USER_AGENT = "binderops"
@@ -32,6 +40,27 @@ def rate_limit_wait(response: requests.Response, backoff: float) -> float | None
     if reset.isdigit():
         return max(1.0, int(reset) - time.time() + 1)
     return max(backoff, 60.0)  # a secondary limit with no hint: GitHub asks for at least a minute
+
+
+class Commenting(Protocol):
+    """What ``comment_once`` needs: an issue's comments, and a way to add one."""
+
+    def comments(self, repo: str, number: int) -> Iterable[dict]: ...
+    def comment(self, repo: str, number: int, body: str) -> dict: ...
+
+
+def comment_once(issues: Commenting, repo: str, number: int, marker: str, body: str) -> None:
+    """Comment ``body`` (which carries ``marker``) on ``number`` unless a comment with
+    ``marker`` is there already: a redelivery, or a retry after a comment that may have been
+    posted without an answer, adds none (``create_once`` looks before posting again)."""
+
+    def posted() -> dict | None:
+        return next(
+            (c for c in issues.comments(repo, number) if marker in (c.get("body") or "")), None
+        )
+
+    if posted() is None:
+        create_once(lambda: issues.comment(repo, number, body), posted, f"commenting on #{number}")
 
 
 class GitHub:

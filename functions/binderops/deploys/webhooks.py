@@ -13,8 +13,8 @@ from fnmatch import fnmatchcase
 from typing import BinaryIO
 from urllib.parse import parse_qs
 
-from ..clients.github import GitHub
-from ..clients.http import Rejected, Unavailable, create_once
+from ..clients.github import GitHub, comment_once
+from ..clients.http import Rejected, Unavailable
 from ..core.payloads import at, json_value, text
 from .builds import GUID, STAGING, DeployRequest, InvalidDeploy
 from .deployer import INCIDENT_LABEL, WRITE_ACCESS, Deployer, Outcome
@@ -333,17 +333,7 @@ def _refused(reason: str) -> Reply:
 def _answer_once(github: GitHub, repo: str, number: int, marker: str, message: str) -> None:
     """Comment ``message`` on ``number`` unless a comment with ``marker`` is there already:
     a redelivery, or the same person asking again, gets no second reply."""
-
-    def answered() -> dict | None:
-        comments = github.comments(repo, number)
-        return next((c for c in comments if marker in (c.get("body") or "")), None)
-
-    if answered() is None:
-        create_once(
-            lambda: github.comment(repo, number, f"{marker}\n{message}"),
-            answered,
-            f"answering on #{number}",
-        )
+    comment_once(github, repo, number, marker, f"{marker}\n{message}")
 
 
 def _issues(event: dict, repo: str, delivery: str, rules: Rules, deployer: Deployer) -> Reply:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from ..clients.chat import Notice, RateLimit, Sink
+from ..clients.github import comment_once
 from ..clients.http import Rejected, Unavailable, create_once
 from ..core.locks import KeyedLocks
 from ..core.seams import MetricsRecorder
@@ -141,18 +142,7 @@ class Notifier:
         marker = reports.closed_marker(alert)
         if alert.state != "closed" or marker in issue["body"]:
             return issue
-        number = issue["number"]
-
-        def close_comment() -> dict | None:
-            comments = self.issues.comments(self.repo, number)
-            return next((c for c in comments if marker in (c.get("body") or "")), None)
-
-        if close_comment() is None:
-            create_once(
-                lambda: self.issues.comment(self.repo, number, reports.close_comment(alert)),
-                close_comment,
-                f"incident {alert.key}: commenting its close",
-            )
+        comment_once(self.issues, self.repo, issue["number"], marker, reports.close_comment(alert))
         labels = [label["name"] for label in issue.get("labels", [])]
         fields: dict[str, Any] = {
             "body": reports.with_close(issue["body"], alert),
