@@ -76,7 +76,20 @@ class IncidentRaiser(Protocol):
     def close(self, incident: Incident, ended: datetime) -> None: ...
 
 
-class Notifying:
+class _Raising:
+    """Opening and closing, as notifications handed to ``_send``."""
+
+    def _send(self, notification: dict) -> None:
+        raise NotImplementedError
+
+    def open(self, incident: Incident) -> None:
+        self._send(incident.notification())
+
+    def close(self, incident: Incident, ended: datetime) -> None:
+        self._send(incident.notification(ended))
+
+
+class Notifying(_Raising):
     """Through this instance's notifier: the report, issue and chat path, in process."""
 
     def __init__(self, notifier: Any) -> None:
@@ -87,14 +100,8 @@ class Notifying:
 
         self.notifier.handle(parse(notification))
 
-    def open(self, incident: Incident) -> None:
-        self._send(incident.notification())
 
-    def close(self, incident: Incident, ended: datetime) -> None:
-        self._send(incident.notification(ended))
-
-
-class Posting:
+class Posting(_Raising):
     """To ``notify_incident_http`` at ``url`` (its token in the query), through the one HTTP
     client. The endpoint finds an incident's report by its id, so a resend makes nothing new:
     the post is retried like any idempotent request."""
@@ -113,9 +120,3 @@ class Posting:
             idempotent=True,
             json=notification,
         )
-
-    def open(self, incident: Incident) -> None:
-        self._send(incident.notification())
-
-    def close(self, incident: Incident, ended: datetime) -> None:
-        self._send(incident.notification(ended))
