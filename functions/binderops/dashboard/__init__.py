@@ -49,10 +49,14 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def grouped(launches: dict[str, int], keep: int = MAX_MEMBERS) -> dict[str, str]:
-    """Each origin's place on the page: the ``keep`` largest by launches as themselves, the
-    rest together as ``OTHER``. Origins are whatever launch events say, so without this a
-    sender could grow the page without bound (one series, legend entry and column each)."""
+def grouped(rows: list[dict], keep: int = MAX_MEMBERS) -> dict[str, str]:
+    """Each origin of ``rows`` (with their launches) in its place on the page: the ``keep``
+    largest by launches as themselves, the rest together as ``OTHER``. Origins are whatever
+    launch events say, so without this a sender could grow the page without bound (one
+    series, legend entry and column each)."""
+    launches: dict[str, int] = {}
+    for r in rows:
+        launches[r["origin"]] = launches.get(r["origin"], 0) + int(r["launches"])
     ranked = sorted(launches, key=lambda origin: (-launches[origin], origin))
     if len(ranked) <= keep + 1:  # grouping one origin would hide it for nothing
         return {origin: origin for origin in ranked}
@@ -61,10 +65,7 @@ def grouped(launches: dict[str, int], keep: int = MAX_MEMBERS) -> dict[str, str]
 
 def launches_section(rows: list[dict], first: date, last: date) -> Section:
     days = _days(first, last)
-    totals: dict[str, int] = {}
-    for r in rows:
-        totals[r["origin"]] = totals.get(r["origin"], 0) + int(r["launches"])
-    group = grouped(totals)
+    group = grouped(rows)
     origins = sorted(set(group.values()), key=lambda o: (o == OTHER, o))
     counts: dict[tuple, int] = {}
     for r in rows:
@@ -79,7 +80,7 @@ def launches_section(rows: list[dict], first: date, last: date) -> Section:
         series,
         "launches",
         "UTC day",
-        f"{total:,} launches over {len(days)} days across {len(totals)} members.",
+        f"{total:,} launches over {len(days)} days across {len(group)} members.",
     )
     table = Table(
         "Launches per day and member",
@@ -310,10 +311,7 @@ def live(warehouse: Warehouse, now: datetime) -> bytes:
     def stamp(value) -> str | None:
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
-    totals: dict[str, int] = {}
-    for r in launches:
-        totals[r["origin"]] = totals.get(r["origin"], 0) + int(r["launches"])
-    group = grouped(totals)
+    group = grouped(launches)
     per_minute: dict[tuple[str | None, str], int] = {}
     for r in launches:
         key = (stamp(r["minute"]), group[r["origin"]])
