@@ -148,7 +148,7 @@ def github_webhook(request: flask.Request):
         rules,
         lambda: instance.deployer(webhook=True),
     )
-    if reply.status in (401, 413):
+    if reply.unread:
         # Refused with its body unread: functions-framework reads (and keeps) a whole body
         # before answering, unless the answer streams. An unsigned 25 MiB post stays unread.
         body = json.dumps(reply.body)

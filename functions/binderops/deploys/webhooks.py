@@ -62,6 +62,8 @@ class Rules:
 class Reply:
     status: int
     body: dict
+    # Refused with (some of) its body still unread: the answer must not wait for the rest.
+    unread: bool = False
 
 
 def signed_body(
@@ -73,7 +75,7 @@ def signed_body(
     refused before a byte of its body is read; a signed one is read in chunks straight into
     the HMAC and into one buffer (never a second copy), and refused past 25 MiB."""
     if (length or 0) > MAX_BODY_BYTES:
-        return Reply(413, {"error": "payload larger than 25 MiB"})
+        return TOO_LARGE
     if not secret or not header or not header.startswith("sha256="):
         if not secret:
             log.error("BINDEROPS_GITHUB_WEBHOOK_SECRET is not set: every webhook is refused")
@@ -83,14 +85,15 @@ def signed_body(
     while chunk := stream.read(CHUNK_BYTES):
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            return Reply(413, {"error": "payload larger than 25 MiB"})
+            return TOO_LARGE
         mac.update(chunk)
     if not hmac.compare_digest(f"sha256={mac.hexdigest()}".encode(), header.encode()):
-        return UNSIGNED
+        return Reply(401, UNSIGNED.body)  # read whole: nothing is left to wait for
     return body
 
 
-UNSIGNED = Reply(401, {"error": "missing or invalid X-Hub-Signature-256"})
+UNSIGNED = Reply(401, {"error": "missing or invalid X-Hub-Signature-256"}, unread=True)
+TOO_LARGE = Reply(413, {"error": "payload larger than 25 MiB"}, unread=True)
 
 
 def _ignored(reason: str) -> Reply:
