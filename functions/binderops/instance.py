@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import threading
 from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .core import config
 from .core.config import Settings
 from .core.errors import ConfigError
 from .warehouse import Warehouse, open_warehouse
 
+if TYPE_CHECKING:
+    from .deploys.builds import Builds
+
 T = TypeVar("T")
 _lock = threading.RLock()
 
 
 @cache
-def _settings(kind: type) -> object:
+def _settings(kind: type) -> Any:
     return config.read(kind)
 
 
@@ -55,7 +58,8 @@ def _deployer(webhook: bool):
     from .deploys.settings import DeploySettings
 
     shared, deploys = settings(), settings(DeploySettings)
-    trials = None
+    builds: Builds
+    trials: Builds | None = None
     if deploys.backend == "cloudbuild":
         from .deploys.cloudbuild import CloudBuild
 
@@ -63,10 +67,10 @@ def _deployer(webhook: bool):
             raise ConfigError(
                 "BINDEROPS_DEPLOY_BACKEND=cloudbuild needs BINDEROPS_CLOUDBUILD_TRIGGER"
             )
-        policy = QUICK if webhook else PATIENT
-        builds = CloudBuild(deploys.cloudbuild_trigger, deploys.cloudbuild_api_url, policy)
+        retry = QUICK if webhook else PATIENT
+        builds = CloudBuild(deploys.cloudbuild_trigger, deploys.cloudbuild_api_url, retry)
         if deploys.trial_trigger:
-            trials = CloudBuild(deploys.trial_trigger, deploys.cloudbuild_api_url, policy)
+            trials = CloudBuild(deploys.trial_trigger, deploys.cloudbuild_api_url, retry)
     else:
         from .deploys.localbuild import LocalBuilds
 
@@ -133,9 +137,10 @@ def _incidents():
 
 @cache
 def _metrics():
-    from .metrics import Recorder, shutdown_write
+    from .metrics import Recorder, Sink, shutdown_write
     from .metrics.settings import MetricsSettings
 
+    sink: Sink
     chosen = settings(MetricsSettings)
     if chosen.mode == "off":
         return Recorder(None)
@@ -154,7 +159,11 @@ def _metrics():
     return recorder
 
 
-def settings(kind: type[T] = Settings) -> T:
+@overload
+def settings() -> Settings: ...
+@overload
+def settings(kind: type[T]) -> T: ...
+def settings(kind: type = Settings) -> Any:
     """The settings of one capability (``Settings``, the shared ones, by default), read once."""
     with _lock:
         return _settings(kind)

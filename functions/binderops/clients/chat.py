@@ -18,6 +18,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
@@ -66,7 +67,7 @@ class Zulip(Sink):
         self.endpoint = urlunsplit(
             (
                 parts.scheme,
-                parts.hostname + (f":{parts.port}" if parts.port else ""),
+                (parts.hostname or "") + (f":{parts.port}" if parts.port else ""),
                 parts.path,
                 "",
                 "",
@@ -173,7 +174,7 @@ class RateLimit:
 
     burst: int = 4
     interval: float = 60.0
-    clock: object = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _held: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -98,13 +98,14 @@ class GitHub:
 
     def pages(self, path: str, params: dict | None = None, max_pages: int = 10) -> Iterator[dict]:
         """Items of a list endpoint, following ``Link: rel="next"`` for up to ``max_pages`` pages."""
-        url, query = self.api_url + path, {"per_page": 100, **(params or {})}
+        url: str | None = self.api_url + path
+        query: dict | None = {"per_page": 100, **(params or {})}
         for _ in range(max_pages):
+            if not url:
+                return
             response = self._send("GET", url, path, params=query)
             yield from response.json()
             url, query = response.links.get("next", {}).get("url"), None
-            if not url:
-                return
 
     # Deployments
     def deployments(self, repo: str, sha: str, environment: str) -> list[dict]:

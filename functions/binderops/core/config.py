@@ -14,14 +14,17 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ConfigError
 
 DEFAULT_STATE_DIR = Path(".binderops")
 REPO_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def setting(
@@ -105,7 +108,7 @@ def read(cls: type[T], env: Mapping[str, str] | None = None) -> T:
     empty means "none". The class's ``check`` method, if any, validates the whole.
     """
     env = os.environ if env is None else env
-    values = {}
+    values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):
         name = field.metadata["env"]
         raw = env.get(name)
@@ -113,8 +116,8 @@ def read(cls: type[T], env: Mapping[str, str] | None = None) -> T:
             raw = env.get(field.metadata["fallback"])
         if not raw and field.metadata["secret"]:
             raw = _secret_file(name, env)
-        keeps_empty = isinstance(field.default, tuple) and raw is not None
-        if raw or keeps_empty:
+        # A list set but empty is kept: it means "none", where its default may list some.
+        if raw is not None and (raw or isinstance(field.default, tuple)):
             values[field.name] = _parser(field)(name, raw)
     settings = cls(**values)
     check = getattr(settings, "check", None)
@@ -145,7 +148,8 @@ class Settings:
     bigquery_api_url: str = setting("BINDEROPS_BIGQUERY_API_URL", parse=url)
     # Public files: a bucket in production; else a folder (empty: STATE_DIR/public).
     public_bucket: str = setting("BINDEROPS_PUBLIC_BUCKET")
-    public_dir: Path | None = setting("BINDEROPS_PUBLIC_DIR", None, parse=path)
+    # None only until __post_init__ derives it from state_dir: every reader sees a Path.
+    public_dir: Path = setting("BINDEROPS_PUBLIC_DIR", None, parse=path)
     storage_api_url: str = setting("BINDEROPS_STORAGE_API_URL", parse=url)
     # GitHub, for deploys and incidents.
     github_token: str = setting("BINDEROPS_GITHUB_TOKEN", secret=True)

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 
 log = logging.getLogger("binderops")
 
@@ -41,7 +42,7 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
-def setup(env: dict[str, str] | None = None) -> None:
+def setup(env: Mapping[str, str] | None = None) -> None:
     """Send ``binderops`` logs (INFO and up) to stderr, as JSON when running on Cloud Run."""
     env = os.environ if env is None else env
     logger = logging.getLogger("binderops")

@@ -53,7 +53,7 @@ def read_member_costs(path: Path) -> list[MemberInvoice]:
     ``amount`` is a decimal with at most six places. Blank lines and ``#`` comments are
     skipped. Any bad line raises ``MemberCostsError`` naming it, before anything is written.
     """
-    invoices = []
+    invoices: list[MemberInvoice] = []
     with open(path, newline="", encoding="utf-8") as f:
         lines = [
             (n, line)

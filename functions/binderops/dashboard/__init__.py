@@ -102,19 +102,16 @@ def providers_section(launches: list[dict], first: date, last: date) -> Section:
     by_provider: dict[str, int] = {}
     for r in launches:
         by_provider[r["provider"]] = by_provider.get(r["provider"], 0) + int(r["launches"])
-    rows = [
-        {"provider": p, "launches": n}
-        for p, n in sorted(by_provider.items(), key=lambda item: (-item[1], item[0]))
-    ]
+    ranked = sorted(by_provider.items(), key=lambda item: (-item[1], item[0]))
     total = sum(by_provider.values()) or 1
-    items = [(r["provider"], round(100 * r["launches"] / total, 1)) for r in rows]
+    items = [(provider, round(100 * n / total, 1)) for provider, n in ranked]
     svg = charts.hbars(
         "provider-share", f"Provider share of launches, {first} to {last}", items, "percent"
     )
     table = Table(
         "Launches by provider",
         ("provider", "launches", "share %"),
-        [(r["provider"], int(r["launches"]), share) for r, (_, share) in zip(rows, items)],
+        [(provider, n, share) for (provider, n), (_, share) in zip(ranked, items)],
     )
     return Section("providers", "Provider share", svg, table)
 

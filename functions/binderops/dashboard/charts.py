@@ -5,7 +5,7 @@ from beside it (in a <details>), so the numbers are there for screen readers and
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -93,7 +93,7 @@ def bars(
     chart_id: str,
     title: str,
     x_labels: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     y_label: str,
     x_label: str,
     description: str,
@@ -106,7 +106,7 @@ def bars(
     slot = plot_w / max(len(x_labels), 1)
     every = max(1, len(x_labels) // 8)  # at most about eight x labels
     for i, label in enumerate(x_labels):
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         for n, (name, values) in enumerate(series.items()):
             h = plot_h * values[i] / top
             if h > 0:

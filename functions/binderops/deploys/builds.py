@@ -35,6 +35,12 @@ DEPLOYMENT_STATE = {
     "EXPIRED": "error",
 }
 TERMINAL = {"SUCCESS", "FAILURE", "TIMEOUT", "INTERNAL_ERROR", "CANCELLED", "EXPIRED"}
+# The state a finished build leaves its Deployment in (every terminal status has one).
+FINAL_STATE: dict[str, str] = {
+    status: state
+    for status, state in DEPLOYMENT_STATE.items()
+    if state is not None and status in TERMINAL
+}
 # How far along a GitHub Deployment state is: a status is only ever moved forward.
 STATE_RANK = {
     "pending": 0,

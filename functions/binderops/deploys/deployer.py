@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from ..clients.github import GitHub
 from ..clients.http import Rejected, create_once
+from ..core.errors import ConfigError
 from ..core.locks import KeyedLocks
 from ..core.seams import MetricsRecorder
 from ..warehouse import Warehouse
@@ -170,7 +171,7 @@ class Deployer:
         """Why the override label on ``pull`` may not lift an incident hold ("" when it may):
         who added it must have write access now (a triager can label), the pull request must
         be merged into the deploy branch, and its merge commit must be on that branch."""
-        github, branch, label = self.github, self.policy.branch, self.policy.override_label
+        github, branch, label = self._github, self.policy.branch, self.policy.override_label
         number = pull.get("number", "?")
         if not labeller or github.permission(repo, labeller) not in WRITE_ACCESS:
             return (
@@ -186,6 +187,13 @@ class Deployer:
         if not github.on_branch(repo, branch, sha):
             return f"the merge commit {sha[:12]} of #{number} is not on {branch}"
         return ""
+
+    @property
+    def _github(self) -> GitHub:
+        """The GitHub client, for the steps reached only after a caller found there is one."""
+        if self.github is None:
+            raise ConfigError("BINDEROPS_GITHUB_TOKEN is not set: binderops cannot ask GitHub")
+        return self.github
 
     @staticmethod
     def _reporting(report):
@@ -226,7 +234,7 @@ class Deployer:
         deployment = self._deployment(request)
         if deployment is None:
             return
-        latest = self.github.deployment_statuses(request.repo, deployment["id"])
+        latest = self._github.deployment_statuses(request.repo, deployment["id"])
         if not latest or latest[0].get("description") != reason:
             self._status(request.repo, deployment["id"], "queued", reason)
 
@@ -243,13 +251,13 @@ class Deployer:
         log_url = build.log_url if build else ""
 
         def posted() -> dict | None:
-            for status in self.github.deployment_statuses(repo, deployment_id):
+            for status in self._github.deployment_statuses(repo, deployment_id):
                 if (status.get("state"), status.get("description")) == (state, description[:140]):
                     return status
             return None
 
         return create_once(
-            lambda: self.github.create_deployment_status(
+            lambda: self._github.create_deployment_status(
                 repo, deployment_id, state, description, log_url
             ),
             posted,
@@ -264,7 +272,7 @@ class Deployer:
             return found
         description = request.description or f"{request.kind} deploy of {request.sha[:12]}"
         return create_once(
-            lambda: self.github.create_deployment(
+            lambda: self._github.create_deployment(
                 request.repo,
                 request.sha,
                 request.environment,
@@ -276,7 +284,7 @@ class Deployer:
         )
 
     def _found_deployment(self, request: DeployRequest) -> dict | None:
-        for deployment in self.github.deployments(request.repo, request.sha, request.environment):
+        for deployment in self._github.deployments(request.repo, request.sha, request.environment):
             if (deployment.get("payload") or {}).get("delivery") == request.delivery:
                 return deployment
         return None
@@ -359,8 +367,12 @@ class Deployer:
         if not self.github or (not final and self._finished(build.id)):
             return []  # nothing to report to, or a late message: the build has moved on
         deployment = self._deployment(build.request)
+        if deployment is None:
+            return []
         statuses = self.github.deployment_statuses(build.repo, deployment["id"])
-        reached = max((builds.STATE_RANK.get(s.get("state"), 0) for s in statuses), default=-1)
+        reached = max(
+            (builds.STATE_RANK.get(s.get("state") or "", 0) for s in statuses), default=-1
+        )
         if builds.STATE_RANK[state] <= reached:
             return []
         self._post(deployment, build, state)
@@ -368,9 +380,9 @@ class Deployer:
         # Messages are handled concurrently: if the build finished while this status was
         # posted, the terminal status may have gone first. Post it again so it is the latest.
         if not final and (now := self._finished(build.id)):
-            self._post(deployment, now, builds.DEPLOYMENT_STATE[now.status])
+            self._post(deployment, now, builds.FINAL_STATE[now.status])
             done.append(
-                f"GitHub deployment {deployment['id']} → {builds.DEPLOYMENT_STATE[now.status]} "
+                f"GitHub deployment {deployment['id']} → {builds.FINAL_STATE[now.status]} "
                 "(finished meanwhile)"
             )
         return done
@@ -430,7 +442,7 @@ def deployment_row(build: Build) -> DeploymentRow:
         environment=build.environment,
         trigger_kind=build.kind,
         delivery=build.delivery,
-        status=builds.DEPLOYMENT_STATE[build.status],
+        status=builds.FINAL_STATE[build.status],
         build_status=build.status,
         started=build.started or build.created,
         finished=build.finished,

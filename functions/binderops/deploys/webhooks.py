@@ -6,11 +6,11 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import BinaryIO
+from typing import IO, Protocol, overload
 from urllib.parse import parse_qs
 
 from ..clients.github import GitHub, comment_once
@@ -67,7 +67,7 @@ class Reply:
 
 
 def signed_body(
-    stream: BinaryIO, length: int | None, secret: str, header: str | None
+    stream: IO[bytes], length: int | None, secret: str, header: str | None
 ) -> bytearray | Reply:
     """The body of a delivery whose ``X-Hub-Signature-256`` holds (``sha256=`` and the
     HMAC-SHA256 of the raw body with ``secret``, compared in constant time), else the reply
@@ -129,9 +129,18 @@ def changed_files(push: dict) -> set[str] | None:
     return files
 
 
+class Headers(Protocol):
+    """Request headers, looked up case-insensitively (Flask's ``request.headers``)."""
+
+    @overload
+    def get(self, key: str) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+
+
 def handle(
-    headers: Mapping[str, str],
-    stream: BinaryIO,
+    headers: Headers,
+    stream: IO[bytes],
     length: int | None,
     secret: str,
     rules: Rules,

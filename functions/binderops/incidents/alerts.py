@@ -75,6 +75,10 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def parse(body: bytes | str | dict) -> Alert:
     """The notification in a webhook body or Pub/Sub message; raises InvalidAlert."""
     if not isinstance(body, dict):
@@ -85,7 +89,7 @@ def parse(body: bytes | str | dict) -> Alert:
         except (ValueError, UnicodeDecodeError):
             raise InvalidAlert("the notification is not JSON") from None
     incident = body.get("incident") if isinstance(body, dict) else None
-    if not isinstance(incident, dict):
+    if not isinstance(body, dict) or not isinstance(incident, dict):
         raise InvalidAlert("the notification has no 'incident' object")
     incident_id = _text(incident.get("incident_id")).strip()
     if not incident_id:
@@ -98,7 +102,7 @@ def parse(body: bytes | str | dict) -> Alert:
         docs = {"content": _text(docs)}
     links = tuple(
         (_text(link.get("displayName")) or _text(link.get("url")), _text(link.get("url")))
-        for link in (docs.get("links") if isinstance(docs.get("links"), list) else [])
+        for link in _list(docs.get("links"))
         if isinstance(link, dict) and link.get("url")
     )
     metric = mapping(incident, "metric")

@@ -70,18 +70,24 @@ class Notifier:
         # token, a missing repository) would only be refused again, so it is logged instead.
         failures: list[str] = []
         issue, refused = None, False
-        if self.issues is not None and self.repo:
+        issues = self.issues if self.repo else None
+        if issues is not None:
             try:
-                issue = self._report(alert)
+                issue = self._report(issues, alert)
             except Unavailable as e:
                 failures.append(str(e))
             except Rejected as e:
                 log.error("incident %s: the report was refused: %s", alert.key, e)
                 refused = True
         chatted = self._chat(alert, issue, failures)
-        if issue is not None and chatted and reports.chat_marker(alert) not in issue["body"]:
+        if (
+            issues
+            and issue is not None
+            and chatted
+            and reports.chat_marker(alert) not in issue["body"]
+        ):
             try:
-                issue = self.issues.update_issue(
+                issue = issues.update_issue(
                     self.repo,
                     issue["number"],
                     body=f"{issue['body'].rstrip()}\n{reports.chat_marker(alert)}\n",
@@ -114,9 +120,9 @@ class Notifier:
         return result
 
     # GitHub
-    def _find(self, alert: Alert) -> dict | None:
+    def _find(self, issues: Issues, alert: Alert) -> dict | None:
         oldest = (alert.started or alert.ended or datetime.now(UTC)) - SEARCH_SLACK
-        for issue in self.issues.issues(self.repo, TEST_LABEL if alert.test else LABEL):
+        for issue in issues.issues(self.repo, TEST_LABEL if alert.test else LABEL):
             match = reports.MARKER.search(issue.get("body") or "")
             if match and match.group(1) == reports.marker_id(alert.incident_id):
                 return issue
@@ -125,24 +131,24 @@ class Notifier:
                 return None  # newest first: everything further is older than this incident
         return None
 
-    def _report(self, alert: Alert) -> dict:
-        issue = self._find(alert)
+    def _report(self, issues: Issues, alert: Alert) -> dict:
+        issue = self._find(issues, alert)
         if issue is None:
             issue = create_once(
-                lambda: self.issues.create_issue(
+                lambda: issues.create_issue(
                     self.repo,
                     reports.title(alert),
                     reports.body(alert),
                     [TEST_LABEL if alert.test else LABEL],
                 ),
-                lambda: self._find(alert),
+                lambda: self._find(issues, alert),
                 f"incident {alert.key}: opening its report",
             )
             log.info("opened report #%s for incident %s", issue["number"], alert.incident_id)
         marker = reports.closed_marker(alert)
         if alert.state != "closed" or marker in issue["body"]:
             return issue
-        comment_once(self.issues, self.repo, issue["number"], marker, reports.close_comment(alert))
+        comment_once(issues, self.repo, issue["number"], marker, reports.close_comment(alert))
         labels = [label["name"] for label in issue.get("labels", [])]
         fields: dict[str, Any] = {
             "body": reports.with_close(issue["body"], alert),
@@ -151,7 +157,7 @@ class Notifier:
         if self.close_issue:
             fields["state"] = "closed"
         log.info("closed incident %s on report #%s", alert.incident_id, issue["number"])
-        return self.issues.update_issue(self.repo, issue["number"], **fields)
+        return issues.update_issue(self.repo, issue["number"], **fields)
 
     # Chat
     def _chat(self, alert: Alert, issue: dict | None, failures: list[str]) -> bool:

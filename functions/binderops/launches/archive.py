@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
 from pathlib import Path
+from typing import Literal
 
 from ..clients.public import publish_staged, read_public, scratch_file, write_public
 from ..core.config import Settings
 from ..core.errors import ConfigError, Drop
 from ..core.logs import log
 from ..core.templates import render
-from ..warehouse import Warehouse, schemas
+from ..warehouse import ArrowReading, Exporting, Warehouse, schemas
 
 INDEX = "index.jsonl"
 INDEX_HTML = "index.html"
@@ -160,10 +161,10 @@ def read_index(settings: Settings) -> dict[date, DayEntry]:
     return entries
 
 
-def _size(count: int) -> str:
+def _size(count: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if count < 1000 or unit == "GB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
         count /= 1000
     raise AssertionError("unreachable")
 
@@ -228,7 +229,9 @@ def _write_lines(lines, path: Path) -> int:
     (one buffer per chunk, lines back to back). Returns the bytes written."""
     import pyarrow as pa
 
-    offset_format = "q" if pa.types.is_large_string(lines.type) else "i"  # int64 or int32
+    offset_format: Literal["q", "i"] = (
+        "q" if pa.types.is_large_string(lines.type) else "i"
+    )  # int64 or int32
     size = 0
     with open(path, "wb") as f:
         for chunk in lines.chunks:
@@ -240,7 +243,7 @@ def _write_lines(lines, path: Path) -> int:
 
 
 def _write_days_duckdb(
-    warehouse: Warehouse, days: list[date], settings: Settings, with_lines: bool = True
+    warehouse: ArrowReading, days: list[date], settings: Settings, with_lines: bool = True
 ) -> dict[date, DayEntry]:
     """Each day's rows are sorted and given their lines once by DuckDB, then written twice by
     pyarrow: its public lines and its Parquet part (the part only, for a month whose parts
@@ -289,11 +292,13 @@ def _write_days_bigquery(
     return entries
 
 
-def _write_month(warehouse: Warehouse, month: str, days: list[date], settings: Settings) -> None:
+def _write_month(
+    warehouse: Exporting | ArrowReading, month: str, days: list[date], settings: Settings
+) -> None:
     """The month's Parquet file: exported by BigQuery, or put together from the days' parts
     locally (writing the parts a run has not written yet)."""
     name = month_name(month)
-    if warehouse.exports_files:
+    if isinstance(warehouse, Exporting):
         first = date.fromisoformat(f"{month}-01")
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         prefix = f"{STAGING}{name}/"
@@ -370,7 +375,7 @@ def _changed(
     duplicate BigQuery stored is not a change."""
     moved = sorted(day for day, n in rows.items() if day not in index or index[day].count != n)
     recount = [day for day in moved if day in index]
-    exact = {}
+    exact: dict[date, int] = {}
     for chunk_first, chunk_last in _chunks(recount, DAYS_PER_COUNT):
         found = warehouse.query(
             schemas.sql_in("archive/day_counts", warehouse.names), _range(chunk_first, chunk_last)
@@ -386,8 +391,9 @@ def publish(
     """Publish every day in the request whose launches changed (all of them when the request
     names a range), then the months, badge aggregate and index those days touch."""
     first, last, rewrite = requested_days(request, today)
-    bigquery = warehouse.exports_files
-    if bigquery and not settings.public_bucket:
+    if not isinstance(warehouse, Exporting | ArrowReading):
+        raise ConfigError(f"{warehouse.url} can neither export files nor return Arrow tables")
+    if isinstance(warehouse, Exporting) and not settings.public_bucket:
         raise ConfigError("publishing from BigQuery needs BINDEROPS_PUBLIC_BUCKET")
     timer = _Timer()
     with warehouse.session():
@@ -409,8 +415,13 @@ def publish(
                 schemas.sql_in("archive/repo_days", warehouse.names),
             )
         timer.lap("badge counts")
-        write = _write_days_bigquery if bigquery else _write_days_duckdb
-        written = write(warehouse, changed, settings) if changed else {}
+        written: dict[date, DayEntry] = {}
+        if not changed:
+            pass
+        elif isinstance(warehouse, Exporting):
+            written = _write_days_bigquery(warehouse, changed, settings)
+        else:
+            written = _write_days_duckdb(warehouse, changed, settings)
         timer.lap("day files")
         months = sorted({day.isoformat()[:7] for day in changed})
         known = set(index) | set(rows)  # a range's run counts only its own days

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from fastjsonschema import JsonSchemaValueException
 
@@ -122,8 +122,7 @@ def to_row(
     Only fields the event's version defines are read. Raises ``InvalidEvent`` with the reason.
     """
     version = event.get("version")
-    validate = _validators().get(version) if type(version) is int else None
-    if validate is None:
+    if type(version) is not int or (validate := _validators().get(version)) is None:
         raise InvalidEvent(f"unknown launch schema version {str(version)[:32]!r}", kind="version")
     try:
         validate(event)
@@ -172,7 +171,7 @@ def _json_object(text: str | bytes, what: str, kind: str) -> dict:
     return value
 
 
-def _is_launch(value: Any) -> bool:
+def _is_launch(value: Any) -> TypeGuard[dict]:
     return isinstance(value, dict) and ("version" in value or value.get("schema") == LAUNCH_SCHEMA)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -148,7 +149,7 @@ def _interrupts_held() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers run in the main thread only
         return
-    caught: list[int] = []
+    caught: list[int] = []  # signal numbers
     held = (signal.SIGINT, signal.SIGTERM)
     previous = {
         signum: signal.signal(signum, lambda number, frame: caught.append(number))
@@ -159,8 +160,8 @@ def _interrupts_held() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    for signum in caught:
-        signal.raise_signal(signum)  # now handled as it would have been
+    for number in caught:
+        signal.raise_signal(number)  # now handled as it would have been
 
 
 def _start(
@@ -190,7 +191,8 @@ def _start(
                 registry.append(service)
         _wait_for_http(url, process, name, timeout)
     except RuntimeError as e:
-        service.stop()
+        if service is not None:
+            service.stop()
         tail = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{e}; its log ({log_path}) ends:\n{tail}") from None
     except BaseException:  # interrupted while it started
@@ -297,7 +299,7 @@ class PubSubWiring:
     push_endpoint: str
     subscription: str = ""
     dead_letter_topic: str = ""
-    _publisher: object = field(default=None, repr=False)
+    _publisher: Any = field(default=None, repr=False)  # a pubsub_v1.PublisherClient, from create
 
     def create(self, emulator_url: str) -> None:
         from google.cloud import pubsub_v1

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ..clients.pubsub import post_cloudevent
 from ..core import config
@@ -28,6 +29,7 @@ from ..deploys.settings import DeploySettings
 from ..incidents.settings import IncidentSettings
 from ..launches.settings import LaunchSettings
 from ..warehouse import Warehouse, schemas
+from ..warehouse.duckdb import DuckDBWarehouse
 from . import Mistake, samples, send, services
 from .tables import format_rows
 from .warehouses import existing_warehouse
@@ -88,7 +90,7 @@ def _export_costs(
     from .billing_sample import load_rows, sample_rows
 
     costs = config.read(CostSettings)
-    if warehouse.url.startswith("duckdb://"):
+    if isinstance(warehouse, DuckDBWarehouse):
         with warehouse.session() as con:
             exists = con.execute(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?",
@@ -318,7 +320,7 @@ def _start_incidents(settings: Settings, env: dict, logs: Path, emulator, runnin
     if not config.read(IncidentSettings).chat_webhooks:
         incident_env["BINDEROPS_CHAT_WEBHOOKS"] = f"file={state / 'chat.jsonl'}"
     webhook = services.start_function("notify_incident_http", incident_env, logs, registry=running)
-    info = {
+    info: dict[str, Any] = {
         "notify_incident_http": f"{webhook.url}/",
         "alert_token": token,
         "notify_incident_log": str(webhook.log_path),

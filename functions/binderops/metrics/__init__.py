@@ -129,6 +129,9 @@ class Recorder:
         A failed write is logged and its series kept for the next one: metrics never fail
         the request that records them.
         """
+        sink = self.sink
+        if sink is None:
+            return
         with self._lock:
             if not self._changed:
                 return
@@ -142,7 +145,7 @@ class Recorder:
             self._changed.clear()
             self._last_write = now
         try:
-            self.sink.write(points, self.instance)
+            sink.write(points, self.instance)
             self.writes += 1
         except Exception as e:  # never fail a launch over a metric
             log.warning(

@@ -6,9 +6,9 @@ The interface and its error are in ``base``; ``open_warehouse`` picks the backen
 from __future__ import annotations
 
 from ..core.errors import ConfigError
-from .base import Warehouse, WarehouseUnavailable
+from .base import ArrowReading, Exporting, Warehouse, WarehouseUnavailable
 
-__all__ = ["Warehouse", "WarehouseUnavailable", "open_warehouse"]
+__all__ = ["ArrowReading", "Exporting", "Warehouse", "WarehouseUnavailable", "open_warehouse"]
 
 
 def open_warehouse(url: str, bigquery_api_url: str = "", read_only: bool = False) -> Warehouse:

@@ -7,11 +7,13 @@ launches), so a redelivered message or a re-run backfill adds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..core.errors import Retry
+
+T = TypeVar("T")
 
 
 class WarehouseUnavailable(Retry):
@@ -24,10 +26,6 @@ class Warehouse(Protocol):
     url: str
     # How SQL templates name the datasets: ``{{ raw }}`` and ``{{ public }}`` in ``schemas/sql``.
     names: dict[str, str]
-    # Where published files come from: True when the warehouse writes them to Cloud Storage
-    # itself (BigQuery's EXPORT DATA: it has ``export``), False when their rows come here as
-    # Arrow to be written (DuckDB: it has ``arrow_each``). The archive asks this, never the URL.
-    exports_files: bool
 
     def setup(self) -> None:
         """Create the tables and views of ``schemas/catalog.json`` that are missing."""
@@ -62,3 +60,27 @@ class Warehouse(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+# How published files are made differs by backend, so the archive asks which of these two a
+# warehouse is (isinstance), never its URL.
+@runtime_checkable
+class Exporting(Warehouse, Protocol):
+    """A warehouse that writes published files to Cloud Storage itself (BigQuery)."""
+
+    def export(self, select: str, params: Mapping[str, Any], uri: str, format: str) -> None:
+        """``EXPORT DATA`` the rows of ``select`` to ``uri``: they never pass through here."""
+
+
+@runtime_checkable
+class ArrowReading(Warehouse, Protocol):
+    """A warehouse whose rows come here as Arrow tables, to be written by pyarrow (DuckDB)."""
+
+    def arrow_each(
+        self,
+        select: str,
+        params: Sequence[Mapping[str, Any]],
+        each: Callable[[Mapping[str, Any], Any], T],
+    ) -> list[T]:
+        """Run ``select`` once per set of ``params``; hand each its Arrow table; return the
+        results of ``each`` in order."""

@@ -52,7 +52,6 @@ class BigQueryWarehouse:
         self.dataset = dataset
         self.api_url = api_url
         self.read_only = read_only
-        self.exports_files = True  # EXPORT DATA writes the months to Cloud Storage
         self.url = f"bigquery://{project}/{dataset}"
         self.datasets = {"public": dataset, "raw": f"{dataset}_raw"}
         self.names = {kind: f"`{project}`.`{name}`" for kind, name in self.datasets.items()}

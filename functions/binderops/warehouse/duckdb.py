@@ -15,11 +15,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.files import write_atomically
 from . import schemas, sql
 from .base import WarehouseUnavailable
+
+if TYPE_CHECKING:
+    import duckdb
 
 DUCKDB_TYPES = {
     "STRING": "VARCHAR",
@@ -134,14 +137,15 @@ class Translations:
         self.path = path
         self.limit = limit
         self._lock = threading.Lock()
-        self._saved: dict[str, str] | None = None
+        self._saved: dict[str, str] = {}
+        self._loaded = False
         self._warmed = False
 
     def __call__(self, bigquery_sql: str) -> str:
         digest = _digest(bigquery_sql)
         with self._lock:
-            if self._saved is None:
-                self._saved = self._load()
+            if not self._loaded:
+                self._saved, self._loaded = self._load(), True
             text = self._saved.get(digest)
             if text is None:
                 text = self._saved[digest] = translate(bigquery_sql)
@@ -189,11 +193,10 @@ class DuckDBWarehouse:
         self.path = Path(path).expanduser()
         self.lock_wait = lock_wait
         self.read_only = read_only
-        self.exports_files = False  # rows come here as Arrow and are written by pyarrow
         self.url = f"duckdb://{self.path.resolve()}"
         self.names = DATASETS
         self._lock = threading.RLock()
-        self._connection = None
+        self._connection: duckdb.DuckDBPyConnection | None = None
         self._depth = 0
         self._last_used = 0.0
         self._timer: threading.Timer | None = None

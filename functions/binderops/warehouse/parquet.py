@@ -185,6 +185,7 @@ def join(parts: Sequence[Path], path: Path) -> int:
                 _move(group, shift, len(groups))
                 groups.append(group)
             rows += metadata[FILE_NUM_ROWS].value
+        assert first is not None  # parts is not empty
         first[FILE_NUM_ROWS].value = rows
         first[FILE_ROW_GROUPS].value = (first[FILE_ROW_GROUPS].value[0], groups)
         footer_bytes = encode_footer(first)

@@ -189,7 +189,7 @@ def _concat_natively(select, required: frozenset[ColumnName]) -> None:
 
     def known(node) -> set[tuple[str, str]]:
         """Columns that cannot be NULL where ``node`` is: in the ELSE of an IF testing them."""
-        found = set()
+        found: set[tuple[str, str]] = set()
         while node.parent is not None and node.parent_select is select:
             parent = node.parent
             if isinstance(parent, exp.If) and parent.args.get("false") is node:
