@@ -62,12 +62,15 @@ def archive(tmp_path) -> Path:
 
 def test_backfill_loads_every_line_and_a_rerun_adds_nothing(env, archive):
     first = binderops("backfill", "--quiet", str(archive), env=env)
-    assert (
-        "2401 events read from 1 file(s): 2400 new rows in launches, 0 already there, 1 rejected"
-        in first.stdout
+    assert first.stdout.startswith(
+        "backfill: 2,401 lines in 1 file(s): 2,400 new launches on 1 day(s); 1 rejected "
+        "(see launch_errors), the first: line is not valid JSON"
     )
     again = binderops("backfill", "--quiet", str(archive), env=env)
-    assert "0 new rows in launches, 2400 already there, 1 rejected" in again.stdout
+    assert again.stdout.startswith(
+        "backfill: 2,401 lines in 1 file(s): 0 new launches on 1 day(s), 2,400 already loaded; "
+        "1 rejected"
+    )
     counts = json.loads(
         binderops(
             "query",
@@ -88,9 +91,9 @@ def test_backfill_loads_every_line_and_a_rerun_adds_nothing(env, archive):
             env=env,
         ).stdout
     )
-    assert same == [
-        {"event_id": "events-2026-03-01.jsonl:2399"},
-        {"event_id": "events-2026-03-01.jsonl:2400"},
+    assert [re.sub(":[0-9a-f]{20}:", ":KEY:", r["event_id"]) for r in same] == [
+        "archive:2026-03-01:KEY:0",
+        "archive:2026-03-01:KEY:1",
     ]
     errors = json.loads(
         binderops(
@@ -101,7 +104,9 @@ def test_backfill_loads_every_line_and_a_rerun_adds_nothing(env, archive):
             env=env,
         ).stdout
     )
-    assert [e["event_id"] for e in errors] == ["events-2026-03-01.jsonl:2401"]
+    assert [re.sub(":[0-9a-f]{20}:", ":KEY:", e["event_id"]) for e in errors] == [
+        "archive:error:KEY:0"
+    ]
     assert errors[0]["reason"].startswith("line is not valid JSON")
     assert "192.0.2.4" not in errors[0]["payload"]
 
@@ -112,10 +117,11 @@ def test_backfill_reads_gzipped_archives(env, tmp_path):
     path = tmp_path / "events-2026-03-02.jsonl.gz"
     with gzip.open(path, "wt") as f:
         f.write(json.dumps(LINE) + "\n")
-    assert "1 new rows" in binderops("backfill", "-q", str(path), env=env).stdout
-    assert json.loads(
+    assert "1 new launch on 1 day(s)" in binderops("backfill", "-q", str(path), env=env).stdout
+    [row] = json.loads(
         binderops("query", "--format", "json", "SELECT event_id FROM launches", env=env).stdout
-    ) == [{"event_id": "events-2026-03-02.jsonl:1"}]
+    )
+    assert re.fullmatch("archive:2026-03-01:[0-9a-f]{20}:0", row["event_id"])
 
 
 def test_query_formats(env, archive):

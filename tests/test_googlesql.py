@@ -40,7 +40,14 @@ def parameters(sql: str) -> list[dict]:
     """The file's parameters, typed as ``schemas/sql/parameters.json`` declares them."""
     declared = schemas.read_json("sql/parameters.json")["parameters"]
     named = sorted(set(re.findall(r"@(\w+)", re.sub(r"--.*", "", sql))))
-    return [{"name": n, "parameterType": {"type": declared[n]}} for n in named if n in declared]
+    return [{"name": n, "parameterType": rest_type(declared[n])} for n in named if n in declared]
+
+
+def rest_type(declared: str) -> dict:
+    """A REST ``parameterType`` from a declared type (``DATE``, ``ARRAY<DATE>``)."""
+    if declared.startswith("ARRAY<"):
+        return {"type": "ARRAY", "arrayType": rest_type(declared[6:-1])}
+    return {"type": declared}
 
 
 def rendered(name: str, text: str | None = None) -> str:

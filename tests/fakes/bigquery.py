@@ -78,7 +78,7 @@ class FakeBigQuery:
         default = config.get("defaultDataset") or {}
         declared = schemas.read_json("sql/parameters.json")["parameters"]
         for parameter in config.get("queryParameters", []):
-            sent, name = parameter["parameterType"]["type"], parameter["name"]
+            sent, name = _declared(parameter["parameterType"]), parameter["name"]
             if name in declared and sent != declared[name]:
                 problem = (
                     f"@{name} sent as {sent}; schemas/sql/parameters.json declares {declared[name]}"
@@ -230,3 +230,10 @@ class FakeBigQuery:
         rows = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
         self.loads.append({"configuration": job["configuration"], "rows": rows})
         return Response(200, self._job(project, job))
+
+
+def _declared(sent: dict) -> str:
+    """A REST ``parameterType`` as ``schemas/sql/parameters.json`` writes types."""
+    if sent["type"] == "ARRAY":
+        return f"ARRAY<{_declared(sent['arrayType'])}>"
+    return sent["type"]

@@ -181,8 +181,8 @@ def unwrap(document: dict) -> dict:
     A log sink delivers the event in ``jsonPayload`` (possibly nested under ``message``
     or ``event``, as an object or as JSON text) or as JSON text in ``textPayload``.
     """
-    if "jsonPayload" not in document and "textPayload" not in document:
-        return document
+    if document.get("jsonPayload") is None and document.get("textPayload") is None:
+        return document  # a null payload is no payload
     payload = document.get("jsonPayload")
     if isinstance(payload, dict):
         for candidate in (payload, payload.get("message"), payload.get("event")):

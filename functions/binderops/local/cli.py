@@ -35,28 +35,36 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from ..launches.backfill import backfill
+    from ..launches.backfill import backfill, summary
     from ..launches.settings import LaunchSettings
 
     missing = [p for p in args.paths if not p.is_file()]
     if missing:
         print(f"binderops backfill: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    total = sum(p.stat().st_size for p in args.paths if p.suffix != ".gz") or None
+    total = sum(p.stat().st_size for p in set(args.paths)) or None
     warehouse = existing_warehouse(settings, create=True)
     try:
         with tqdm(
             total=total, unit="B", unit_scale=True, desc="backfill", disable=args.quiet or None
         ) as bar:
             origin = config.read(LaunchSettings).default_origin
-            result = backfill(args.paths, warehouse, origin, progress=bar.update)
+            result = backfill(
+                args.paths, warehouse, origin, progress=bar.update, replace_live=args.replace_live
+            )
     finally:
         warehouse.close()
-    print(
-        f"{result.lines} events read from {len(result.files)} file(s): {result.loaded} new rows in launches, "
-        f"{result.lines - result.loaded - result.rejected} already there, {result.rejected} rejected "
-        f"(see launch_errors) — {warehouse.url}"
-    )
+    if not result.launches:
+        reason = f"; the first: {result.first_reason}" if result.first_reason else ""
+        print(
+            f"binderops backfill: no launch in {', '.join(map(str, args.paths))} "
+            f"({result.rejected} line(s) rejected{reason})",
+            file=sys.stderr,
+        )
+        return 1
+    for line in summary(result):
+        print(line)
+    print(f"  warehouse: {warehouse.url}")
     return 0
 
 
@@ -269,10 +277,21 @@ def parser() -> argparse.ArgumentParser:
     query.set_defaults(func=cmd_query)
 
     backfill = sub.add_parser(
-        "backfill", help="load archive files (events-YYYY-MM-DD.jsonl[.gz]); re-runs add nothing"
+        "backfill",
+        help="load archive files (events-YYYY-MM-DD.jsonl[.gz]); re-runs add nothing",
+        description="Load mybinder.org launch archive files, each launch exactly once: an id comes "
+        "from a launch's day and content, so a re-run, a renamed, recompressed or re-sorted copy adds "
+        "nothing, and a re-published day adds only its new lines. Days that already hold launches "
+        "ingested live are skipped (see --replace-live). Exits 1 when no line was a launch.",
     )
     backfill.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     backfill.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    backfill.add_argument(
+        "--replace-live",
+        action="store_true",
+        help="days that already hold launches ingested live are skipped; with this, their "
+        "live launches are replaced by the archive's, in one transaction",
+    )
     backfill.set_defaults(func=cmd_backfill)
 
     costs = sub.add_parser(

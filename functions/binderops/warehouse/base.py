@@ -33,8 +33,17 @@ class Warehouse(Protocol):
     def insert(self, table: str, rows: Sequence[tuple]) -> None:
         """Stream a few rows; duplicates of an existing key are dropped."""
 
-    def load(self, table: str, rows: Sequence[tuple]) -> int:
-        """Bulk-load rows (no streaming cost); return how many were new."""
+    def load(
+        self,
+        table: str,
+        rows: Sequence[tuple],
+        *,
+        first: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Bulk-load rows (no streaming cost); return how many were new. ``first``, a
+        statement (with ``params``), runs in the same transaction before the rows go in:
+        readers see neither or both (backfill's --replace-live deletes live launches)."""
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run BigQuery SQL (``@name`` parameters from ``params``) and return rows as dicts."""

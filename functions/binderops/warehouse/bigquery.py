@@ -142,18 +142,42 @@ class BigQueryWarehouse:
         finally:
             self.client.delete_table(staging, not_found_ok=True)
 
-    def load(self, table: str, rows: Sequence[tuple]) -> int:
-        if not rows:
+    def load(
+        self,
+        table: str,
+        rows: Sequence[tuple],
+        *,
+        first: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> int:
+        if not rows and not first:
             return 0
+        from google.cloud import bigquery
+
         spec = schemas.table(table)
         with self._staged(spec, rows) as staging:
+            target = f"`{self._table_id(spec)}`"
             merge = (
-                f"MERGE `{self._table_id(spec)}` AS target USING `{staging}` AS source "
+                f"MERGE {target} AS target USING `{staging}` AS source "
                 f"ON target.{spec.key} = source.{spec.key} WHEN NOT MATCHED THEN INSERT ROW"
             )
-            job = self.client.query(merge)
-            job.result()
-            return job.num_dml_affected_rows or 0
+            if not first:
+                job = self.client.query(merge)
+                job.result()
+                return job.num_dml_affected_rows or 0
+            # A script reports no count of its own: the rows the MERGE will add are counted
+            # first (the statement before it deletes none of them: it runs on other keys).
+            count = (
+                f"SELECT COUNT(*) AS added FROM `{staging}` AS source WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {target} AS target WHERE target.{spec.key} = source.{spec.key})"
+            )
+            [row] = self.client.query_and_wait(count)
+            script = (
+                f"BEGIN TRANSACTION;\n{first.strip().rstrip(';')};\n{merge};\nCOMMIT TRANSACTION;"
+            )
+            config = bigquery.QueryJobConfig(query_parameters=_parameters(params or {}))
+            self.client.query(script, job_config=config).result()
+            return int(row["added"])
 
     def replace(
         self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
@@ -274,6 +298,8 @@ def _parameters(params: Mapping[str, Any]) -> list:
     from google.cloud import bigquery
 
     def kind(value: Any) -> str:
+        if isinstance(value, list) and value:
+            return kind(value[0])
         for python_type, name in (
             (bool, "BOOL"),
             (int, "INT64"),
@@ -287,5 +313,8 @@ def _parameters(params: Mapping[str, Any]) -> list:
         raise TypeError(f"no BigQuery parameter type for {type(value).__name__}")
 
     return [
-        bigquery.ScalarQueryParameter(name, kind(value), value) for name, value in params.items()
+        bigquery.ArrayQueryParameter(name, kind(value), value)
+        if isinstance(value, list)
+        else bigquery.ScalarQueryParameter(name, kind(value), value)
+        for name, value in params.items()
     ]

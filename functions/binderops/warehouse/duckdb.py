@@ -340,7 +340,28 @@ class DuckDBWarehouse:
     def insert(self, table: str, rows: Sequence[tuple]) -> None:
         self.load(table, rows)
 
-    def load(self, table: str, rows: Sequence[tuple]) -> int:
+    def load(
+        self,
+        table: str,
+        rows: Sequence[tuple],
+        *,
+        first: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> int:
+        if first:
+            with self.session() as con:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    self.query(first, params)
+                    loaded = self._load(table, rows, atomic=False)
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                return loaded
+        return self._load(table, rows)
+
+    def _load(self, table: str, rows: Sequence[tuple], atomic: bool = True) -> int:
         if not rows:
             return 0
         spec = schemas.table(table)
@@ -354,7 +375,10 @@ class DuckDBWarehouse:
             else:
                 con.register("_batch", _arrow_batch(spec, rows))
                 try:
-                    self._insert_new(con, target)
+                    if atomic:
+                        self._insert_new(con, target)
+                    else:  # a failed statement would end the caller's transaction
+                        con.execute(f"INSERT OR IGNORE INTO {target} SELECT * FROM _batch")
                 finally:
                     con.unregister("_batch")
             return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0] - before

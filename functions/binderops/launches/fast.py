@@ -1,0 +1,262 @@
+"""Backfill on DuckDB: the files read by DuckDB's own JSON reader, each line decided by the
+SQL of ``native``, the few it leaves undecided by the Python path, and every row's id given
+in SQL, in one transaction with any ``--replace-live`` deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..core.logs import log
+from ..warehouse.duckdb import DuckDBWarehouse, qualified
+from ..warehouse.schemas import table
+from . import native
+from .backfill import (
+    BATCH_BYTES,
+    PREFIX,
+    LineReader,
+    Loader,
+    load_python,
+    numbered,
+    open_archive,
+    reading,
+)
+from .events import LaunchErrorRow
+
+# DuckDB spills what does not fit to disk: a backfill of any size stays in about this much.
+MEMORY_LIMIT = "800MB"
+ROW_COLUMNS = (
+    "timestamp",
+    "schema_version",
+    "provider",
+    "spec",
+    "repo",
+    "ref",
+    "resolved_ref",
+    "status",
+    "origin",
+    "build_token",
+    "request_origin",
+    "ingested_at",
+)
+
+
+def _batches(files: Sequence[Path]) -> Iterator[list[Path]]:
+    batch: list[Path] = []
+    size = 0
+    for path in files:
+        batch.append(path)
+        size += path.stat().st_size
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def load_natively(
+    files: Sequence[Path],
+    warehouse: DuckDBWarehouse,
+    loader: Loader,
+    ingested_at: datetime,
+    default_origin: str,
+    progress: Callable[[int], None],
+) -> None:
+    pending = list(_batches(files))
+    with warehouse.session() as con:
+        [(limit,)] = con.execute("SELECT current_setting('memory_limit')").fetchall()
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    try:
+        _load_batches(pending, warehouse, loader, ingested_at, default_origin, progress)
+    finally:
+        with warehouse.session() as con:
+            con.execute(f"SET memory_limit = '{limit}'")
+
+
+def _load_batches(
+    pending: list[list[Path]],
+    warehouse: DuckDBWarehouse,
+    loader: Loader,
+    ingested_at: datetime,
+    default_origin: str,
+    progress: Callable[[int], None],
+) -> None:
+    while pending:
+        batch = pending.pop(0)
+        if not _read(warehouse, batch):
+            if len(batch) > 1:  # find the file DuckDB cannot read: one at a time
+                pending[:0] = [[path] for path in batch]
+                continue
+            log.info("backfill: %s goes through the Python path", batch[0].name)
+            load_python(batch[0], loader, LineReader(ingested_at, default_origin), progress, 10**9)
+            loader.flush()
+            continue
+        _decide(warehouse, batch, loader, ingested_at, default_origin)
+        progress(sum(path.stat().st_size for path in batch))
+
+
+def _read(warehouse: DuckDBWarehouse, batch: list[Path]) -> bool:
+    """Read ``batch`` into ``_backfill_json``; False when DuckDB cannot read a file of it as
+    one JSON object per line (the Python path then reads it, line by line)."""
+    import duckdb
+
+    with warehouse.session() as con:
+        try:
+            con.execute(native.read_sql(), {"files": [str(p) for p in batch]})
+        except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as e:
+            log.info("backfill: DuckDB's reader stopped (%s)", str(e).splitlines()[0][:300])
+            return False
+    return True
+
+
+def _decide(
+    warehouse: DuckDBWarehouse,
+    batch: list[Path],
+    loader: Loader,
+    ingested_at: datetime,
+    default_origin: str,
+) -> None:
+    result = loader.result
+    unread: list[Path] = []
+    with warehouse.session() as con:
+        con.execute(
+            native.decide_sql(), {"ingested_at": ingested_at, "default_origin": default_origin}
+        )
+        undecided = con.execute(native.undecided_sql()).fetchall()
+        python_rows: list[tuple] = []
+        for file, ordinals in undecided:
+            found = _python_rows(Path(file), ordinals, ingested_at, default_origin)
+            if found is None:  # the two readers numbered its lines differently
+                unread.append(Path(file))
+                con.execute("DELETE FROM _backfill_rows WHERE file = ?", [file])
+                continue
+            rows, errors = found
+            result.undecided += len(ordinals)
+            result.lines += len(errors)
+            for number, row in errors:
+                loader.add(row, Path(file), number)
+            python_rows += rows
+        if undecided:
+            con.execute("DELETE FROM _backfill_rows WHERE NOT decided")
+            _insert_rows(con, python_rows)
+        [(count,)] = con.execute("SELECT count(*) FROM _backfill_rows").fetchall()
+        result.lines += count
+        days = [
+            day
+            for (day,) in con.execute(
+                "SELECT DISTINCT CAST(timestamp AS DATE) FROM _backfill_rows"
+            ).fetchall()
+        ]
+        result.days |= set(days)
+        live = loader.live_days(days)
+        skip = [] if loader.replace_live else sorted(live)
+        if skip:
+            [(skipped,)] = con.execute(
+                "SELECT count(*) FROM _backfill_rows WHERE list_contains($skip, CAST(timestamp AS DATE))",
+                {"skip": skip},
+            ).fetchall()
+            result.skipped += skipped
+        target = qualified(table("launches"))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if live and loader.replace_live:
+                warehouse.query(*loader.delete_live(sorted(live)))
+            [(before,)] = con.execute(f"SELECT count(*) FROM {target}").fetchall()
+            [(first, last)] = con.execute(
+                "SELECT min(timestamp), max(timestamp) FROM _backfill_rows"
+            ).fetchall()
+            bounds: dict[str, Any] = {"first": first, "last": last}
+            if skip:
+                bounds["skip"] = [d.isoformat() for d in skip]
+            con.execute(_insert_sql(target, bool(skip), len(batch)), bounds)
+            [(after,)] = con.execute(f"SELECT count(*) FROM {target}").fetchall()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        result.loaded += after - before
+        con.execute("DROP TABLE IF EXISTS _backfill_json")
+        con.execute("DROP TABLE IF EXISTS _backfill_rows")
+    loader.flush()  # the error rows
+    for path in unread:
+        log.info("backfill: %s goes through the Python path", path.name)
+        load_python(path, loader, LineReader(ingested_at, default_origin), lambda n: None, 10**9)
+        loader.flush()
+
+
+def _python_rows(
+    path: Path, ordinals: Sequence[int], ingested_at: datetime, default_origin: str
+) -> tuple[list[tuple], list[tuple[int, LaunchErrorRow]]] | None:
+    """The lines the SQL left undecided, through the Python path: their launch rows (for
+    the SQL to give ids beside the others') and error rows. None when the file's non-blank
+    lines do not number as DuckDB's reader numbered them."""
+    lines = LineReader(ingested_at, default_origin)
+    wanted = set(ordinals)
+    rows: list[tuple] = []
+    errors: list[tuple[int, LaunchErrorRow]] = []
+    with reading(path), open_archive(path) as f:
+        for number, line in numbered(f):
+            if number not in wanted:
+                continue
+            wanted.discard(number)
+            row = lines.row(line)
+            if isinstance(row, LaunchErrorRow):
+                errors.append((number, row))
+            else:
+                rows.append((str(path), number, True, *row[1:]))
+    return None if wanted else (rows, errors)
+
+
+def _insert_rows(con: Any, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    import pyarrow as pa
+
+    names = ("file", "ordinal", "decided", *ROW_COLUMNS)
+    columns = list(zip(*rows))
+    types = {
+        "file": pa.string(),
+        "ordinal": pa.int64(),
+        "decided": pa.bool_(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "schema_version": pa.int64(),
+        "build_token": pa.bool_(),
+        "ingested_at": pa.timestamp("us", tz="UTC"),
+    }
+    arrow = pa.table(
+        {
+            name: pa.array(values, type=types.get(name, pa.string()))
+            for name, values in zip(names, columns)
+        }
+    )
+    con.register("_backfill_python", arrow)
+    try:
+        con.execute(
+            f"INSERT INTO _backfill_rows ({', '.join(names)}) SELECT * FROM _backfill_python"
+        )
+    finally:
+        con.unregister("_backfill_python")
+
+
+def _insert_sql(target: str, skipping: bool, files: int) -> str:
+    """Every decided row into ``target`` with its id: its day, content key, and occurrence
+    among the rows of its file with that key. Rows already there (in the batch's time range,
+    ``$first`` to ``$last``) are left as they are. A plain insert of the rest is much faster
+    than INSERT OR IGNORE; two copies of a file in one batch give the same ids, hence the
+    DISTINCT ON then."""
+    where = "WHERE NOT list_contains($skip, strftime(timestamp, '%Y-%m-%d'))" if skipping else ""
+    distinct = "DISTINCT ON (event_id) " if files > 1 else ""
+    return f"""INSERT INTO {target}
+SELECT {distinct}* FROM (
+  SELECT '{PREFIX}' || strftime(timestamp, '%Y-%m-%d') || ':' || key || ':'
+      -- Rows of one file and key are the same launch: their order does not matter.
+      || CAST(row_number() OVER (PARTITION BY file, key) - 1 AS VARCHAR) AS event_id,
+    {", ".join(ROW_COLUMNS)}
+  FROM (SELECT *, {native.key_sql()} AS key FROM _backfill_rows {where})
+) AS new
+WHERE NOT EXISTS (
+  SELECT 1 FROM {target} AS old
+  WHERE old.timestamp BETWEEN $first AND $last AND old.event_id = new.event_id
+)"""

@@ -1,0 +1,438 @@
+"""Backfill, exactly once: ids from content, live days kept apart, and the fast path (DuckDB
+reading the files, lines decided in SQL) giving what the Python path gives, line for line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from events import V6
+from fakes.bigquery import FakeBigQuery
+from fakes.http import RecordingServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from binderops.launches.backfill import backfill, content_key, summary
+from binderops.launches.events import to_row
+from binderops.warehouse import open_warehouse
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+LINE = {**V6, "timestamp": "2026-03-01T12:34:00+00:00"}
+
+
+def day_file(path: Path, n: int, day: str = "2026-03-01", seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    lines = [
+        json.dumps(
+            {
+                **LINE,
+                "timestamp": f"{day}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00+00:00",
+                "spec": f"owner/repo{rng.randrange(30)}/HEAD",
+            }
+        )
+        for _ in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def table(warehouse, name: str = "launches") -> list[tuple]:
+    with warehouse.session() as con:
+        return sorted(con.execute(f"SELECT * FROM raw.{name}").fetchall(), key=repr)
+
+
+def load(paths, warehouse, **options):
+    return backfill(paths, warehouse, "mybinder.org", ingested_at=NOW, **options)
+
+
+def test_copies_renamed_gzipped_or_sorted_differently_add_nothing(tmp_path, warehouse):
+    original = tmp_path / "events-2026-03-01.jsonl"
+    lines = day_file(original, 3000)
+    first = load([original], warehouse)
+    assert (first.lines, first.loaded, first.undecided) == (3000, 3000, 0)
+    assert load([original], warehouse).loaded == 0
+
+    copy = tmp_path / "copy-of-march-first.jsonl.gz"
+    with gzip.open(copy, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("\n".join(random.Random(2).sample(lines, len(lines))) + "\n")
+    again = load([copy, shuffled], warehouse)
+    assert (again.lines, again.loaded) == (6000, 0)
+    assert len(table(warehouse)) == 3000
+
+
+def test_a_republished_day_adds_only_its_late_lines(tmp_path, warehouse):
+    path = tmp_path / "events-2026-03-01.jsonl"
+    lines = day_file(path, 2000)
+    load([path], warehouse)
+    late = [json.dumps({**LINE, "spec": f"late/repo{n}/HEAD"}) for n in range(4)]
+    late.append(lines[17])  # a late launch identical to one already there: a second launch
+    republished = lines[:]
+    for n, line in enumerate(late):
+        republished.insert(100 * n + 3, line)
+    path.write_text("\n".join(republished) + "\n")
+    assert load([path], warehouse).loaded == 5
+    assert len(table(warehouse)) == 2005
+
+
+def test_identical_lines_in_one_minute_are_each_a_launch(tmp_path, warehouse):
+    path = tmp_path / "events-2026-03-01.jsonl"
+    path.write_text((json.dumps(LINE) + "\n") * 3)
+    result = load([path], warehouse)
+    assert result.loaded == 3
+    key = content_key(to_row(LINE, "", NOW, "mybinder.org"))
+    assert sorted(r[0] for r in table(warehouse)) == [
+        f"archive:2026-03-01:{key}:{n}" for n in range(3)
+    ]
+
+
+def test_a_day_with_live_launches_is_skipped_then_replaced_in_one_go(tmp_path, warehouse):
+    live = [
+        to_row({**LINE, "spec": f"live/repo{n}/HEAD"}, f"1981947010{n:06d}", NOW, "")
+        for n in range(7)
+    ]
+    warehouse.insert("launches", live)
+    march_1, march_2 = tmp_path / "events-2026-03-01.jsonl", tmp_path / "events-2026-03-02.jsonl"
+    day_file(march_1, 500)
+    day_file(march_2, 300, day="2026-03-02")
+
+    skipped = load([march_1, march_2], warehouse)
+    assert skipped.loaded == 300 and skipped.skipped == 500
+    assert skipped.live == {date(2026, 3, 1): 7}
+    assert summary(skipped)[1] == (
+        "  2026-03-01: skipped, holds 7 launches ingested live; --replace-live replaces them "
+        "with the archive's, in one transaction"
+    )
+    assert len(table(warehouse)) == 307
+
+    replaced = load([march_1, march_2], warehouse, replace_live=True)
+    assert replaced.loaded == 500 and replaced.live == {date(2026, 3, 1): 7}
+    rows = table(warehouse)
+    assert len(rows) == 800 and all(r[0].startswith("archive:") for r in rows)
+    fresh = open_warehouse(f"duckdb://{tmp_path / 'fresh.duckdb'}")
+    fresh.setup()
+    load([march_1, march_2], fresh)
+    assert table(fresh) == rows  # exactly what a backfill into an empty warehouse gives
+    fresh.close()
+
+
+PROVIDERS = [
+    "GitHub",
+    "Gist",
+    "GitLab",
+    "Git",
+    "Zenodo",
+    "Figshare",
+    "Hydroshare",
+    "Dataverse",
+    "CKAN",
+]
+SPECS = [
+    "owner/repo/HEAD",
+    "owner/repo.git/main",
+    "owner/repo/feature/x",
+    "owner/repo",
+    "owner/.git/x",
+    "owner",
+    "/repo/x",
+    "owner//x",
+    "https%3A%2F%2Fgitlab.com%2Fa%2Fb/main",
+    "https%3A%2F%2Fu%3As3cret%40gitlab.com%2Fa/main",
+    "https%253A%252F%252Fgitlab.com%252Fa/main",
+    "a%2Bb/c+d",
+    "%zz/re%f",
+    "%C3%A9t%C3%A9/x",
+    "%FF%FE/x",
+    "%C3/x",
+    "10.5281/zenodo.3242074",
+    "https://data.example.org/dataset/x?token=1",
+    "https%3A%2F%2Fdata.example.org%2Fdataset%2Fx",
+    "",
+    "u:p@github.com/x/y",
+    "a;token=b/c",
+    "é/ü/ß",
+    "a\\b/c",
+    "x#frag/y",
+    "line\nbreak/x/y",
+]
+TIMESTAMPS = [
+    "2026-03-01T12:34:00+00:00",
+    "2026-03-01T12:34:56Z",
+    "2026-03-01T12:34:56.789Z",
+    "2026-03-01T12:34:56.7+00:00",
+    "2026-03-01T12:34:56.1234567Z",
+    "2026-03-01T12:34+00:00",
+    "2026-03-01 12:34:00+00:00",
+    "2026-03-01T12:34:00",
+    "2026-02-30T00:00:00Z",
+    "2026-03-01T23:59:59-05:00",
+    "2026-03-02T00:30:00+14:00",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "2027-01-01T00:00:00Z",
+    "2026-12-07T11:00:00Z",
+    "2026-03-01T24:00:00Z",
+    "2026-03-01T12:34:60Z",
+    "2026-03-01t12:34:00z",
+    "not a time",
+]
+ORIGINS = [
+    "",
+    "same-origin",
+    "cross-site",
+    "null",
+    "https://mybinder.org",
+    "HTTPS://MyBinder.org",
+    "https://mybinder.org:443/x",
+    "http://192.0.2.1",
+    "https://1-2-3-4.nip.io",
+    "https://" + "a" * 70,
+    "https://a-",
+    "https://a.b-",
+    "ftp://x.org",
+    "https://ok.example/p@x",
+    "https://xn--bcher-kva.example",
+]
+MISSING = object()
+
+
+# Each field: values of the schema's type (some that SQL can decide, some only Python can),
+# and values of a wrong kind. An event is valid in most fields and odd in a few, so both
+# the SQL and the Python path see every value.
+FIELDS = {
+    "timestamp": (TIMESTAMPS, [12345]),
+    "schema": (["binderhub.jupyter.org/launch"], ["other/schema"]),
+    "version": ([1, 2, 3, 4, 5, 6], [7, "6", 6.0, True, 0]),
+    "provider": (PROVIDERS, ["Bitbucket", 3]),
+    "spec": (SPECS, [1]),
+    "status": (["success", "failure"], ["other"]),
+    "origin": (["gke.mybinder.org", ""], ["x" * 256, 1]),
+    "ref": (["50533eb", ""], ["r" * 1025]),
+    "build_token": ([True, False], ["yes", 1]),
+    "request_origin": (ORIGINS, [["x"]]),
+    "extra": (["kept out"], [{"nested": [1]}]),
+}
+
+
+@st.composite
+def events(draw) -> dict:
+    event = {}
+    for name, (usual, _) in FIELDS.items():
+        if name == "spec":
+            event[name] = draw(
+                st.one_of(st.sampled_from(usual), st.text("ab/%2FC3+@?#;.-_é\\ ", max_size=12))
+            )
+        else:
+            event[name] = draw(st.sampled_from(usual))
+    for name in draw(st.lists(st.sampled_from(sorted(FIELDS)), max_size=2, unique=True)):
+        event[name] = draw(st.sampled_from([*FIELDS[name][1], None, MISSING]))
+    return {k: v for k, v in event.items() if v is not MISSING}
+
+
+@st.composite
+def lines(draw, garbage: bool) -> bytes:
+    event = draw(events())
+    wrapper = draw(st.sampled_from(["none"] * 6 + ["json", "message", "text", "null"]))
+    if wrapper == "json":
+        event = {"logName": "x", "jsonPayload": event}
+    elif wrapper == "message":
+        event = {"jsonPayload": {"message": json.dumps(event)}}
+    elif wrapper == "text":
+        event = {"textPayload": json.dumps(event)}
+    elif wrapper == "null":
+        event = {**event, "jsonPayload": None}
+    text = json.dumps(event, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()):
+        text = text.replace("/", "\\/")
+    if garbage and draw(st.integers(0, 4)) == 0:
+        text = draw(
+            st.sampled_from(
+                [
+                    "not json",
+                    "[1, 2]",
+                    '"x"',
+                    "{",
+                    '{"version": 6} {"version": 6}',
+                    '{"version": 6, "version": 5, "timestamp": "2026-03-01T00:00:00Z"}',
+                    "\ufeff" + text,
+                    "\x0b",
+                    "   ",
+                ]
+            )
+        )
+    return text.encode()
+
+
+@st.composite
+def archives(draw) -> list[tuple[bool, list[bytes]]]:
+    files = []
+    for _ in range(draw(st.integers(1, 3))):
+        garbage = draw(st.booleans())
+        found = draw(st.lists(lines(garbage), min_size=1, max_size=20))
+        found += draw(st.lists(st.sampled_from(found), max_size=4))  # identical lines
+        files.append((draw(st.booleans()), draw(st.permutations(found))))
+    return files
+
+
+@pytest.fixture(scope="module")
+def two_warehouses(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("paths")
+    both = []
+    for name in ("native", "python"):
+        w = open_warehouse(f"duckdb://{folder / name}.duckdb")
+        w.setup()
+        both.append(w)
+    yield folder, both
+    for w in both:
+        w.close()
+
+
+@settings(
+    max_examples=int(__import__("os").environ.get("BF_EXAMPLES", 60)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(files=archives())
+def test_the_fast_path_gives_what_the_python_path_gives(two_warehouses, files):
+    """Every provider, version, malformed kind and wrapper: rows, error rows and ids are the
+    same whether DuckDB decided a line or Python did."""
+    folder, (fast, slow) = two_warehouses
+    paths = []
+    for n, (compressed, found) in enumerate(files):
+        path = folder / f"events-{n}.jsonl{'.gz' if compressed else ''}"
+        content = b"\n".join(found) + b"\n"
+        path.write_bytes(gzip.compress(content) if compressed else content)
+        paths.append(path)
+    results = []
+    for warehouse, native in ((fast, True), (slow, False)):
+        with warehouse.session() as con:
+            con.execute("DELETE FROM raw.launches")
+            con.execute("DELETE FROM raw.launch_errors")
+        result = load(paths, warehouse, native=native)
+        results.append((result.lines, result.loaded, result.rejected, result.first_reason))
+    assert results[0] == results[1]
+    assert table(fast) == table(slow)
+    assert table(fast, "launch_errors") == table(slow, "launch_errors")
+
+
+def test_the_fast_path_decides_what_the_archive_holds(tmp_path, warehouse):
+    """mybinder.org's archive lines, every provider and version: none left to Python."""
+    path = tmp_path / "events-2026-03-01.jsonl"
+    rows = []
+    for n, provider in enumerate(PROVIDERS * 3):
+        version = 1 + n % 6
+        event = {**LINE, "provider": provider, "version": version, "spec": SPECS[n % 3]}
+        keep = {"timestamp", "schema", "version", "provider", "spec", "status"}
+        keep |= {"origin"} if version >= 3 else set()
+        keep |= {"ref"} if version >= 4 else set()
+        keep |= {"build_token"} if version >= 5 else set()
+        keep |= {"request_origin"} if version >= 6 else set()
+        rows.append(json.dumps({k: v for k, v in event.items() if k in keep}))
+    path.write_text("\n".join(rows) + "\n")
+    result = load([path], warehouse)
+    assert (result.loaded, result.undecided, result.rejected) == (27, 0, 0)
+
+
+def test_on_bigquery_the_rows_go_by_load_job_and_live_days_are_replaced_in_one_script(tmp_path):
+    path = tmp_path / "events-2026-03-01.jsonl"
+    day_file(path, 40)
+    fake = FakeBigQuery()
+    fake.made_by_setup("binder-prod", "binder_launches")
+    fake.answers.append(
+        (
+            [{"name": "day", "type": "DATE"}, {"name": "launches", "type": "INTEGER"}],
+            [["2026-03-01", "7"]],
+        )
+    )
+    fake.answers.append(([{"name": "added", "type": "INTEGER"}], [["40"]]))
+    with RecordingServer(fake) as server:
+        warehouse = open_warehouse(
+            "bigquery://binder-prod/binder_launches", bigquery_api_url=server.url
+        )
+        result = load([path], warehouse, replace_live=True)
+        warehouse.close()
+    assert (result.loaded, result.live) == (40, {date(2026, 3, 1): 7})
+    assert fake.inserted == {}  # no streaming insert
+    (staged,) = fake.loads
+    assert len(staged["rows"]) == 40
+    assert all(r["event_id"].startswith("archive:2026-03-01:") for r in staged["rows"])
+    live_days, count, script = (q["query"] for q in fake.queries[-3:])
+    assert "NOT STARTS_WITH(event_id, 'archive:')" in live_days
+    assert count.startswith(
+        "SELECT COUNT(*) AS added FROM `binder-prod.binder_launches_raw._staging_launches_"
+    )
+    assert script.startswith("BEGIN TRANSACTION;\n")
+    assert "DELETE FROM `binder-prod`.`binder_launches_raw`.launches" in script
+    assert "MERGE `binder-prod.binder_launches_raw.launches` AS target" in script
+    assert script.endswith("COMMIT TRANSACTION;")
+    [days] = fake.queries[-1]["queryParameters"]
+    assert days["parameterType"] == {"type": "ARRAY", "arrayType": {"type": "DATE"}}
+    assert days["parameterValue"] == {"arrayValues": [{"value": "2026-03-01"}]}
+
+
+def test_a_file_without_a_launch_exits_1_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "binderops.local.cli", "backfill", "-q", str(readme)],
+        capture_output=True,
+        text=True,
+        env={
+            **__import__("os").environ,
+            "BINDEROPS_WAREHOUSE": f"duckdb://{tmp_path / 'w.duckdb'}",
+        },
+        timeout=120,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"binderops backfill: no launch in {readme} (")
+    assert "rejected; the first: line is not valid JSON" in line
+
+
+def test_readme_step_4_names_files_the_stack_publishes_and_says_what_it_skipped(tmp_path):
+    """The README's backfill step, run as written in a folder where the stack published its
+    archive: the files exist, and their days (ingested live) are skipped, each said so."""
+    import glob
+    import os
+    import re
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    [command] = re.findall(r"4\. `(binderops backfill [^`]+)`", readme)
+    state = tmp_path / ".binderops"
+    env = {**os.environ, "BINDEROPS_STATE_DIR": str(state)}
+    env.pop("BINDEROPS_WAREHOUSE", None)
+    warehouse = open_warehouse(f"duckdb://{state / 'warehouse.duckdb'}")
+    warehouse.setup()
+    warehouse.insert("launches", [to_row(LINE, f"198194701{n:07d}", NOW, "") for n in range(3)])
+    warehouse.close()
+    subprocess.run(
+        [sys.executable, "-m", "binderops.local.cli", "publish"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    args = command.split()[1:]
+    files = [f for a in args[1:] for f in glob.glob(a, root_dir=tmp_path)]
+    assert files == [".binderops/public/events-2026-03-01.jsonl"]
+    result = subprocess.run(
+        [sys.executable, "-m", "binderops.local.cli", args[0], "-q", *files],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0 new launches on 0 day(s), 3 on skipped days" in result.stdout
+    assert "2026-03-01: skipped, holds 3 launches ingested live" in result.stdout
