@@ -65,8 +65,8 @@ variable "billing_table" {
 
 variable "cost_currency" {
   type        = string
-  description = "ISO 4217 code of the billing account's currency, in which cloud-costs.jsonl totals each day; empty: the billing export's own."
-  default     = ""
+  description = "ISO 4217 code of the reporting currency: every cost is converted to it (the billing export's own rate, an invoice's rate); what cannot be is listed beside the totals."
+  default     = "USD"
 }
 
 variable "cost_timezone" {

@@ -150,13 +150,16 @@ def test_the_day_boundary_follows_the_configured_time_zone(warehouse):
     ]
     lines = [
         json.loads(line)
-        for line in costs.published_costs(warehouse, "America/Los_Angeles").daily.splitlines()
+        for line in costs.published_costs(
+            warehouse, "America/Los_Angeles", "USD", date(2026, 3, 10)
+        ).daily.splitlines()
     ]
     assert lines[0] == {
-        "version": 2,
+        "version": 3,
         "start_time": "2026-03-01T00:00:00-08:00",
         "end_time": "2026-03-02T00:00:00-08:00",
         "cost": 1.0,
+        "currency": "USD",
     }
 
 
@@ -230,7 +233,7 @@ def test_member_invoices_are_spread_exactly_over_their_days(tmp_path, warehouse)
     )
     invoices = read_member_costs(path)
     load(warehouse, [])  # an export with no rows yet
-    rows = costs.member_rows(invoices, Window(date(2026, 2, 1), date(2026, 3, 31)), NOW)
+    rows = costs.member_rows(invoices, Window(date(2026, 2, 1), date(2026, 3, 31)), NOW, "USD")
     gesis = [r.net_micros for r in rows if r.source == "invoice:gesis"]
     ovh = [r.net_micros for r in rows if r.source == "invoice:ovh"]
     assert len(gesis) == 28 and sum(gesis) == 1_000_000_000 and max(gesis) - min(gesis) == 1
@@ -278,16 +281,20 @@ def test_run_publishes_cloud_costs_jsonl_atomically(tmp_path, warehouse):
     load(warehouse, billing_sample.sample_rows(date(2026, 3, 9), days=9))
     settings = replace(read(CostSettings, {}), billing_table=TABLE)
     shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
-    result, location = costs.run(
+    _, location = costs.run(
         warehouse, settings, shared, {"start": "2026-03-01", "end": "2026-03-09"}, NOW
     )
     lines = [json.loads(line) for line in Path(location).read_text().splitlines()]
     assert len(lines) == 9 and len({line["start_time"] for line in lines}) == 9
-    assert {tuple(line) for line in lines} == {("version", "start_time", "end_time", "cost")}
-    assert {line["version"] for line in lines} == {2}  # net, not v1's gross
-    # The billing account's currency (USD): EUR amounts are in the detail file only.
-    usd = sum(round(line["cost"] * 1_000_000) for line in lines)
-    assert usd == result.net_micros["USD"]
+    assert {tuple(line) for line in lines} == {
+        ("version", "start_time", "end_time", "cost", "currency")
+    }
+    assert {(line["version"], line["currency"]) for line in lines} == {(3, "USD")}
+    # Every day in USD: the EUR project converted by the export's own rate.
+    converted = warehouse.query(
+        "SELECT SUM(reporting_net_micros) AS n FROM cloud_costs_daily WHERE reporting_currency = 'USD'"
+    )[0]["n"]
+    assert sum(round(line["cost"] * 1_000_000) for line in lines) == converted
     assert sorted(p.name for p in (tmp_path / "public").iterdir()) == [
         "cloud-costs-detail.jsonl",
         "cloud-costs.jsonl",
@@ -302,7 +309,7 @@ def test_the_detail_file_breaks_each_day_down_by_source_and_currency(tmp_path, w
     )
     settings = replace(read(CostSettings, {}), billing_table=TABLE, member_costs=path)
     shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
-    result, location = costs.run(
+    _, location = costs.run(
         warehouse, settings, shared, {"start": "2026-03-01", "end": "2026-03-09"}, NOW
     )
     detail = [
@@ -310,6 +317,7 @@ def test_the_detail_file_breaks_each_day_down_by_source_and_currency(tmp_path, w
         for line in (tmp_path / "public" / "cloud-costs-detail.jsonl").read_text().splitlines()
     ]
     keys = ("version", "start_time", "end_time", "source", "currency", "gross", "credits", "net")
+    keys += ("reporting_currency", "reporting_net")
     assert {tuple(line) for line in detail} == {keys}
     assert {(line["source"], line["currency"]) for line in detail} == {
         ("gcp-billing-export", "USD"),
@@ -322,10 +330,10 @@ def test_the_detail_file_breaks_each_day_down_by_source_and_currency(tmp_path, w
         json.loads(x)["start_time"]: json.loads(x)["cost"]
         for x in Path(location).read_text().splitlines()
     }
-    for start, cost in daily.items():  # the day's net total in USD: the export's and 2i2c's
-        usd = [d["net"] for d in detail if d["start_time"] == start and d["currency"] == "USD"]
-        assert round(cost - sum(usd), 6) == 0
-    assert round(sum(daily.values()) * 1e6) == result.net_micros["USD"]
+    for start, cost in daily.items():  # the day's total: every source's, converted to USD
+        usd = [d["reporting_net"] for d in detail if d["start_time"] == start]
+        assert None not in usd or start.startswith("2026-03")  # gesis has no rate
+        assert round(cost - sum(u for u in usd if u is not None), 6) == 0
 
 
 def test_the_daily_total_follows_the_configured_billing_currency(tmp_path, warehouse):
@@ -357,6 +365,7 @@ def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_i
                     ("cost_micros", "INTEGER"),
                     ("credits_micros", "INTEGER"),
                     ("net_micros", "INTEGER"),
+                    ("reporting_net_micros", "INTEGER"),
                 ]
             ],
             [
@@ -368,6 +377,7 @@ def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_i
                     "regular",
                     "5000000",
                     "-1000000",
+                    "4000000",
                     "4000000",
                 ]
             ],
@@ -401,6 +411,7 @@ def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_i
         "tz": ("STRING", "America/Los_Angeles"),
         "start_date": ("DATE", "2026-03-01"),
         "end_date": ("DATE", "2026-03-07"),
+        "currency": ("STRING", "USD"),
     }
     assert script["query"] == (
         "BEGIN TRANSACTION;\n"
@@ -425,6 +436,8 @@ def test_bigquery_path_sends_the_billing_sql_with_parameters_and_replaces_days_i
         "credits_micros": "-1000000",
         "net_micros": "4000000",
         "computed_at": "2026-03-10 12:00:00+00:00",
+        "reporting_currency": "USD",
+        "reporting_net_micros": "4000000",
     }
 
 
@@ -563,17 +576,69 @@ def test_binderops_costs_prints_the_days_it_replaced(cost_env):
     assert "set BINDEROPS_BILLING_TABLE" in missing.stderr
 
 
-def test_binderops_costs_keeps_the_members_invoices_the_stack_published(cost_env, tmp_path):
-    """With BINDEROPS_MEMBER_COSTS unset, `binderops costs` and the local stack use one
-    default (the repository's samples/member-costs.csv): a re-run drops no member."""
+def test_binderops_costs_outside_the_sample_stack_adds_no_invoice(cost_env, tmp_path):
+    """Run in a checkout, against any warehouse: the repository's sample invoices are the
+    sample stack's alone, so with BINDEROPS_MEMBER_COSTS unset no invoice is added."""
     import os
 
     from binderops.local.services import SAMPLE_MEMBER_COSTS
 
     env = {k: v for k, v in os.environ.items() if k != "BINDEROPS_MEMBER_COSTS"} | cost_env
-    out = binderops_costs("--start", "2026-11-01", "--end", "2026-11-09", env=env, cwd=tmp_path)
+    out = binderops_costs("--start", "2026-03-01", "--end", "2026-03-09", env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     detail = Path(cost_env["BINDEROPS_PUBLIC_DIR"], "cloud-costs-detail.jsonl").read_text()
     sources = {json.loads(line)["source"] for line in detail.splitlines()}
-    assert SAMPLE_MEMBER_COSTS.is_file()
-    assert {"invoice:gesis", "invoice:ovh", "invoice:2i2c"} <= sources  # the sample's members
+    assert SAMPLE_MEMBER_COSTS.is_file()  # there to be read, and not read
+    assert sources == {"gcp-billing-export"}
+
+
+def test_every_currency_is_converted_to_the_micro_and_what_cannot_be_is_listed(tmp_path, warehouse):
+    """A USD project, a EUR project (the export's own rate), EUR and CHF invoices with rates,
+    and a CHF month without one: each complete day's cost is the exact sum of the converted
+    parts, the CHF month is listed beside it, and today is never published."""
+    rows = []
+    for d in range(1, 11):
+        rows.append(export_row(date(2026, 3, d), 1, COMPUTE, "binder-prod", 1.25, "USD", []))
+        rows.append(
+            export_row(
+                date(2026, 3, d), 2, GKE, "binder-eu", 2.3, "EUR", [credit("PROMOTION", -0.23)]
+            )
+        )
+    load(warehouse, rows)
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "member,period,amount,currency,rate\n"
+        "gesis,2026-03,310.00,EUR,1.08\n"
+        "sfu,2026-02,28.00,CHF,1.13\n"
+        "sfu,2026-03,62.00,CHF,\n"
+    )
+    settings = replace(read(CostSettings, {}), billing_table=TABLE, member_costs=path)
+    shared = read(Settings, {"BINDEROPS_PUBLIC_DIR": str(tmp_path / "public")})
+    _, location = costs.run(
+        warehouse, settings, shared, {"start": "2026-02-01", "end": "2026-03-10"}, NOW
+    )
+    lines = {
+        json.loads(x)["start_time"][:10]: json.loads(x)
+        for x in Path(location).read_text().splitlines()
+    }
+    assert "2026-03-10" not in lines  # today, unfinished
+    assert min(lines) == "2026-02-01" and max(lines) == "2026-03-09"
+    eur_project = round(2.3 / 0.92 * 1e6) + round(-0.23 / 0.92 * 1e6)  # the export's rate
+    gesis = 334_800_000 // 31  # 310.00 EUR × 1.08, spread over March
+    march = lines["2026-03-05"]
+    assert round(march["cost"] * 1e6) == 1_250_000 + eur_project + gesis
+    assert march["currency"] == "USD"
+    assert march["unconverted"] == [{"source": "invoice:sfu", "currency": "CHF", "net": 2.0}]
+    february = lines["2026-02-10"]  # sfu's February had a rate: 28.00 CHF × 1.13 over 28 days
+    assert round(february["cost"] * 1e6) == 31_640_000 // 28 and "unconverted" not in february
+    metrics = warehouse.query(
+        schemas.sql("latest_cost"), {"currency": "USD", "today": date(2026, 3, 10)}
+    )
+    assert round(float(metrics[0]["net"]) * 1e6) == 1_250_000 + eur_project + gesis
+
+
+def test_an_invoice_rate_must_be_a_positive_number(tmp_path):
+    path = tmp_path / "members.csv"
+    path.write_text("member,period,amount,currency,rate\nsfu,2026-03,62.00,CHF,-1\n")
+    with pytest.raises(MemberCostsError, match=r"members.csv:2: rate '-1' must be a positive"):
+        read_member_costs(path)

@@ -118,7 +118,9 @@ def test_the_duckdb_snippets_in_docs_queries_read_the_published_files(tmp_path, 
     export.export(
         warehouse, "billing", "UTC", export.Window(date(2026, 3, 7), date(2026, 3, 9)), []
     )
-    detail = export.published_costs(warehouse, "UTC").detail
+    detail = export.published_costs(
+        warehouse, "UTC", "USD", date.today() + timedelta(days=1)
+    ).detail
     public = tmp_path / "public"
     public.mkdir()
     (public / "cloud-costs-detail.jsonl").write_bytes(detail)

@@ -408,3 +408,18 @@ def test_under_steady_work_the_file_changes_hands_only_when_another_process_asks
     assert out.strip() == "[{'n': 1}]", err
     assert waited < 5.0  # it did not wait for the busy process to go idle
     assert len(connections) >= 2  # the busy process stepped aside, then went on
+
+
+def test_a_warehouse_made_before_a_column_was_appended_gets_it(tmp_path):
+    url = f"duckdb://{tmp_path / 'old.duckdb'}"
+    old = open_warehouse(url)
+    old.setup()
+    with old.session() as con:
+        con.execute("ALTER TABLE cloud_costs_daily DROP COLUMN reporting_net_micros")
+        con.execute("ALTER TABLE cloud_costs_daily DROP COLUMN reporting_currency")
+    old.close()
+    again = open_warehouse(url)
+    with again.session() as con:
+        columns = [r[0] for r in con.execute("DESCRIBE cloud_costs_daily").fetchall()]
+    again.close()
+    assert columns[-2:] == ["reporting_currency", "reporting_net_micros"]

@@ -58,6 +58,8 @@ class CostRow(NamedTuple):
     credits_micros: int
     net_micros: int
     computed_at: datetime
+    reporting_currency: str | None = None
+    reporting_net_micros: int | None = None  # None: cannot be converted
 
 
 @dataclass(frozen=True)
@@ -92,25 +94,32 @@ def requested_window(request: dict, today: date, days: int) -> Window:
     return Window(first, last)
 
 
+def spread(micros: int, days: int) -> list[int]:
+    """``micros`` over ``days`` days, evenly; the remainder on the first days, so the days add
+    up to it exactly."""
+    share, remainder = divmod(abs(micros), days)
+    sign = -1 if micros < 0 else 1
+    return [sign * (share + (1 if n < remainder else 0)) for n in range(days)]
+
+
 def member_rows(
-    invoices: Sequence[MemberInvoice], window: Window, computed_at: datetime
+    invoices: Sequence[MemberInvoice], window: Window, computed_at: datetime, reporting: str
 ) -> list[CostRow]:
-    """Each invoice spread evenly over its days (remainder micros on the first days, so the
-    days add up to the invoice exactly); the rows of days inside ``window``."""
+    """Each invoice spread evenly over its days, in its currency and (converted whole, then
+    spread the same way) in the reporting currency; the rows of days inside ``window``."""
     rows = []
     for invoice in invoices:
         days = (invoice.last - invoice.first).days + 1
-        share, remainder = divmod(abs(invoice.amount_micros), days)
-        sign = -1 if invoice.amount_micros < 0 else 1
-        for n in range(days):
+        converted = invoice.reporting_micros(reporting)
+        shares = spread(invoice.amount_micros, days)
+        reported = spread(converted, days) if converted is not None else [None] * days
+        for n, (micros, in_reporting) in enumerate(zip(shares, reported)):
             day = invoice.first + timedelta(days=n)
             if window.first <= day <= window.last:
-                micros = sign * (share + (1 if n < remainder else 0))
-                source = f"invoice:{invoice.member}"
                 rows.append(
                     CostRow(
                         day,
-                        source,
+                        f"invoice:{invoice.member}",
                         invoice.member,
                         "",
                         invoice.currency,
@@ -119,17 +128,27 @@ def member_rows(
                         0,
                         micros,
                         computed_at,
+                        reporting,
+                        in_reporting,
                     )
                 )
     return rows
 
 
 def billing_rows(
-    warehouse: Warehouse, billing_table: str, window: Window, tz: str, computed_at: datetime
+    warehouse: Warehouse,
+    billing_table: str,
+    window: Window,
+    tz: str,
+    computed_at: datetime,
+    reporting: str,
 ) -> list[CostRow]:
     """The export's daily figures for ``window``, from ``schemas/sql/billing_daily.sql``."""
     sql = schemas.sql_in("billing_daily", {}, billing=f"`{billing_table}`")
-    found = warehouse.query(sql, {"tz": tz, "start_date": window.first, "end_date": window.last})
+    found = warehouse.query(
+        sql,
+        {"tz": tz, "start_date": window.first, "end_date": window.last, "currency": reporting},
+    )
     return [
         CostRow(
             day=r["day"],
@@ -142,6 +161,8 @@ def billing_rows(
             credits_micros=r["credits_micros"],
             net_micros=r["net_micros"],
             computed_at=computed_at,
+            reporting_currency=reporting,
+            reporting_net_micros=r["reporting_net_micros"],
         )
         for r in found
     ]
@@ -154,11 +175,12 @@ def export(
     window: Window,
     invoices: Sequence[MemberInvoice],
     now: datetime | None = None,
+    reporting: str = "USD",
 ) -> ExportResult:
     """Recompute ``window`` and replace its days in ``cloud_costs_daily`` in one transaction."""
     computed_at = now or datetime.now(UTC)
-    rows = billing_rows(warehouse, billing_table, window, tz, computed_at) + member_rows(
-        invoices, window, computed_at
+    rows = billing_rows(warehouse, billing_table, window, tz, computed_at, reporting) + member_rows(
+        invoices, window, computed_at, reporting
     )
     warehouse.replace("cloud_costs_daily", "day", window.first, window.last, rows)
     totals: dict[str, int] = {}
@@ -167,9 +189,11 @@ def export(
     return ExportResult(window, len(rows), totals)
 
 
-# cloud-costs.jsonl's version: 1 was mybinder.org's gross Google Cloud charge; 2 is the
-# federation's net total (credits deducted, members' invoices added) in one currency.
-COSTS_VERSION = 2
+# cloud-costs.jsonl's version: 1 was mybinder.org's gross Google Cloud charge; 2 the
+# federation's net total in the billing account's currency; 3 adds ``currency`` (every cost
+# converted to the reporting currency) and ``unconverted`` (what could not be), and lists
+# complete days only.
+COSTS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -181,32 +205,27 @@ class PublishedCosts:
     currency: str
 
 
-def billing_currency(rows: Sequence[dict], configured: str) -> str:
-    """The billing account's currency: ``configured``, else the billing export's (an account
-    has one; should the table mix several, the one with the most charged)."""
-    if configured:
-        return configured
-    charged: dict[str, int] = {}
-    for r in rows:
-        if r["source"] == BILLING_SOURCE:
-            charged[r["currency"]] = charged.get(r["currency"], 0) + abs(int(r["gross_micros"]))
-    return max(sorted(charged), key=charged.__getitem__) if charged else "USD"
-
-
-def published_costs(warehouse: Warehouse, tz: str, currency: str = "") -> PublishedCosts:
-    """mybinder.org's ``cloud-costs.jsonl`` — exactly one line per day, ``{"version",
-    "start_time", "end_time", "cost"}``, ``cost`` the federation's net total that day in the
-    billing account's currency — and ``cloud-costs-detail.jsonl``, one line per day, source
-    and currency with gross, credits and net (amounts in other currencies are there only)."""
-    rows = warehouse.query(schemas.sql("cloud_costs_by_day"))
-    currency = billing_currency(rows, currency)
+def published_costs(warehouse: Warehouse, tz: str, currency: str, today: date) -> PublishedCosts:
+    """mybinder.org's ``cloud-costs.jsonl`` — one line per complete day (before ``today`` in
+    ``tz``): ``version``, ``start_time``, ``end_time``, ``cost`` (the federation's net total in
+    ``currency``), ``currency``, and ``unconverted`` when some cost could not be converted (each
+    source and currency with its net, left out of ``cost``) — and
+    ``cloud-costs-detail.jsonl``, one line per complete day, source and currency with gross,
+    credits, net, and the net in the reporting currency (null when not converted)."""
+    rows = warehouse.query(schemas.sql("cloud_costs_by_day"), {"today": today})
     zone = ZoneInfo(tz)
     totals: dict[date, int] = {}
+    unconverted: dict[date, list[dict]] = {}
     detail = []
     for r in rows:
         totals.setdefault(r["day"], 0)
-        if r["currency"] == currency:
-            totals[r["day"]] += int(r["net_micros"])
+        converted = r["reporting_net_micros"] if r["reporting_currency"] == currency else None
+        if converted is not None:
+            totals[r["day"]] += int(converted)
+        else:
+            unconverted.setdefault(r["day"], []).append(
+                {"source": r["source"], "currency": r["currency"], "net": _units(r["net_micros"])}
+            )
         line = {
             **_day(r["day"], zone),
             "source": r["source"],
@@ -214,11 +233,16 @@ def published_costs(warehouse: Warehouse, tz: str, currency: str = "") -> Publis
             "gross": _units(r["gross_micros"]),
             "credits": _units(r["credits_micros"]),
             "net": _units(r["net_micros"]),
+            "reporting_currency": currency,
+            "reporting_net": None if converted is None else _units(converted),
         }
         detail.append(json.dumps(line))
     daily = []
     for day, net_micros in totals.items():
-        daily.append(json.dumps({**_day(day, zone), "cost": _units(net_micros)}))
+        line = {**_day(day, zone), "cost": _units(net_micros), "currency": currency}
+        if day in unconverted:
+            line["unconverted"] = unconverted[day]
+        daily.append(json.dumps(line))
     return PublishedCosts(_lines(daily), _lines(detail), currency)
 
 
@@ -256,14 +280,21 @@ def run(
         request or {}, today_in(settings.cost_timezone, now), settings.cost_window_days
     )
     result = export(
-        warehouse, settings.billing_table, settings.cost_timezone, window, invoices, now
+        warehouse,
+        settings.billing_table,
+        settings.cost_timezone,
+        window,
+        invoices,
+        now,
+        settings.currency,
     )
-    published = published_costs(warehouse, settings.cost_timezone, settings.currency)
+    today = today_in(settings.cost_timezone, now)
+    published = published_costs(warehouse, settings.cost_timezone, settings.currency, today)
     # The breakdown first: a reader of the total may follow it to the detail.
     write_public("cloud-costs-detail.jsonl", published.detail, "application/x-ndjson", shared)
     location = write_public("cloud-costs.jsonl", published.daily, "application/x-ndjson", shared)
     if metrics is not None:
-        record_latest(warehouse, published.currency, today_in(settings.cost_timezone, now), metrics)
+        record_latest(warehouse, published.currency, today, metrics)
     return result, location
 
 

@@ -18,12 +18,12 @@ class CostSettings:
     cost_timezone: str = setting("BINDEROPS_COST_TIMEZONE", "UTC")
     cost_window_days: int = setting("BINDEROPS_COST_WINDOW_DAYS", 7)
     member_costs: Path | None = setting("BINDEROPS_MEMBER_COSTS", None, parse=path)
-    # The billing account's currency, in which cloud-costs.jsonl totals each day; empty:
-    # the billing export's own.
-    currency: str = setting("BINDEROPS_COST_CURRENCY")
+    # The reporting currency: every cost is converted to it (the billing export's own rate,
+    # an invoice's rate); what cannot be is left out of totals and listed beside them.
+    currency: str = setting("BINDEROPS_COST_CURRENCY", "USD")
 
     def check(self) -> None:
-        if self.currency and not (len(self.currency) == 3 and self.currency.isupper()):
+        if not (len(self.currency) == 3 and self.currency.isupper() and self.currency.isalpha()):
             raise ConfigError(
                 f"BINDEROPS_COST_CURRENCY must be an ISO 4217 code such as USD, got {self.currency!r}"
             )

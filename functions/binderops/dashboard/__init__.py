@@ -143,7 +143,8 @@ def costs_section(
     rows = _q(warehouse, "costs_by_day", {"first": first, "last": last, "currency": currency})
     days = sorted({r["day"] for r in rows})
     sources = sorted({r["source"] for r in rows})
-    net = {(r["day"], r["source"]): float(r["net"]) for r in rows}
+    net = {(r["day"], r["source"]): float(r["net"] or 0) for r in rows}
+    missing = sorted({(r["source"], r["day"]) for r in rows if r["unconverted"]})
     used: dict[date, int] = {}
     for r in launches:
         used[r["day"]] = used.get(r["day"], 0) + int(r["launches"])
@@ -187,7 +188,18 @@ def costs_section(
         "day",
         f"Net cost divided by the day's launches, by source, in {currency}.",
     )
-    return Section("costs", "Cost and cost per launch", svg, table)
+    note = ""
+    if missing:
+        left_out = sorted({source for source, _ in missing})
+        note = (
+            f"Not included (no rate to convert it to {currency}): "
+            + ", ".join(
+                f"{source} on {sum(1 for s, _ in missing if s == source)} day(s)"
+                for source in left_out
+            )
+            + ". cloud-costs.jsonl lists each amount."
+        )
+    return Section("costs", "Cost and cost per launch", svg, table, note)
 
 
 def delivery_section(warehouse: Warehouse, first: date) -> list[Section]:
@@ -337,16 +349,11 @@ def live(warehouse: Warehouse, now: datetime) -> bytes:
     return json.dumps(document, indent=1).encode()
 
 
-def publish(
-    warehouse: Warehouse, settings: Settings, today: date, configured_currency: str = ""
-) -> str:
-    """Write the page and a first live.json; return where the page went."""
-    from ..costs.export import billing_currency
+def publish(warehouse: Warehouse, settings: Settings, today: date, currency: str = "USD") -> str:
+    """Write the page and a first live.json; return where the page went. Costs are shown in
+    the reporting ``currency`` (BINDEROPS_COST_CURRENCY)."""
     from ..launches.archive import read_index
 
-    currency = billing_currency(
-        warehouse.query(schemas.sql("cloud_costs_by_day")), configured_currency
-    )
     index = read_index(settings)
     published = [("launch archive (day files)", str(max(index)) if index else "never")]
     write_live(warehouse, settings, datetime.now(UTC))

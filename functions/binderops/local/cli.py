@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from .. import __version__, instance
@@ -82,11 +81,8 @@ def cmd_costs(args: argparse.Namespace, settings: Settings) -> int:
     from ..costs.settings import CostSettings
     from ..warehouse import schemas
     from ..warehouse.sql import QueryError
-    from .services import member_costs
 
     costs = config.read(CostSettings)
-    # The same invoices as the stack's cost export, or this run would publish without them.
-    costs = replace(costs, member_costs=member_costs(costs.member_costs))
     request = {"start": args.start, "end": args.end} if args.start or args.end else {}
     warehouse = existing_warehouse(settings)
     try:

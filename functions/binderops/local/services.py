@@ -27,16 +27,9 @@ from ..core.errors import BinderopsError, ConfigError
 log = logging.getLogger(__name__)
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2]
-# The sample federation members' invoices: with BINDEROPS_MEMBER_COSTS unset, the local stack
-# and `binderops costs` both use this file (from a repository checkout; a wheel has none).
+# The sample federation members' invoices: the sample stack (`binderops run`) passes this file
+# to its cost export when BINDEROPS_MEMBER_COSTS is unset; no other command reads it.
 SAMPLE_MEMBER_COSTS = FUNCTIONS_DIR.parent / "samples" / "member-costs.csv"
-
-
-def member_costs(configured: Path | None) -> Path | None:
-    """The invoices file the local tooling uses: the configured one, else the sample."""
-    if configured:
-        return configured
-    return SAMPLE_MEMBER_COSTS if SAMPLE_MEMBER_COSTS.is_file() else None
 
 
 class ToolMissing(BinderopsError):

@@ -106,9 +106,10 @@ def _export_costs(
         "BINDEROPS_COST_TIMEZONE": costs.cost_timezone,
         "BINDEROPS_PUBLIC_DIR": str(Path(settings.public_dir).resolve()),
     }
-    members = services.member_costs(costs.member_costs)
-    if members:
-        cost_env["BINDEROPS_MEMBER_COSTS"] = str(members.resolve())
+    # The sample stack's own invoices, passed explicitly: nothing else reads samples/.
+    invoices = costs.member_costs or services.SAMPLE_MEMBER_COSTS
+    if invoices.is_file():  # a wheel carries no samples
+        cost_env["BINDEROPS_MEMBER_COSTS"] = str(invoices.resolve())
     if not _tick(
         settings, "export_costs", "cost-export-ticks", cost_env, published, logs, emulator, running
     ):

@@ -322,6 +322,19 @@ class DuckDBWarehouse:
                     f"CREATE TABLE IF NOT EXISTS {qualified(table)} "
                     f"({column_definitions(table.columns)}{key})"
                 )
+            # Columns a newer schema appends (always NULLABLE) are added to older tables.
+            found = set(
+                con.execute(
+                    "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+                ).fetchall()
+            )
+            for table in tables.values():
+                for column in table.columns:
+                    if (DATASETS[table.dataset], table.name, column.name) not in found:
+                        con.execute(
+                            f"ALTER TABLE {qualified(table)} ADD COLUMN "
+                            f'"{column.name}" {column_type(column)}'
+                        )
             # Warehouses made when badges looked their repository up have an index on it,
             # which every refresh would keep up for nothing.
             con.execute('DROP INDEX IF EXISTS main."repo_launches_daily_repo"')
