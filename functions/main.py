@@ -111,7 +111,12 @@ def check_freshness(cloud_event: CloudEvent) -> None:
 
     launches, project = instance.settings(LaunchSettings), instance.settings().project
     freshness.run(
-        instance.warehouse(), launches, instance.metrics(), project, incidents=instance.incidents()
+        instance.warehouse(),
+        launches,
+        instance.metrics(),
+        project,
+        incidents=instance.incidents(),
+        members=instance.members(),
     )
 
 

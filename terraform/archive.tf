@@ -44,12 +44,15 @@ locals {
       timeout         = 540
       public          = false
       secrets         = {}
-      environment = {
-        BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
-        BINDEROPS_PUBLIC_BUCKET  = google_storage_bucket.public.name
-        BINDEROPS_COST_CURRENCY  = var.cost_currency
-        BINDEROPS_FRESHNESS_DROP = tostring(var.freshness_drop)
-      }
+      environment = merge(
+        {
+          BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
+          BINDEROPS_PUBLIC_BUCKET  = google_storage_bucket.public.name
+          BINDEROPS_COST_CURRENCY  = var.cost_currency
+          BINDEROPS_FRESHNESS_DROP = tostring(var.freshness_drop)
+        },
+        local.members_env,
+      )
     }
     # Anyone's README shows it: public, answers from counts each instance loads from the
     # small daily aggregate once an hour. The timeout leaves room for an instance's first

@@ -87,6 +87,15 @@ resource "google_storage_bucket_iam_member" "export_costs_publishes" {
   member = "serviceAccount:${google_service_account.export_costs.email}"
 }
 
+# Records the federation register it reads, whole, for cost per launch per member.
+resource "google_bigquery_table_iam_member" "export_costs_writes_register" {
+  project    = var.project_id
+  dataset_id = google_bigquery_table.tables["federation_members"].dataset_id
+  table_id   = google_bigquery_table.tables["federation_members"].table_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.export_costs.email}"
+}
+
 # Cost per launch divides a day's cost by its launches: the launches_daily view only.
 resource "google_bigquery_table_iam_member" "export_costs_reads_launches_daily" {
   project    = var.project_id

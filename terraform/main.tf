@@ -18,7 +18,10 @@ locals {
     { for f in fileset(local.source_dir, "**") : f => "${local.source_dir}/${f}" if !can(regex("__pycache__|\\.pyc$|egg-info|^binderops/local/", f)) },
     { for f in fileset(local.schemas, "**") : "schemas/${f}" => "${local.schemas}/${f}" },
     var.member_costs_file == "" ? {} : { "member-costs.csv" = var.member_costs_file },
+    var.members_file == "" ? {} : { "members.csv" = var.members_file },
   )
+  # The federation register, for the functions that read it (costs, freshness, dashboard).
+  members_env = var.members_file == "" ? {} : { BINDEROPS_MEMBERS = "members.csv" }
 }
 
 data "google_project" "this" {
@@ -315,6 +318,7 @@ locals {
           BINDEROPS_PUBLIC_BUCKET = google_storage_bucket.public.name
         },
         var.member_costs_file == "" ? {} : { BINDEROPS_MEMBER_COSTS = "member-costs.csv" },
+        local.members_env,
       )
     }
   })

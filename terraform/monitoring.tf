@@ -54,10 +54,13 @@ locals {
       timeout         = 120
       public          = false
       secrets         = {}
-      environment = {
-        BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
-        BINDEROPS_FRESHNESS_DROP = tostring(var.freshness_drop)
-      }
+      environment = merge(
+        {
+          BINDEROPS_WAREHOUSE      = "bigquery://${var.project_id}/${var.dataset_id}"
+          BINDEROPS_FRESHNESS_DROP = tostring(var.freshness_drop)
+        },
+        local.members_env,
+      )
     }
   }
 }

@@ -93,6 +93,12 @@ variable "member_costs_file" {
   default     = ""
 }
 
+variable "members_file" {
+  type        = string
+  description = "Path of the federation register CSV (name,origin,url,projects,invoice,currency) shipped with the functions; empty for none."
+  default     = ""
+}
+
 variable "public_bucket" {
   type        = string
   description = "Name of the public bucket for published files; default PROJECT-binderops-public."

@@ -154,3 +154,34 @@ def test_the_variables_passed_to_builds_are_the_ones_operators_md_lists():
     section = text.split("### What a local deploy command sees", 1)[1]
     passed = section.split("Passed to builds:", 1)[1].split("; the deploy's facts", 1)[0]
     assert tuple(re.findall(r"`([A-Z_]+)`", passed)) == BUILD_VARIABLES
+
+
+def test_this_week_in_docs_queries_is_the_last_seven_complete_days(warehouse):
+    from datetime import UTC, datetime, timedelta
+
+    from binderops.launches.events import to_row
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    event = {"timestamp": "", "version": 6, "provider": "GitHub", "spec": "a/b/HEAD"}
+    rows = [
+        to_row({**event, "timestamp": (now - timedelta(days=n)).isoformat()}, f"e{n}", now, "x")
+        for n in range(9)  # today and the eight days before
+    ]
+    warehouse.insert("launches", rows)
+    page = (ROOT / "docs" / "queries.md").read_text()
+    [sql] = re.findall(r"## Top repositories this week.*?```sql\n(.*?)```", page, re.S)
+    [row] = warehouse.query(sql)
+    assert row["launches"] == 7  # not today's, not the eighth day's
+
+
+def test_the_dashboard_dates_launches_by_the_newest_launch_not_the_newest_write(warehouse):
+    from datetime import UTC, datetime
+
+    from binderops.launches.events import to_row
+    from binderops.warehouse import schemas
+
+    event = {"timestamp": "2025-01-02T03:04:05Z", "version": 6, "provider": "GitHub"}
+    warehouse.insert("launches", [to_row(event, "old", datetime.now(UTC), "x")])
+    rows = warehouse.query(schemas.sql_in("dashboard/datasets", warehouse.names))
+    [launches] = [r for r in rows if r["dataset"] == "launches"]
+    assert str(launches["updated"]).startswith("2025-01-02 03:04")

@@ -16,6 +16,7 @@ from .core.errors import ConfigError
 from .warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
+    from .core.members import Member
     from .deploys.builds import Builds
 
 T = TypeVar("T")
@@ -167,6 +168,20 @@ def settings(kind: type = Settings) -> Any:
     """The settings of one capability (``Settings``, the shared ones, by default), read once."""
     with _lock:
         return _settings(kind)
+
+
+@cache
+def _members() -> tuple[Member, ...]:
+    from .core.members import read_members
+
+    path = settings().members
+    return tuple(read_members(path)) if path else ()
+
+
+def members() -> tuple[Member, ...]:
+    """The federation register's members (BINDEROPS_MEMBERS), read once; none when unset."""
+    with _lock:
+        return _members()
 
 
 def warehouse() -> Warehouse:

@@ -155,6 +155,8 @@ class Settings:
     github_token: str = setting("BINDEROPS_GITHUB_TOKEN", secret=True)
     github_api_url: str = setting("BINDEROPS_GITHUB_API_URL", "https://api.github.com", parse=url)
     incident_repo: str = setting("BINDEROPS_INCIDENT_REPO")
+    # The federation register (core/members.py); unset: no member is registered.
+    members: Path | None = setting("BINDEROPS_MEMBERS", None, parse=path)
 
     def __post_init__(self) -> None:
         # Defaults that follow the state folder are derived here, once.

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from ..core.clock import today_in
 from ..core.config import Settings
 from ..core.errors import Drop
+from ..core.members import Member, read_members
 from ..core.seams import MetricsRecorder
 from ..warehouse import Warehouse, schemas
 from .invoices import MICROS, MemberInvoice, read_member_costs
@@ -276,6 +277,7 @@ def run(
     from ..clients.public import write_public
 
     invoices = read_member_costs(settings.member_costs) if settings.member_costs else []
+    members = read_members(shared.members) if shared.members else []
     window = requested_window(
         request or {}, today_in(settings.cost_timezone, now), settings.cost_window_days
     )
@@ -288,6 +290,7 @@ def run(
         now,
         settings.currency,
     )
+    record_register(warehouse, members, now or datetime.now(UTC))
     today = today_in(settings.cost_timezone, now)
     published = published_costs(warehouse, settings.cost_timezone, settings.currency, today)
     # The breakdown first: a reader of the total may follow it to the detail.
@@ -296,6 +299,16 @@ def run(
     if metrics is not None:
         record_latest(warehouse, published.currency, today, metrics)
     return result, location
+
+
+def record_register(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> None:
+    """The register, whole, in ``federation_members``: what cost per launch per member joins
+    on (a member no longer registered is gone from it)."""
+    rows = [
+        (m.name, m.origin, m.url, " ".join(m.projects), m.invoice, m.currency, now) for m in members
+    ]
+    # Every name sorts between "" and "~" (letters, digits, ".", "_", "-").
+    warehouse.replace("federation_members", "name", "", "~", rows)
 
 
 def record_latest(

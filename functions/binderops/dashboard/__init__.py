@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..clients.public import write_public
 from ..core.config import Settings
+from ..core.members import UNREGISTERED
 from ..core.templates import Markup, render
 from ..warehouse import Warehouse, schemas
 from . import charts
@@ -61,6 +62,50 @@ def grouped(rows: list[dict], keep: int = MAX_MEMBERS) -> dict[str, str]:
     if len(ranked) <= keep + 1:  # grouping one origin would hide it for nothing
         return {origin: origin for origin in ranked}
     return {origin: origin if n < keep else OTHER for n, origin in enumerate(ranked)}
+
+
+def registered(warehouse: Warehouse, rows: list[dict]) -> list[dict]:
+    """``rows`` with each origin as its member's name in the federation register, and
+    ``unregistered`` for an origin it does not name (still counted). Without a register the
+    origins stay as they are."""
+    names = {r["origin"]: r["name"] for r in _q(warehouse, "members", {})}
+    if not names:
+        return rows
+    return [{**r, "origin": names.get(r["origin"], UNREGISTERED)} for r in rows]
+
+
+def member_costs_section(warehouse: Warehouse, month: date, currency: str) -> Section:
+    rows = _q(warehouse, "member_costs", {"first": month})
+    label = month.strftime("%B %Y")
+    items = [
+        (r["member"], round(float(r["cost_per_launch"]), 4))
+        for r in rows
+        if r["cost_per_launch"] is not None
+    ]
+    svg = charts.hbars(
+        "member-cost-per-launch",
+        f"Cost per launch per member, {label}, in {currency}",
+        items,
+        f"{currency} per launch",
+    )
+    table = Table(
+        f"Cost ({currency}), launches and cost per launch per member, {label}",
+        ("member", "cost", "launches", "cost per launch", "not included"),
+        [
+            (
+                r["member"],
+                "—" if r["cost"] is None else round(float(r["cost"]), 2),
+                int(r["launches"] or 0),
+                "—" if r["cost_per_launch"] is None else round(float(r["cost_per_launch"]), 4),
+                f"{int(r['unconverted'])} cost row(s) without a rate" if r["unconverted"] else "",
+            )
+            for r in rows
+        ],
+    )
+    note = (
+        "" if rows else "No member is registered (BINDEROPS_MEMBERS), or none had costs that month."
+    )
+    return Section("member-costs", "Cost per launch per member", svg, table, note)
 
 
 def launches_section(rows: list[dict], first: date, last: date) -> Section:
@@ -297,12 +342,16 @@ def build(
     last = today - timedelta(days=1)
     first = last - timedelta(days=DAYS - 1)
     # One pass over the launches serves the members, the providers and cost per launch.
-    launches = _q(warehouse, "launches_by_day", {"first": first, "last": last})
+    launches = registered(
+        warehouse, _q(warehouse, "launches_by_day", {"first": first, "last": last})
+    )
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last complete one
     sections = [
         launches_section(launches, first, last),
         providers_section(launches, first, last),
         *top_section(warehouse, last),
         costs_section(warehouse, launches, first, last, currency),
+        member_costs_section(warehouse, month, currency),
         *delivery_section(warehouse, today - timedelta(days=84)),
         datasets_section(warehouse, published),
     ]
@@ -313,7 +362,7 @@ def live(warehouse: Warehouse, now: datetime) -> bytes:
     """The last hour, for the page's live panel: launches per minute by member, the latest
     deploys and the open incidents."""
     since = (now - timedelta(minutes=LIVE_MINUTES)).replace(second=0, microsecond=0)
-    launches = _q(warehouse, "live_launches", {"since": since})
+    launches = registered(warehouse, _q(warehouse, "live_launches", {"since": since}))
     deploys = warehouse.query(schemas.sql("dashboard/live_deploys"))
     incidents = warehouse.query(schemas.sql("dashboard/open_incidents"))
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import statistics
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..core.clock import today_in
 from ..core.errors import BinderopsError
+from ..core.members import Member, names_by_origin
 from ..core.seams import MetricsRecorder
 from ..incidents.seam import Incident, IncidentRaiser
 from ..warehouse import Warehouse, schemas
@@ -37,14 +39,16 @@ class Finding:
     problem: str
     launches: int
     median: float
+    member: str = ""  # the origin's name in the federation register, when it has one
 
     def describe(self, day: date) -> str:
+        who = f"{self.member} ({self.origin})" if self.member else self.origin
         if self.problem == "missing_day":
             return f"no launches at all on {day} (7-day medians add up to {self.median:g})"
         if self.problem == "silent_origin":
-            return f"{self.origin} recorded no launches on {day} (7-day median {self.median:g})"
+            return f"{who} recorded no launches on {day} (7-day median {self.median:g})"
         return (
-            f"{self.origin} recorded {self.launches} launches on {day}, "
+            f"{who} recorded {self.launches} launches on {day}, "
             f"against a 7-day median of {self.median:g}"
         )
 
@@ -121,12 +125,18 @@ def run(
     project: str = "",
     day: date | None = None,
     incidents: IncidentRaiser | None = None,
+    members: Sequence[Member] = (),
 ) -> Check:
     """Check ``day`` (by default the latest complete UTC day) against the settings' drop,
     set the metric and write it at once (a daily run's gauges should not wait a minute),
-    and open an incident for each finding through ``incidents`` when there is a raiser."""
+    and open an incident for each finding through ``incidents`` when there is a raiser.
+    Findings name each origin's member from the federation register ``members``."""
     day = day or today_in() - timedelta(days=1)
     result = check(warehouse, day, settings.freshness_drop)
+    names = names_by_origin(members)
+    result = replace(
+        result, findings=[replace(f, member=names.get(f.origin, "")) for f in result.findings]
+    )
     if metrics is not None:
         record(result, metrics)
         metrics.write()

@@ -142,7 +142,11 @@ def _freshness(warehouse: Warehouse, day) -> str:
     if not log.isEnabledFor(logging.INFO):
         logging.getLogger("binderops.freshness").setLevel(logging.ERROR)
     result = freshness.run(
-        warehouse, config.read(LaunchSettings), day=day, incidents=instance.incidents()
+        warehouse,
+        config.read(LaunchSettings),
+        day=day,
+        incidents=instance.incidents(),
+        members=instance.members(),
     )
     if not result.findings:
         return f"freshness of {day}: {len(result.origins)} federation member(s) judged, all whole"

@@ -30,6 +30,8 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2]
 # The sample federation members' invoices: the sample stack (`binderops run`) passes this file
 # to its cost export when BINDEROPS_MEMBER_COSTS is unset; no other command reads it.
 SAMPLE_MEMBER_COSTS = FUNCTIONS_DIR.parent / "samples" / "member-costs.csv"
+# The sample federation's register: passed by the sample stack as BINDEROPS_MEMBERS, likewise.
+SAMPLE_MEMBERS = FUNCTIONS_DIR.parent / "samples" / "members.csv"
 
 
 class ToolMissing(BinderopsError):

@@ -428,6 +428,10 @@ def _run_stack(
             "BINDEROPS_WAREHOUSE": warehouse.url,
             "BINDEROPS_DEFAULT_ORIGIN": launches_settings.default_origin,
         }
+        # The sample federation's register, passed explicitly: nothing else reads samples/.
+        register = settings.members or services.SAMPLE_MEMBERS
+        if register.is_file():  # a wheel carries no samples
+            env["BINDEROPS_MEMBERS"] = str(register.resolve())
         function = services.start_function("ingest_launch", env, logs, registry=running)
         print(f"ingest_launch (functions-framework) on {function.url}; logs in {logs}")
 
