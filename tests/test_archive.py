@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -103,10 +104,10 @@ def test_index_parquet_and_html_describe_the_days(tmp_path, warehouse):
     ).fetchall()
     assert read_back == [(date(2026, 3, d), 40) for d in (1, 2, 3)]
     types = dict(
-        duckdb.sql(f"DESCRIBE SELECT * FROM '{parquet}'").fetchall()[i][:2] for i in range(11)
+        duckdb.sql(f"DESCRIBE SELECT * FROM '{parquet}'").fetchall()[i][:2] for i in range(12)
     )
     assert types["timestamp"] == "TIMESTAMP WITH TIME ZONE"
-    assert types["build_token"] == "BOOLEAN" and types["schema_version"] == "BIGINT"
+    assert types["build_token"] == "BOOLEAN" and types["version"] == "BIGINT"
     assert "event_id" not in types and "ingested_at" not in types
     # A row group per day, whose timestamp range lets a reader skip the days it does not want.
     import pyarrow.parquet as pq
@@ -157,6 +158,7 @@ def test_only_changed_days_are_rewritten_and_reruns_are_byte_identical(tmp_path,
         "events-2026-03-02.jsonl",
         "index.jsonl",
         "index.html",
+        "months.jsonl",
         "launches-2026-03.parquet",
     }
     assert (
@@ -259,6 +261,7 @@ def test_cloud_storage_objects_carry_names_types_metadata_and_cache_control(tmp_
             "binder-archive/index.html",
             "binder-archive/index.jsonl",
             "binder-archive/launches-2026-03.parquet",
+            "binder-archive/months.jsonl",
         ]
         day = objects["binder-archive/events-2026-03-02.jsonl"]
         assert day["content_type"] == "application/x-ndjson"
@@ -390,3 +393,55 @@ def test_a_month_is_put_together_again_when_its_days_parts_are_gone(tmp_path, wa
     assert month.read_bytes() == before
     parts = sorted(p.name for p in (tmp_path / "state" / "archive-parts").iterdir())
     assert parts == [f"launches-2026-03-0{d}.parquet" for d in (1, 2, 3)]
+
+
+def test_the_day_files_and_the_month_agree_field_by_field_and_can_be_verified(tmp_path, warehouse):
+    """Every launch: its day-file line and its Parquet row carry the same fields with the same
+    values (a field the line leaves out is NULL); every file's SHA-256 in the indexes is its
+    own; index.html carries a schema.org Dataset naming every file."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    warehouse.load("launches", launches())
+    settings = settings_for(tmp_path)
+    archive.publish(warehouse, settings, {}, TODAY)
+    public = settings.public_dir
+    lines = [
+        json.loads(line)
+        for day in (1, 2, 3)
+        for line in (public / f"events-2026-03-0{day}.jsonl").read_text().splitlines()
+    ]
+    table = pq.read_table(public / "launches-2026-03.parquet").to_pylist()
+    assert len(lines) == len(table) == 120
+    fields = {name for line in lines for name in line}
+    assert fields <= set(table[0]) and set(table[0]) - fields == {"repo", "unresolved_ref"}
+    for line, row in zip(lines, table):
+        for name in fields:
+            value = row[name]
+            if name == "timestamp":
+                value = value.isoformat()
+            assert line.get(name) == value, (name, line, row)
+
+    index = [json.loads(x) for x in (public / "index.jsonl").read_text().splitlines()]
+    months = [json.loads(x) for x in (public / "months.jsonl").read_text().splitlines()]
+    for entry in index + months:
+        data = (public / entry["name"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["size"] == len(data)
+        assert datetime.fromisoformat(entry["generated"]).tzinfo is not None
+    assert [(m["name"], m["month"], m["count"]) for m in months] == [
+        ("launches-2026-03.parquet", "2026-03", 120)
+    ]
+
+    page = (public / "index.html").read_text()
+    [ld] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    dataset = json.loads(ld)
+    assert dataset["@context"] == "https://schema.org/" and dataset["@type"] == "Dataset"
+    assert dataset["license"] == "https://creativecommons.org/publicdomain/zero/1.0/"
+    assert dataset["temporalCoverage"] == "2026-03-01/2026-03-03"
+    downloads = {d["name"]: d for d in dataset["distribution"]}
+    assert set(downloads) == {e["name"] for e in index + months}
+    assert all(d["@type"] == "DataDownload" for d in downloads.values())
+    assert downloads["launches-2026-03.parquet"]["encodingFormat"] == archive.PARQUET_TYPE
+    assert downloads["events-2026-03-02.jsonl"]["sha256"] == index[1]["sha256"]

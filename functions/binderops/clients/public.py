@@ -77,6 +77,30 @@ def read_public(name: str, settings: Settings) -> bytes | None:
         return None
 
 
+def digest_public(name: str, settings: Settings) -> tuple[int, str]:
+    """A published file's size and SHA-256, read back in chunks (never whole in memory)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    if settings.public_bucket:
+
+        class _Sink:
+            def write(self, chunk: bytes) -> int:
+                nonlocal size
+                digest.update(chunk)
+                size += len(chunk)
+                return len(chunk)
+
+        _bucket(settings).blob(name).download_to_file(_Sink(), timeout=300)
+        return size, digest.hexdigest()
+    with open(settings.public_dir / name, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
 def scratch_file(name: str, settings: Settings) -> Path:
     """Where to write a file before ``write_public`` moves it into place: beside its target
     in the public folder (so the move is a rename), else in the state folder."""

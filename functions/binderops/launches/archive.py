@@ -12,23 +12,31 @@ re-run writes the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Literal
 
-from ..clients.public import publish_staged, read_public, scratch_file, write_public
+from ..clients.public import (
+    digest_public,
+    publish_staged,
+    read_public,
+    scratch_file,
+    write_public,
+)
 from ..core.config import Settings
 from ..core.errors import ConfigError, Drop
 from ..core.logs import log
-from ..core.templates import render
+from ..core.templates import Markup, render
 from ..warehouse import ArrowReading, Exporting, Warehouse, schemas
 
 INDEX = "index.jsonl"
+MONTHS = "months.jsonl"
 INDEX_HTML = "index.html"
 LINES_TYPE = "application/x-ndjson"
 PARQUET_TYPE = "application/vnd.apache.parquet"
@@ -39,9 +47,17 @@ DAYS_PER_QUERY = 7
 EPOCH = date(2015, 1, 1)
 STAGING = ".staging/"
 # The monthly Parquet file's columns: the public launches without event_id and ingested_at.
+# A month's Parquet columns mean what the day files' fields mean: the same names and values,
+# NULL where a line leaves the field out (a field its schema version does not have). Two
+# derived columns follow, which no line carries: the repository and the unresolved ref the
+# spec names.
 PARQUET_COLUMNS = (
-    "timestamp, schema_version, provider, spec, repo, ref, resolved_ref, status, origin, "
-    "build_token, request_origin"
+    "timestamp, 'binderhub.jupyter.org/launch' AS schema, schema_version AS version, provider, "
+    "spec, IF(schema_version >= 4, resolved_ref, NULL) AS ref, status, "
+    "IF(schema_version >= 5, build_token, NULL) AS build_token, "
+    "IF(schema_version >= 3, origin, NULL) AS origin, "
+    "IF(schema_version >= 6, request_origin, NULL) AS request_origin, "
+    "repo, ref AS unresolved_ref"
 )
 # The columns whose minimum and maximum a month's Parquet keeps per row group (a day): a
 # reader skips days by timestamp. Any other column spans nearly all its values every day,
@@ -63,20 +79,48 @@ class PublishRequestError(Drop):
 
 @dataclass(frozen=True)
 class DayEntry:
-    """One line of ``index.jsonl``: a published day file, its launches and its size."""
+    """One line of ``index.jsonl``: a published day file, its launches, its size, its SHA-256
+    and when it was generated (UTC)."""
 
     name: str
     date: date
     count: int
     size: int
+    sha256: str = ""
+    generated: str = ""
+
+    def to_json(self) -> str:
+        line = {
+            "name": self.name,
+            "date": self.date.isoformat(),
+            "count": self.count,
+            "size": self.size,
+        }
+        if self.sha256:
+            line |= {"sha256": self.sha256, "generated": self.generated}
+        return json.dumps(line)
+
+
+@dataclass(frozen=True)
+class MonthEntry:
+    """One line of ``months.jsonl``: a published month of launches as Parquet."""
+
+    name: str
+    month: str
+    count: int
+    size: int
+    sha256: str
+    generated: str
 
     def to_json(self) -> str:
         return json.dumps(
             {
                 "name": self.name,
-                "date": self.date.isoformat(),
+                "month": self.month,
                 "count": self.count,
                 "size": self.size,
+                "sha256": self.sha256,
+                "generated": self.generated,
             }
         )
 
@@ -157,8 +201,29 @@ def read_index(settings: Settings) -> dict[date, DayEntry]:
         if line.strip():
             item = json.loads(line)
             day = date.fromisoformat(item["date"])
-            entries[day] = DayEntry(item["name"], day, item["count"], item.get("size", 0))
+            entries[day] = DayEntry(
+                item["name"],
+                day,
+                item["count"],
+                item.get("size", 0),
+                item.get("sha256", ""),
+                item.get("generated", ""),
+            )
     return entries
+
+
+def _name(entry: MonthEntry) -> str:
+    return entry.name
+
+
+def read_months(settings: Settings) -> dict[str, MonthEntry]:
+    text = read_public(MONTHS, settings)
+    found = [json.loads(line) for line in (text or b"").decode("utf-8").splitlines() if line]
+    return {item["name"]: MonthEntry(**item) for item in found}
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _size(count: float) -> str:
@@ -169,25 +234,82 @@ def _size(count: float) -> str:
     raise AssertionError("unreachable")
 
 
-def index_html(entries: list[DayEntry]) -> bytes:
-    """The human index: months (with their Parquet file), then days, newest first."""
+def index_html(entries: list[DayEntry], months: list[MonthEntry], settings: Settings) -> bytes:
+    """The human index: months (their Parquet files), then days, newest first; with
+    schema.org ``Dataset`` JSON-LD (each file a ``DataDownload``) so search engines find it."""
     counts: dict[str, int] = {}
     for entry in entries:
-        key = entry.date.isoformat()[:7]
-        counts[key] = counts.get(key, 0) + entry.count
-    months = [
-        {"month": m, "name": month_name(m), "count": n}
-        for m, n in sorted(counts.items(), reverse=True)
+        counts[entry.date.isoformat()[:7]] = counts.get(entry.date.isoformat()[:7], 0) + entry.count
+    month_rows = [
+        {"month": m.month, "name": m.name, "count": m.count, "size": _size(m.size)} for m in months
     ]
+    listed = {m.month for m in months}  # months published before months.jsonl was
+    month_rows += [
+        {"month": m, "name": month_name(m), "count": n, "size": ""}
+        for m, n in counts.items()
+        if m not in listed
+    ]
+    month_rows.sort(key=lambda row: str(row["name"]), reverse=True)
     days = [
         {"date": e.date, "name": e.name, "count": e.count, "size": _size(e.size)}
         for e in sorted(entries, key=lambda e: e.date, reverse=True)
     ]
     total = sum(e.count for e in entries)
+    document = json.dumps(dataset(entries, months, settings), separators=(",", ":"))
+    # Inside <script>: nothing in it may close the element or start markup.
+    document = document.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     page = render(
-        TEMPLATES, "archive-index.html", months=months, days=days, total=total, index=INDEX
+        TEMPLATES,
+        "archive-index.html",
+        months=month_rows,
+        days=days,
+        total=total,
+        index=INDEX,
+        month_index=MONTHS,
+        jsonld=Markup(document),
     )
     return page.encode("utf-8")
+
+
+def dataset(entries: list[DayEntry], months: list[MonthEntry], settings: Settings) -> dict:
+    """The archive as a schema.org ``Dataset``."""
+    base = (
+        f"https://storage.googleapis.com/{settings.public_bucket}/"
+        if settings.public_bucket
+        else ""
+    )
+
+    def download(name: str, kind: str, size: int, sha256: str, generated: str) -> dict:
+        item = {
+            "@type": "DataDownload",
+            "name": name,
+            "contentUrl": base + name,
+            "encodingFormat": kind,
+            "contentSize": f"{size} B",
+        }
+        if sha256:
+            item |= {"sha256": sha256, "dateModified": generated}
+        return item
+
+    files = [download(m.name, PARQUET_TYPE, m.size, m.sha256, m.generated) for m in months]
+    files += [download(e.name, LINES_TYPE, e.size, e.sha256, e.generated) for e in entries]
+    days = sorted(e.date for e in entries)
+    document = {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "name": "Binder launch archive",
+        "description": (
+            "Every launch of the Binder federation's BinderHubs: one JSON Lines file per UTC "
+            "day and one Parquet file per month, timestamps to the minute, specs and request "
+            "origins stripped of anything private."
+        ),
+        "license": "https://creativecommons.org/publicdomain/zero/1.0/",
+        "isAccessibleForFree": True,
+        "distribution": files,
+    }
+    if days:
+        document["temporalCoverage"] = f"{days[0]}/{days[-1]}"
+    return document
 
 
 def _range(first: date, last: date) -> dict[str, date]:
@@ -224,22 +346,24 @@ def _in_order(warehouse: Warehouse, columns: str) -> str:
     return f"{_select(warehouse, columns)}\nORDER BY {ORDER}"
 
 
-def _write_lines(lines, path: Path) -> int:
+def _write_lines(lines, path: Path) -> tuple[int, str]:
     """Write a string column whose values end in a newline: its bytes, as Arrow holds them
-    (one buffer per chunk, lines back to back). Returns the bytes written."""
+    (one buffer per chunk, lines back to back). Returns the bytes written and their SHA-256."""
     import pyarrow as pa
 
     offset_format: Literal["q", "i"] = (
         "q" if pa.types.is_large_string(lines.type) else "i"
     )  # int64 or int32
-    size = 0
+    size, digest = 0, hashlib.sha256()
     with open(path, "wb") as f:
         for chunk in lines.chunks:
             _, offsets, data = chunk.buffers()
             ends = memoryview(offsets).cast(offset_format)
             start, end = ends[chunk.offset], ends[chunk.offset + len(chunk)]
-            size += f.write(memoryview(data)[start:end])
-    return size
+            piece = memoryview(data)[start:end]
+            digest.update(piece)
+            size += f.write(piece)
+    return size, digest.hexdigest()
 
 
 def _write_days_duckdb(
@@ -260,8 +384,8 @@ def _write_days_duckdb(
         day = params["first"]
         part = rows.drop_columns(["line"])
         pq.write_table(part, _part(settings, day), compression="zstd", write_statistics=STATISTICS)
-        size = _write_lines(rows["line"], scratch[day]) if with_lines else 0
-        return DayEntry(day_name(day), day, rows.num_rows, size)
+        size, sha256 = _write_lines(rows["line"], scratch[day]) if with_lines else (0, "")
+        return DayEntry(day_name(day), day, rows.num_rows, size, sha256, _stamp())
 
     written = warehouse.arrow_each(select, [_range(day, day) for day in days], write)
     if not with_lines:
@@ -288,15 +412,17 @@ def _write_days_bigquery(
             if day in wanted:
                 content = row["content"].encode("utf-8")
                 write_public(day_name(day), content, LINES_TYPE, settings, _metadata(day, count))
-                entries[day] = DayEntry(day_name(day), day, count, len(content))
+                sha256 = hashlib.sha256(content).hexdigest()
+                entries[day] = DayEntry(day_name(day), day, count, len(content), sha256, _stamp())
     return entries
 
 
 def _write_month(
     warehouse: Exporting | ArrowReading, month: str, days: list[date], settings: Settings
-) -> None:
+) -> list[tuple[str, int, str]]:
     """The month's Parquet file: exported by BigQuery, or put together from the days' parts
-    locally (writing the parts a run has not written yet)."""
+    locally (writing the parts a run has not written yet). Returns each file published (a
+    large export comes in several) with its size and SHA-256."""
     name = month_name(month)
     if isinstance(warehouse, Exporting):
         first = date.fromisoformat(f"{month}-01")
@@ -304,8 +430,9 @@ def _write_month(
         prefix = f"{STAGING}{name}/"
         uri = f"gs://{settings.public_bucket}/{prefix}part-*.parquet"
         warehouse.export(_in_order(warehouse, PARQUET_COLUMNS), _range(first, last), uri, "PARQUET")
-        publish_staged(prefix, name, PARQUET_TYPE, settings)
-        return
+        published = publish_staged(prefix, name, PARQUET_TYPE, settings)
+        names = [location.rsplit("/", 1)[1] for location in published]
+        return [(n, *digest_public(n, settings)) for n in names]
     from ..warehouse import parquet
 
     missing = [day for day in days if not _part(settings, day).exists()]
@@ -313,7 +440,17 @@ def _write_month(
         _write_days_duckdb(warehouse, missing, settings, with_lines=False)
     path = scratch_file(name, settings)
     parquet.join([_part(settings, day) for day in sorted(days)], path)
+    size, sha256 = _digest_file(path)
     write_public(name, path, PARQUET_TYPE, settings)
+    return [(name, size, sha256)]
+
+
+def _digest_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return path.stat().st_size, digest.hexdigest()
 
 
 class _Timer:
@@ -425,16 +562,45 @@ def publish(
         timer.lap("day files")
         months = sorted({day.isoformat()[:7] for day in changed})
         known = set(index) | set(rows)  # a range's run counts only its own days
+        month_files = {}
         for month in months:
             days = [day for day in known if day.isoformat()[:7] == month]
-            _write_month(warehouse, month, days, settings)
+            month_files[month] = _write_month(warehouse, month, days, settings)
         timer.lap("months")
+    for day, entry in written.items():  # the same bytes as before keep their time
+        old = index.get(day)
+        if old is not None and old.sha256 == entry.sha256:
+            written[day] = replace(entry, generated=old.generated)
     index.update(written)
+    for day, entry in index.items():  # published before files carried their SHA-256
+        if not entry.sha256:
+            size, sha256 = digest_public(entry.name, settings)
+            index[day] = DayEntry(entry.name, day, entry.count, size, sha256, _stamp())
     entries = [index[day] for day in sorted(index)]
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.date.isoformat()[:7]] = counts.get(entry.date.isoformat()[:7], 0) + entry.count
+    month_index = read_months(settings)
+    if month_files:
+        for month, files in month_files.items():
+            before = {n: e for n, e in month_index.items() if e.month == month}
+            for name in before:
+                del month_index[name]
+            for file_name, size, sha256 in files:
+                kept = before.get(file_name)
+                same = kept is not None and kept.sha256 == sha256
+                stamp = kept.generated if kept is not None and same else _stamp()
+                month_index[file_name] = MonthEntry(
+                    file_name, month, counts.get(month, 0), size, sha256, stamp
+                )
+        lines = "".join(e.to_json() + "\n" for e in sorted(month_index.values(), key=_name))
+        write_public(MONTHS, lines.encode(), LINES_TYPE, settings)
+    month_entries = sorted(month_index.values(), key=_name)
     location = write_public(
         INDEX, "".join(e.to_json() + "\n" for e in entries).encode(), LINES_TYPE, settings
     )
-    write_public(INDEX_HTML, index_html(entries), "text/html; charset=utf-8", settings)
+    html = index_html(entries, month_entries, settings)
+    write_public(INDEX_HTML, html, "text/html; charset=utf-8", settings)
     timer.lap("index")
     log.info("publish: %s", timer)
     shown_first = min(rows) if rows and not rewrite else first
