@@ -104,6 +104,7 @@ def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only(
             "roles/bigquery.dataViewer",
         ),  # the billing export dataset
         ("google_bigquery_table_iam_member", "roles/bigquery.dataEditor"),  # cloud_costs_daily
+        ("google_bigquery_table_iam_member", "roles/bigquery.dataEditor"),  # federation_members
         ("google_bigquery_table_iam_member", "roles/bigquery.dataViewer"),  # launches_daily
         ("google_project_iam_member", "roles/bigquery.jobUser"),  # to run queries at all
         ("google_storage_bucket_iam_member", "roles/storage.objectUser"),  # the public bucket
@@ -112,12 +113,14 @@ def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only(
     assert "dataset_id = local.billing_dataset" in billing
     table = re.search(r'"export_costs_writes_costs" \{(.*?)\n\}', tf, re.S)[1]
     assert 'google_bigquery_table.tables["cloud_costs_daily"].table_id' in table
+    register = re.search(r'"export_costs_writes_register" \{(.*?)\n\}', tf, re.S)[1]
+    assert 'google_bigquery_table.tables["federation_members"].table_id' in register
     view = re.search(r'"export_costs_reads_launches_daily" \{(.*?)\n\}', tf, re.S)[1]
     assert 'google_bigquery_table.views["launches_daily"].table_id' in view
 
 
 def row_types():
-    from binderops.costs.export import CostRow
+    from binderops.costs.export import CostRow, MemberRow
     from binderops.deploys.deployer import DeploymentRow
     from binderops.incidents.notifier import IncidentRow
     from binderops.launches.events import LaunchErrorRow, LaunchRow
@@ -128,6 +131,7 @@ def row_types():
         "launch_errors": LaunchErrorRow,
         "deployments": DeploymentRow,
         "cloud_costs_daily": CostRow,
+        "federation_members": MemberRow,
         "incident_notifications": IncidentRow,
         "metrics": MetricRow,
     }

@@ -301,11 +301,24 @@ def run(
     return result, location
 
 
+class MemberRow(NamedTuple):
+    """A row of ``federation_members`` (``schemas/bigquery/federation_members.json``)."""
+
+    name: str
+    origin: str
+    url: str
+    projects: str | None
+    invoice: str | None
+    currency: str
+    updated_at: datetime
+
+
 def record_register(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> None:
     """The register, whole, in ``federation_members``: what cost per launch per member joins
     on (a member no longer registered is gone from it)."""
     rows = [
-        (m.name, m.origin, m.url, " ".join(m.projects), m.invoice, m.currency, now) for m in members
+        MemberRow(m.name, m.origin, m.url, " ".join(m.projects), m.invoice, m.currency, now)
+        for m in members
     ]
     # Every name sorts between "" and "~" (letters, digits, ".", "_", "-").
     warehouse.replace("federation_members", "name", "", "~", rows)
