@@ -120,6 +120,39 @@ def check_freshness(cloud_event: CloudEvent) -> None:
     )
 
 
+@functions_framework.cloud_event
+def probe_members(cloud_event: CloudEvent) -> None:
+    """Probe every member of the federation register for the tick's minute, open and close
+    health incidents, and rebuild the status page; fired each minute by Cloud Scheduler. A
+    redelivered tick is the same round and probes nothing again."""
+    from datetime import timedelta
+
+    from binderops.federation import rounds, status
+    from binderops.federation.settings import FederationSettings
+
+    minute = rounds.tick_minute(cloud_event.get_data(), cloud_event.get("time"))
+    members = instance.members()
+    result = rounds.run(
+        minute,
+        members,
+        instance.warehouse(),
+        instance.settings(FederationSettings),
+        instance.health_incidents(),
+        instance.metrics(),
+        instance.settings().project,
+    )
+    down = [r.member for r in result.rows if not r.up]
+    logs.log.info(
+        "probe_members %s: %d member(s) probed, down: %s",
+        minute,
+        len(result.rows),
+        ", ".join(down) or "none",
+    )
+    status.publish(
+        instance.warehouse(), members, instance.settings(), minute + timedelta(minutes=1)
+    )
+
+
 @functions_framework.http
 def usage_badge(request: flask.Request):
     """An SVG badge of one repository's launches: ``?repo=owner/name&period=30d``."""

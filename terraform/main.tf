@@ -41,7 +41,7 @@ resource "google_pubsub_topic" "launch" {
 # Each function is fed by a push subscription we own (rather than an Eventarc trigger), so
 # that it can have a dead-letter policy. Pub/Sub retries every failed delivery with backoff.
 locals {
-  push_subscriptions = merge(local.deploy_subscriptions, local.incident_subscriptions, local.archive_subscriptions, local.monitoring_subscriptions, {
+  push_subscriptions = merge(local.deploy_subscriptions, local.incident_subscriptions, local.archive_subscriptions, local.monitoring_subscriptions, local.federation_subscriptions, {
     ingest_launch = {
       name            = "${var.launch_topic}-ingest"
       topic           = google_pubsub_topic.launch.id
@@ -289,7 +289,7 @@ locals {
   # Every function: its entry point (the key), service account, scaling, whether anyone may
   # call it (webhooks authenticate callers themselves), and Secret Manager secrets it reads
   # as environment variables. deploys.tf and incidents.tf add theirs.
-  functions = merge(local.deploy_functions, local.incident_functions, local.archive_functions, local.monitoring_functions, {
+  functions = merge(local.deploy_functions, local.incident_functions, local.archive_functions, local.monitoring_functions, local.federation_functions, {
     ingest_launch = {
       name            = "ingest-launch"
       service_account = google_service_account.ingest_launch.email

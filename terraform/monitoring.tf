@@ -14,6 +14,7 @@ locals {
     usage_badge   = google_service_account.usage_badge.email
     deploys       = google_service_account.deploys.email
     incidents     = google_service_account.incidents.email
+    probe_members = google_service_account.probe_members.email
   }
   monitoring_subscriptions = {
     publish_live = {

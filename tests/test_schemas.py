@@ -122,6 +122,7 @@ def test_export_costs_may_read_the_billing_export_and_write_the_cost_table_only(
 def row_types():
     from binderops.costs.export import CostRow, MemberRow
     from binderops.deploys.deployer import DeploymentRow
+    from binderops.federation.rounds import ProbeRow
     from binderops.incidents.notifier import IncidentRow
     from binderops.launches.events import LaunchErrorRow, LaunchRow
     from binderops.metrics.sinks import MetricRow
@@ -132,6 +133,7 @@ def row_types():
         "deployments": DeploymentRow,
         "cloud_costs_daily": CostRow,
         "federation_members": MemberRow,
+        "member_probes": ProbeRow,
         "incident_notifications": IncidentRow,
         "metrics": MetricRow,
     }

@@ -137,6 +137,26 @@ def _incidents():
 
 
 @cache
+def _health_incidents():
+    """Where federation health opens incidents: notify_incident_http when
+    BINDEROPS_HEALTH_ALERT_URL names it, else nowhere (on Google Cloud, Monitoring's uptime
+    checks and the member_up gauge's alert policy open them)."""
+    from .federation.settings import FederationSettings
+
+    url = settings(FederationSettings).alert_url
+    if not url:
+        return None
+    from .incidents.seam import Posting
+
+    return Posting(url)
+
+
+def health_incidents():
+    with _lock:
+        return _health_incidents()
+
+
+@cache
 def _metrics():
     from .metrics import Recorder, Sink, shutdown_write
     from .metrics.settings import MetricsSettings
@@ -234,6 +254,8 @@ def reset() -> None:
             _deployer,
             _notifier,
             _incidents,
+            _health_incidents,
+            _members,
             _metrics,
         ):
             made.cache_clear()

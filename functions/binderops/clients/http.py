@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -125,11 +125,13 @@ def call(
     wait_for: Callable[[requests.Response, float], float | None] = default_wait,
     *,
     idempotent: bool = False,
+    accept: Container[int] = (),
     **kwargs,
 ) -> requests.Response:
     """``session.request`` with timeouts and retries; ``what`` names the call in errors and logs.
     ``idempotent``: the receiver makes nothing twice however often a POST reaches it (it
-    finds what the first one made), so a POST is retried like a read."""
+    finds what the first one made), so a POST is retried like a read. ``accept``: error
+    statuses that are an answer, returned as they are (a health check's 503)."""
     creates = method in CREATES and not idempotent
     for attempt in range(1, policy.attempts + 1):
         backoff = policy.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)
@@ -149,7 +151,7 @@ def call(
             # one of these messages quotes it. Retrying cannot help; the cause is not chained.
             raise Rejected(f"{what}: {type(e).__name__} (check the configured URL)", 0) from None
         else:
-            if response.status_code < 400:
+            if response.status_code < 400 or response.status_code in accept:
                 return response
             wait = wait_for(response, backoff)
             if wait is None:

@@ -2,7 +2,7 @@
 for every template binderops fills in: HTML pages, the badge's SVG, the incident report's
 Markdown and the SQL files that name datasets.
 
-Values are escaped where the output is HTML or SVG (autoescape by the template's suffix),
+Values are escaped where the output is HTML, SVG or XML (autoescape by the template's suffix),
 never in Markdown or SQL, whose callers make their values safe themselves (``defuse``, the
 warehouse's quoted dataset names). A name a template uses but is not given is an error,
 never an empty string: SQL with a dataset missing must not run.
@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-ESCAPED = ("html", "svg", "xml")
+ESCAPED = ("html", "svg", "xml", "atom")
 
 
 @cache
