@@ -160,3 +160,38 @@ resource "google_monitoring_alert_policy" "member_uptime" {
   user_labels           = var.labels
   depends_on            = [google_project_service.apis]
 }
+
+# binderops' own judgement (down after 3 failed probes, version drift, launch success):
+# member_up at 0 opens an incident through the same channel as every other alert.
+resource "google_monitoring_alert_policy" "member_down" {
+  count        = length(local.federation_members) == 0 ? 0 : 1
+  project      = var.project_id
+  display_name = "binderops federation member down (probe)"
+  combiner     = "OR"
+  conditions {
+    display_name = "A member judged down by probe_members"
+    condition_threshold {
+      filter          = "metric.type = \"custom.googleapis.com/binderops/member_up\" AND resource.type = \"generic_task\""
+      comparison      = "COMPARISON_LT"
+      threshold_value = 1
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "120s"
+        per_series_aligner   = "ALIGN_MIN"
+        cross_series_reducer = "REDUCE_MIN"
+        group_by_fields      = ["metric.label.member"]
+      }
+      trigger {
+        count = 1
+      }
+    }
+  }
+  documentation {
+    content   = "probe_members judged a federation member down: 3 failed probes of its /health in a row. The status page (status/index.html in the public bucket) shows since when and which checks fail."
+    mime_type = "text/markdown"
+    subject   = "binderops: federation member down"
+  }
+  notification_channels = [google_monitoring_notification_channel.pubsub.id]
+  user_labels           = var.labels
+  depends_on            = [google_project_service.apis]
+}

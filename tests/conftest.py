@@ -22,6 +22,7 @@ def settings_classes() -> tuple[type, ...]:
     from binderops.core import config
     from binderops.costs.settings import CostSettings
     from binderops.deploys.settings import DeploySettings
+    from binderops.federation.settings import FederationSettings
     from binderops.incidents.settings import IncidentSettings
     from binderops.launches.settings import LaunchSettings
     from binderops.metrics.settings import MetricsSettings
@@ -33,6 +34,7 @@ def settings_classes() -> tuple[type, ...]:
         DeploySettings,
         IncidentSettings,
         MetricsSettings,
+        FederationSettings,
     )
 
 

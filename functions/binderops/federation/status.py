@@ -60,9 +60,11 @@ def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> 
                     )
                     for p in PERIODS
                 },
+                # None: no launch in 7 days; "metrics" says whether it exposes /metrics at all.
                 "launch_success_7d": (
                     round(sum(s for s, _ in launched) / total, 4) if total else None
                 ),
+                "metrics": bool(launched),
                 "hours": [
                     {
                         "hour": _stamp(r["hour"]),
@@ -93,19 +95,21 @@ def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> 
     return {"generated": _stamp(now), "members": listed, "incidents": incidents}
 
 
-def _sparkline(
-    values: Sequence[float | None], top: float, width: int = 168, height: int = 24
-) -> str:
-    """An inline SVG polyline of ``values`` (None leaves a gap)."""
-    if not values or top <= 0:
-        return ""
-    step = width / max(len(values) - 1, 1)
-    points = " ".join(
-        f"{i * step:.1f},{height - height * min(v, top) / top:.1f}"
+def _bars(values: Sequence[float | None], top: float, height: int = 24) -> list[dict]:
+    """One bar per hour (168 slots for 7 days, the newest at the right): x, y and height of
+    each known value scaled to ``top``."""
+    if top <= 0:
+        return []
+    start = 168 - len(values)
+    return [
+        {
+            "x": start + i,
+            "y": round(height - height * min(v, top) / top, 2),
+            "h": round(height * min(v, top) / top, 2),
+        }
         for i, v in enumerate(values)
         if v is not None
-    )
-    return points
+    ]
 
 
 def publish(
@@ -115,21 +119,22 @@ def publish(
     import json
 
     found = document(warehouse, members, now)
+    drawn = []
     for member in found["members"]:
         times = [h["response_ms"] for h in member["hours"]]
         top = max((t for t in times if t is not None), default=0.0)
-        member["response_points"] = _sparkline(times, top)
-        member["response_top"] = round(top)
-        member["up_points"] = _sparkline([h["up"] for h in member["hours"]], 1.0)
-    public = dict(found)
-    public["members"] = [
-        {k: v for k, v in m.items() if not k.endswith(("_points", "_top"))}
-        for m in found["members"]
-    ]
-    write_public(JSON, json.dumps(public, indent=1).encode(), "application/json", settings)
+        drawn.append(
+            {
+                **member,
+                "response_bars": _bars(times, top),
+                "response_top": round(top),
+                "up_bars": _bars([h["up"] for h in member["hours"]], 1.0),
+            }
+        )
+    write_public(JSON, json.dumps(found, indent=1).encode(), "application/json", settings)
     feed = render(
         HERE, "incidents.atom", generated=found["generated"], incidents=found["incidents"]
     )
     write_public(FEED, feed.encode(), "application/atom+xml", settings)
-    page = render(HERE, "status.html", status=found, periods=PERIODS)
+    page = render(HERE, "status.html", status={**found, "members": drawn}, periods=PERIODS)
     return write_public(PAGE, page.encode(), "text/html; charset=utf-8", settings)

@@ -167,6 +167,53 @@ def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from ..core.members import read_members
+    from ..federation import rounds
+    from ..federation.settings import FederationSettings
+
+    if not settings.members:
+        print(
+            "binderops health: no federation register; set BINDEROPS_MEMBERS to its CSV file "
+            "(name,origin,url,projects,invoice,currency)",
+            file=sys.stderr,
+        )
+        return 2
+    members = read_members(settings.members)
+    warehouse = existing_warehouse(settings, create=True)
+    try:
+        result = rounds.run(
+            datetime.now(UTC),
+            members,
+            warehouse,
+            config.read(FederationSettings),
+            instance.health_incidents(),
+        )
+    finally:
+        warehouse.close()
+    rows = [
+        {
+            "member": r.member,
+            "state": "up" if r.up else "down",
+            "since": r.since,
+            "health": r.status or "no answer",
+            "response_ms": r.response_ms,
+            "failing": r.failed_checks or r.error,
+            "version_drift": r.drift,
+            "launches": None
+            if r.launches_success is None
+            else f"{r.launches_success} ok, {r.launches_failure} failed",
+        }
+        for r in result.rows
+    ]
+    print(format_rows(rows, args.format))
+    if result.repeated:
+        print(f"(the round of {result.minute:%H:%M} UTC was done already: shown as it was)")
+    return 0
+
+
 def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
@@ -333,6 +380,20 @@ def parser() -> argparse.ArgumentParser:
         "--day", type=_date, metavar="YYYY-MM-DD", help="the day to check (default yesterday, UTC)"
     )
     fresh.set_defaults(func=cmd_freshness)
+
+    health = sub.add_parser(
+        "health",
+        help="probe every member of the federation register now and print the table",
+        description="Run this minute's probe round over BINDEROPS_MEMBERS (each member's /health, "
+        "/versions and /metrics), store it as probe_members would, and print each member: up or "
+        "down (down after 3 failed probes in a row), since when, /health's status and response "
+        "time, failing checks, version drift from the reference member, and launches since the "
+        "previous round. A round already done this minute is shown as it was.",
+    )
+    health.add_argument(
+        "--format", choices=["table", "json", "csv"], default="table", help="output format"
+    )
+    health.set_defaults(func=cmd_health)
 
     send = sub.add_parser(
         "send",

@@ -240,7 +240,88 @@ def _publish_archive(
         f"the public folder on {server.url}/ — the dashboard at {server.url}/dashboard/ "
         "(its live.json rewritten every minute)"
     )
-    return {"usage_badge": url, "dashboard": f"{server.url}/dashboard/"}
+    return {
+        "usage_badge": url,
+        "dashboard": f"{server.url}/dashboard/",
+        "status": f"{server.url}/status/",
+    }
+
+
+# The sample federation's members as fake BinderHubs on loopback, in the register's order.
+FAKE_MODES = ("healthy", "flapping", "drifted", "down")
+
+
+def _probe_members(
+    settings: Settings, warehouse: Warehouse, env: dict, logs: Path, running: list, alerts: dict
+) -> list[str]:
+    """The sample register's members as four fake BinderHubs (healthy; flapping; versions
+    drifted; down with 503), probed by ``probe_members`` for the last three minutes, as
+    Cloud Scheduler's ticks would: the down member's third failed probe opens an incident
+    through notify_incident_http. Then a tick each minute keeps the status page current.
+    Returns the names of the members judged down."""
+    import csv
+    import io
+
+    from ..core.members import COLUMNS, read_members
+    from .fake_members import FakeMember
+
+    register = settings.members or services.SAMPLE_MEMBERS
+    if not register.is_file():  # a wheel carries no samples
+        return []
+    members = read_members(register)
+    fakes = [
+        FakeMember(m.name, FAKE_MODES[n % len(FAKE_MODES)]).start() for n, m in enumerate(members)
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for member, fake in zip(members, fakes):
+        writer.writerow(
+            [
+                member.name,
+                member.origin,
+                fake.url,
+                " ".join(member.projects),
+                member.invoice,
+                member.currency,
+            ]
+        )
+    local = Path(settings.state_dir) / "members-local.csv"
+    local.write_text(out.getvalue())
+    probe_env = {
+        **env,
+        "BINDEROPS_MEMBERS": str(local.resolve()),
+        "BINDEROPS_PUBLIC_DIR": str(Path(settings.public_dir).resolve()),
+        "BINDEROPS_HEALTH_ALERT_URL": f"{alerts['notify_incident_http']}?token={alerts['alert_token']}",
+        "BINDEROPS_PROBE_TIMEOUT_SECONDS": "2",
+        "BINDEROPS_PROBE_ROUND_SECONDS": "10",
+    }
+    function = services.start_function("probe_members", probe_env, logs, registry=running)
+    print(
+        f"\nprobe_members on {function.url}: the sample members as fake BinderHubs "
+        + ", ".join(f"{m.name} ({fake.mode}) on {fake.url}" for m, fake in zip(members, fakes))
+    )
+
+    def tick(minute: datetime | None = None) -> None:
+        for n, fake in enumerate(fakes):  # launches the members' /metrics count
+            if fake.mode != "down":
+                fake.launch("success", 10)
+                fake.launch("failure", n)
+        data = json.dumps({"minute": minute.isoformat()} if minute else {}).encode()
+        post_cloudevent(function.url, data, {}, settings.project, "probe-ticks")
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    for back in (3, 2, 1):  # three rounds: a member down since the first is judged down
+        tick(now - timedelta(minutes=back))
+    services.every(60, tick)  # in production Cloud Scheduler ticks each minute
+    rows = warehouse.query(
+        "SELECT member, up, ok, status, response_ms, failed_checks, drift FROM member_health "
+        "WHERE minute = @minute ORDER BY member",
+        {"minute": now - timedelta(minutes=1)},
+    )
+    warehouse.close()
+    print(format_rows(rows, "table"))
+    return [r["member"] for r in rows if not r["up"]]
 
 
 def _start_deploys(settings: Settings, env: dict, logs: Path, emulator, running: list) -> dict:
@@ -481,6 +562,19 @@ def _run_stack(
         badge_info = _publish_archive(
             settings, warehouse, env, logs, emulator, running, incident_info
         )
+        down = _probe_members(settings, warehouse, env, logs, running, incident_info)
+        if down:
+            opened = warehouse.query(
+                "SELECT incident_id, policy, issue_url FROM incidents "
+                "WHERE STARTS_WITH(incident_id, 'health-down-') ORDER BY started DESC LIMIT 3"
+            )
+            warehouse.close()
+            print(
+                f"\n{', '.join(down)} failed three probes in a row: probe_members opened an "
+                "incident through notify_incident_http:\n"
+            )
+            print(format_rows(opened, "table"))
+        print(f"the federation status page: {badge_info['status']}")
         print(
             f'\nTry: {_command()} query "SELECT * FROM launches_daily ORDER BY launches DESC LIMIT 10"'
         )
