@@ -51,6 +51,7 @@ bench: $(BIN)/binderops
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/costs.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/probes.py
 
 # The deployed functions' dependencies, every transitive one pinned with its hashes. Run after
 # changing the `functions` extra in pyproject.toml; `make test` fails until the lock agrees.

@@ -251,7 +251,7 @@ def test_every_chart_is_there_with_its_numbers_and_no_console_error(site, wareho
     assert week[1:] == ["2", "1", "50.00", "30.00"]
     # Incidents: the closed one took 42 minutes; the open one is open.
     assert [page.tables["incidents"][-1][i] for i in (1, 3)] == ["Function error rate", "42.00"]
-    assert "success rate" in dom and "only for successful" in dom
+    assert "Launch success" in dom and "only for successful" in dom
     assert len(Path(settings.public_dir / "dashboard" / "index.html").read_bytes()) < 300_000
 
 

@@ -261,3 +261,26 @@ def test_probe_members_through_functions_framework_is_one_round_per_tick(
     assert [r["member"] for r in rows] == ["2i2c", "gesis", "gke", "ovh"]
     assert {r["minute"] for r in rows} == {T0}
     assert (public / "status" / "index.html").exists()
+
+
+def test_the_dashboard_draws_launch_success_from_the_members_metrics(fakes, warehouse):
+    from binderops import dashboard
+    from binderops.costs.export import MemberRow
+
+    gke = fakes[0]
+    members = register(fakes[:1])
+    warehouse.load(
+        "federation_members",
+        [
+            MemberRow("gke", "gke.example.org", gke.url, "", "", "USD", T0),
+            MemberRow("gesis", "gesis.example.org", "https://x.example.org", "", "", "EUR", T0),
+        ],
+    )
+    rounds.run(T0, members, warehouse, settings())
+    gke.launch("success", 9)
+    gke.launch("failure", 1)
+    rounds.run(T0 + timedelta(minutes=1), members, warehouse, settings())
+    html = dashboard.build(warehouse, T0.date() + timedelta(days=1), "USD").decode()
+    section = html[html.index("id='success'") :]
+    assert "<td>gke</td><td>9</td><td>1</td><td>90.00</td>" in section
+    assert "Not measured (no /metrics reachable): gesis." in section

@@ -108,6 +108,46 @@ def member_costs_section(warehouse: Warehouse, month: date, currency: str) -> Se
     return Section("member-costs", "Cost per launch per member", svg, table, note)
 
 
+def success_section(warehouse: Warehouse, first: date, last: date) -> Section:
+    """Launch success per member from their own /metrics (federation health), and which
+    registered members do not expose them."""
+    rows = _q(warehouse, "launch_success", {"first": first, "last": last})
+    registered = [r["name"] for r in _q(warehouse, "members", {})]
+    measured = {r["member"] for r in rows}
+    items = [
+        (r["member"], round(100 * int(r["success"]) / (int(r["success"]) + int(r["failure"])), 1))
+        for r in rows
+        if int(r["success"] or 0) + int(r["failure"] or 0)
+    ]
+    svg = charts.hbars(
+        "launch-success", f"Launch success by member, {first} to {last}", items, "percent"
+    )
+    table = Table(
+        "Launches that succeeded and failed, by member (from each BinderHub's /metrics)",
+        ("member", "succeeded", "failed", "success %"),
+        [
+            (
+                r["member"],
+                int(r["success"] or 0),
+                int(r["failure"] or 0),
+                dict(items).get(r["member"], "—"),
+            )
+            for r in rows
+        ],
+    )
+    missing = [name for name in registered if name not in measured]
+    if not rows:
+        note = (
+            "No member's launch outcomes are known: launch events are emitted only for "
+            "successful launches, and no registered member's /metrics has been probed."
+        )
+    elif missing:
+        note = f"Not measured (no /metrics reachable): {', '.join(missing)}."
+    else:
+        note = "Every registered member's /metrics is probed each minute."
+    return Section("success", "Launch success", svg, table, note)
+
+
 def launches_section(rows: list[dict], first: date, last: date) -> Section:
     days = _days(first, last)
     group = grouped(rows)
@@ -135,12 +175,7 @@ def launches_section(rows: list[dict], first: date, last: date) -> Section:
             for i, d in enumerate(days)
         ],
     )
-    note = (
-        "No launch success rate is drawn: BinderHub emits launch events only for successful "
-        "launches, so every event says success. Operators see failures in BinderHub's own "
-        "metrics (binderhub_launch_time_seconds by status)."
-    )
-    return Section("launches", "Launches", svg, table, note)
+    return Section("launches", "Launches", svg, table)
 
 
 def providers_section(launches: list[dict], first: date, last: date) -> Section:
@@ -348,6 +383,7 @@ def build(
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last complete one
     sections = [
         launches_section(launches, first, last),
+        success_section(warehouse, first, last),
         providers_section(launches, first, last),
         *top_section(warehouse, last),
         costs_section(warehouse, launches, first, last, currency),
