@@ -155,18 +155,28 @@ def probe_members(cloud_event: CloudEvent) -> None:
 
 @functions_framework.http
 def usage_badge(request: flask.Request):
-    """An SVG badge of one repository's launches: ``?repo=owner/name&period=30d``."""
+    """An SVG badge of one repository's launches (``?repo=owner/name&period=30d``) or of a
+    federation member's uptime (``?member=NAME&metric=uptime&period=30d``)."""
+    from binderops.core.badge import SAFE_HEADERS
     from binderops.launches import badges
 
     if request.path != "/":  # the badge's one address: nothing else answers there
-        return {"error": "badges are at /?repo=OWNER/NAME"}, 404, badges.SAFE_HEADERS
+        return {"error": "badges are at /?repo=OWNER/NAME"}, 404, SAFE_HEADERS
     if request.method not in ("GET", "HEAD"):
-        return {"error": "badges answer GET"}, 405, badges.SAFE_HEADERS
+        return {"error": "badges answer GET"}, 405, SAFE_HEADERS
     try:
-        badge = badges.answer(request.args, instance.badge_counts(), today_in("UTC"))
+        if "member" in request.args:  # a federation member's uptime
+            from datetime import UTC, datetime
+
+            from binderops.federation import badge as uptime
+
+            now = datetime.now(UTC)
+            badge = uptime.answer(request.args, instance.uptimes(), now)
+        else:
+            badge = badges.answer(request.args, instance.badge_counts(), today_in("UTC"))
     except Retry as e:
         logs.log.error("usage_badge: %s", e, extra={"kind": e.kind})
-        return {"error": "the warehouse is unavailable; retry"}, 503, badges.SAFE_HEADERS
+        return {"error": "the warehouse is unavailable; retry"}, 503, SAFE_HEADERS
     return badge.svg, badge.status, badge.headers
 
 

@@ -284,3 +284,22 @@ def test_the_dashboard_draws_launch_success_from_the_members_metrics(fakes, ware
     section = html[html.index("id='success'") :]
     assert "<td>gke</td><td>9</td><td>1</td><td>90.00</td>" in section
     assert "Not measured (no /metrics reachable): gesis." in section
+
+
+def test_the_uptime_badge_answers_from_the_public_view(fakes, warehouse):
+    from binderops.federation import badge
+
+    members = register(fakes[:1])
+    for n in range(10):
+        fakes[0].mode = "down" if 2 <= n < 7 else "healthy"
+        rounds.run(T0 + timedelta(minutes=n), members, warehouse, settings())
+    uptimes = badge.Uptimes(warehouse)
+    now = T0 + timedelta(minutes=10)
+    drawn = badge.answer({"member": "gke", "metric": "uptime", "period": "30d"}, uptimes, now)
+    # Down from the third of five failures (minute 4) to the second good probe (minute 8).
+    assert drawn.status == 200 and b">60.00%<" in drawn.svg
+    assert drawn.headers["X-Content-Type-Options"] == "nosniff"
+    unknown = badge.answer({"member": "nobody"}, uptimes, now)
+    assert unknown.status == 200 and b">unknown<" in unknown.svg
+    bad = badge.answer({"member": "gke", "period": "1y"}, uptimes, now)
+    assert bad.status == 400 and b"period must be" in bad.svg

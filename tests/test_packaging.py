@@ -300,7 +300,13 @@ def test_a_wheel_installed_elsewhere_finds_its_schemas_and_runs(wheel, tmp_path)
     assert setup.returncode == 0, setup.stderr
     query = binderops("query", "SELECT COUNT(*) AS n FROM launches_daily", "--format", "json")
     assert query.returncode == 0 and query.stdout.strip() == '[{"n": 0}]', query.stderr
-    for template in ("launches/templates/badge.svg", "incidents/templates/incident-report.md"):
+    for template in (
+        "core/badge.svg",
+        "launches/templates/archive-index.html",
+        "incidents/templates/incident-report.md",
+        "federation/templates/status.html",
+        "federation/templates/incidents.atom",
+    ):
         assert Path(site, "binderops", template).exists(), template
     main_py = Path(site, "binderops", "_functions", "main.py")
     assert main_py.read_text() == (ROOT / "functions" / "main.py").read_text()
@@ -352,7 +358,7 @@ def test_one_template_engine_fills_every_template():
 def test_templates_escape_what_they_are_given_where_the_output_is_html_or_svg():
     from xml.etree import ElementTree
 
-    from binderops.launches.badges import RED, svg
+    from binderops.core.badge import RED, svg
 
     drawn = svg("launches", "<b>1</b>", RED, '"><script>alert(1)</script>')
     assert b"<script" not in drawn and b"<b>" not in drawn

@@ -42,6 +42,18 @@ def _badge_counts():
 
 
 @cache
+def _uptimes():
+    from .federation.badge import Uptimes
+
+    return Uptimes(_warehouse())
+
+
+def uptimes():
+    with _lock:
+        return _uptimes()
+
+
+@cache
 def _github(quick: bool):
     shared = settings()
     if not shared.github_token:
@@ -250,6 +262,7 @@ def reset() -> None:
             _settings,
             _warehouse,
             _badge_counts,
+            _uptimes,
             _github,
             _deployer,
             _notifier,

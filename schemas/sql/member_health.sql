@@ -13,4 +13,5 @@ SELECT
   drift,
   up
 FROM {{ raw }}.member_probes
+WHERE TRUE  -- GoogleSQL allows QUALIFY only beside WHERE, GROUP BY or HAVING
 QUALIFY ROW_NUMBER() OVER (PARTITION BY probe_id ORDER BY probed_at) = 1

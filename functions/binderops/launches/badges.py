@@ -16,14 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
-from pathlib import Path
 
 from ..core import logs
+from ..core.badge import BLUE, GREY, RED, Badge, headers, svg
 from ..core.errors import Drop, Retry
-from ..core.templates import render
 from ..warehouse import Warehouse, schemas
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # badge_counts.sql has a column per period, in this order: launches_7d, launches_30d, ...
 PERIODS = ("7d", "30d", "1y", "all")
@@ -38,7 +35,6 @@ MAX_REPO = 300
 # Readers (GitHub's image proxy among them) may keep a badge an hour; an error a minute.
 CACHE_CONTROL = "public, max-age=3600"
 ERROR_CACHE_CONTROL = "public, max-age=60"
-BLUE, GREY, RED = "#579aca", "#9f9f9f", "#e05d44"
 
 
 @dataclass(frozen=True)
@@ -46,13 +42,6 @@ class BadgeRequest:
     provider: str
     repo: str  # lower case, as repo_launches_daily keeps it
     period: str
-
-
-@dataclass(frozen=True)
-class Badge:
-    status: int
-    svg: bytes
-    headers: dict[str, str]
 
 
 class BadRequest(Drop):
@@ -192,42 +181,8 @@ def short(count: int) -> str:
     return str(count)
 
 
-def _width(text: str) -> int:
-    """Text width in pixels at 11 px Verdana, near enough for a badge."""
-    return int(sum(7.5 if c.isupper() or c in "mw" else 6.2 for c in text)) + 10
-
-
-def svg(label: str, value: str, color: str, title: str) -> bytes:
-    """The badge, from ``templates/badge.svg`` (its text escaped as SVG)."""
-    left, right = _width(label), _width(value)
-    return render(
-        TEMPLATES,
-        "badge.svg",
-        left=left,
-        right=right,
-        label=label,
-        value=value,
-        color=color,
-        title=title,
-    ).encode()
-
-
-# A badge is an image that anyone's README embeds: no browser may read it as anything else
-# (nosniff), and if one opens it as a document nothing in it may run or load (the policy
-# allows nothing; SVG's presentation attributes need no style source).
-SAFE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-}
-
-
 def _badge(status: int, value: str, color: str, title: str, cache: str) -> Badge:
-    headers = {
-        "Content-Type": "image/svg+xml; charset=utf-8",
-        "Cache-Control": cache,
-        **SAFE_HEADERS,
-    }
-    return Badge(status, svg("launches", value, color, title), headers)
+    return Badge(status, svg("launches", value, color, title), headers(cache))
 
 
 def answer(args: Mapping[str, str], counts: Counts, today: date) -> Badge:

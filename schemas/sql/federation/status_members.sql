@@ -8,6 +8,7 @@ WITH probes AS (
 latest AS (
   SELECT member, minute AS probed, up, since, response_ms, failed_checks, error, drift
   FROM probes
+  WHERE TRUE  -- GoogleSQL allows QUALIFY only beside WHERE, GROUP BY or HAVING
   QUALIFY ROW_NUMBER() OVER (PARTITION BY member ORDER BY minute DESC) = 1
 ),
 uptime AS (
