@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from binderops.launches.backfill import backfill, content_key, summary
 from binderops.launches.events import to_row
-from binderops.warehouse import open_warehouse
+from binderops.warehouse import open_warehouse, schemas
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 LINE = {**V6, "timestamp": "2026-03-01T12:34:00+00:00"}
@@ -121,17 +121,7 @@ def test_a_day_with_live_launches_is_skipped_then_replaced_in_one_go(tmp_path, w
     fresh.close()
 
 
-PROVIDERS = [
-    "GitHub",
-    "Gist",
-    "GitLab",
-    "Git",
-    "Zenodo",
-    "Figshare",
-    "Hydroshare",
-    "Dataverse",
-    "CKAN",
-]
+PROVIDERS = schemas.launch_event_schemas()[6]["properties"]["provider"]["enum"]
 SPECS = [
     "owner/repo/HEAD",
     "owner/repo.git/main",

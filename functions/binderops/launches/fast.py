@@ -23,24 +23,12 @@ from .backfill import (
     open_archive,
     reading,
 )
-from .events import LaunchErrorRow
+from .events import LaunchErrorRow, LaunchRow
 
 # DuckDB spills what does not fit to disk: a backfill of any size stays in about this much.
 MEMORY_LIMIT = "800MB"
-ROW_COLUMNS = (
-    "timestamp",
-    "schema_version",
-    "provider",
-    "spec",
-    "repo",
-    "ref",
-    "resolved_ref",
-    "status",
-    "origin",
-    "build_token",
-    "request_origin",
-    "ingested_at",
-)
+# A launch row's columns but its id, which the SQL gives when it loads the rows.
+ROW_COLUMNS = LaunchRow._fields[1:]
 
 
 def _batches(files: Sequence[Path]) -> Iterator[list[Path]]:
@@ -69,32 +57,19 @@ def load_natively(
         [(limit,)] = con.execute("SELECT current_setting('memory_limit')").fetchall()
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
-        _load_batches(pending, warehouse, loader, ingested_at, default_origin, progress)
+        while pending:
+            batch = pending.pop(0)
+            if not _read(warehouse, batch):
+                if len(batch) > 1:  # find the file DuckDB cannot read: one at a time
+                    pending[:0] = [[path] for path in batch]
+                    continue
+                _through_python(batch[0], loader, ingested_at, default_origin, progress)
+                continue
+            _decide(warehouse, batch, loader, ingested_at, default_origin)
+            progress(sum(path.stat().st_size for path in batch))
     finally:
         with warehouse.session() as con:
             con.execute(f"SET memory_limit = '{limit}'")
-
-
-def _load_batches(
-    pending: list[list[Path]],
-    warehouse: DuckDBWarehouse,
-    loader: Loader,
-    ingested_at: datetime,
-    default_origin: str,
-    progress: Callable[[int], None],
-) -> None:
-    while pending:
-        batch = pending.pop(0)
-        if not _read(warehouse, batch):
-            if len(batch) > 1:  # find the file DuckDB cannot read: one at a time
-                pending[:0] = [[path] for path in batch]
-                continue
-            log.info("backfill: %s goes through the Python path", batch[0].name)
-            load_python(batch[0], loader, LineReader(ingested_at, default_origin), progress, 10**9)
-            loader.flush()
-            continue
-        _decide(warehouse, batch, loader, ingested_at, default_origin)
-        progress(sum(path.stat().st_size for path in batch))
 
 
 def _read(warehouse: DuckDBWarehouse, batch: list[Path]) -> bool:
@@ -181,9 +156,20 @@ def _decide(
         con.execute("DROP TABLE IF EXISTS _backfill_rows")
     loader.flush()  # the error rows
     for path in unread:
-        log.info("backfill: %s goes through the Python path", path.name)
-        load_python(path, loader, LineReader(ingested_at, default_origin), lambda n: None, 10**9)
-        loader.flush()
+        _through_python(path, loader, ingested_at, default_origin, lambda n: None)
+
+
+def _through_python(
+    path: Path,
+    loader: Loader,
+    ingested_at: datetime,
+    default_origin: str,
+    progress: Callable[[int], None],
+) -> None:
+    """A whole file the fast path cannot take, through the Python path."""
+    log.info("backfill: %s goes through the Python path", path.name)
+    load_python(path, loader, LineReader(ingested_at, default_origin), progress, 10**9)
+    loader.flush()
 
 
 def _python_rows(
