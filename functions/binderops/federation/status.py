@@ -1,11 +1,12 @@
 """The public status page: ``status/index.html`` for people, ``status/status.json`` for
 machines, ``status/incidents.atom`` for feed readers. Static, no outside resources, rebuilt
-after each probe round from one query per table (the probes twice: now, and by hour)."""
+after each probe round from one query per table: the probes by member and hour, the
+incidents."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..core.templates import render
 from ..warehouse import Warehouse, schemas
 
 HERE = Path(__file__).parent / "templates"
-PERIODS = ("24h", "7d", "30d", "90d")
+PERIODS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
 PAGE, JSON, FEED = "status/index.html", "status/status.json", "status/incidents.atom"
 
 
@@ -28,38 +29,43 @@ def _stamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
+def _uptime(hours: Sequence[dict], now: datetime, days: float) -> float | None:
+    """The share of probes up in the whole hours of the last ``days`` before ``now``."""
+    since = now - timedelta(days=days)
+    probes = ups = 0
+    for r in hours:
+        if r["hour"] + timedelta(hours=1) > since:
+            probes, ups = probes + int(r["probes"]), ups + int(r["ups"])
+    return round(ups / probes, 5) if probes else None
+
+
 def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> dict[str, Any]:
-    """What the three files say, as one document (``status.json`` itself)."""
-    found = {r["member"]: r for r in _q(warehouse, "status_members", now)}
+    """What the three files say, as one document (``status.json`` itself): from one query of
+    the probes (by member and hour, with each member's latest probe) and one of incidents."""
     hours: dict[str, list[dict]] = {}
     for r in _q(warehouse, "status_hours", now):
         hours.setdefault(r["member"], []).append(r)
+    week = now - timedelta(days=7)
     listed = []
     for member in members:
-        row = found.get(member.name)
         series = hours.get(member.name, [])
+        row = next((r for r in series if r["latest_minute"] is not None), None)
+        recent = [r for r in series if r["hour"] > week - timedelta(hours=1)]
         launched = [
-            (r["success"] or 0, r["failure"] or 0) for r in series if r["success"] is not None
+            (r["success"] or 0, r["failure"] or 0) for r in recent if r["success"] is not None
         ]
         total = sum(s + f for s, f in launched)
         listed.append(
             {
                 "name": member.name,
                 "url": member.url,
-                "state": "unknown" if row is None else ("up" if row["up"] else "down"),
-                "since": _stamp(row["since"]) if row else None,
-                "probed": _stamp(row["probed"]) if row else None,
-                "failing": (row["failed_checks"] or row["error"] or None) if row else None,
-                "version_drift": bool(row and row["drift"]),
-                "response_ms": row["response_ms"] if row else None,
-                "uptime": {
-                    p: (
-                        None
-                        if row is None or row[f"uptime_{p}"] is None
-                        else round(float(row[f"uptime_{p}"]), 5)
-                    )
-                    for p in PERIODS
-                },
+                "state": "unknown" if row is None else ("up" if row["latest_up"] else "down"),
+                "since": _stamp(row["latest_since"]) if row else None,
+                "probed": _stamp(row["latest_minute"]) if row else None,
+                "failing": (row["latest_failed_checks"] or row["latest_error"]) if row else None,
+                "version_drift": bool(row and row["latest_drift"]),
+                "response_ms": row["latest_response_ms"] if row else None,
+                "uptime": {p: _uptime(series, now, days) for p, days in PERIODS.items()},
                 # None: no launch in 7 days; "metrics" says whether it exposes /metrics at all.
                 "launch_success_7d": (
                     round(sum(s for s, _ in launched) / total, 4) if total else None
@@ -68,14 +74,14 @@ def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> 
                 "hours": [
                     {
                         "hour": _stamp(r["hour"]),
-                        "up": round(float(r["up"]), 4),
+                        "up": round(int(r["ups"]) / int(r["probes"]), 4),
                         "response_ms": None
                         if r["response_ms"] is None
                         else round(float(r["response_ms"]), 1),
                         "success": r["success"],
                         "failure": r["failure"],
                     }
-                    for r in series
+                    for r in recent
                 ],
             }
         )
@@ -95,21 +101,25 @@ def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> 
     return {"generated": _stamp(now), "members": listed, "incidents": incidents}
 
 
-def _bars(values: Sequence[float | None], top: float, height: int = 24) -> list[dict]:
-    """One bar per hour (168 slots for 7 days, the newest at the right): x, y and height of
-    each known value scaled to ``top``."""
+def _bars(
+    hours: Sequence[dict], key: str, top: float, now: datetime, height: int = 24
+) -> list[dict]:
+    """One bar per hour of the last 7 days (168 slots, the newest at the right, a gap where
+    nothing was probed): x, y and height of each known value scaled to ``top``."""
     if top <= 0:
         return []
-    start = 168 - len(values)
-    return [
-        {
-            "x": start + i,
-            "y": round(height - height * min(v, top) / top, 2),
-            "h": round(height * min(v, top) / top, 2),
-        }
-        for i, v in enumerate(values)
-        if v is not None
-    ]
+    last = now.replace(minute=0, second=0, microsecond=0)
+    bars = []
+    for hour in hours:
+        value = hour[key]
+        if value is None:
+            continue
+        at = datetime.fromisoformat(hour["hour"].replace("Z", "+00:00"))
+        x = 167 - int((last - at).total_seconds() // 3600)
+        scaled = round(height * min(value, top) / top, 2)
+        if 0 <= x < 168:
+            bars.append({"x": x, "y": round(height - scaled, 2), "h": scaled})
+    return bars
 
 
 def publish(
@@ -126,9 +136,9 @@ def publish(
         drawn.append(
             {
                 **member,
-                "response_bars": _bars(times, top),
+                "response_bars": _bars(member["hours"], "response_ms", top, now),
                 "response_top": round(top),
-                "up_bars": _bars([h["up"] for h in member["hours"]], 1.0),
+                "up_bars": _bars(member["hours"], "up", 1.0, now),
             }
         )
     write_public(JSON, json.dumps(found, indent=1).encode(), "application/json", settings)
