@@ -161,25 +161,26 @@ resource "google_monitoring_alert_policy" "member_uptime" {
   depends_on            = [google_project_service.apis]
 }
 
-# binderops' own judgement (down after 3 failed probes, version drift, launch success):
-# member_up at 0 opens an incident through the same channel as every other alert.
-resource "google_monitoring_alert_policy" "member_down" {
+# binderops' own judgement: a member down (3 failed probes in a row), its versions drifted
+# for 30 minutes, or its launch success over 30 minutes below the threshold. The
+# member_problem gauge at 1 opens an incident through the same channel as every other alert.
+resource "google_monitoring_alert_policy" "member_problem" {
   count        = length(local.federation_members) == 0 ? 0 : 1
   project      = var.project_id
-  display_name = "binderops federation member down (probe)"
+  display_name = "binderops federation member problem (probe)"
   combiner     = "OR"
   conditions {
-    display_name = "A member judged down by probe_members"
+    display_name = "A member down, drifted or failing launches, as probe_members judges it"
     condition_threshold {
-      filter          = "metric.type = \"custom.googleapis.com/binderops/member_up\" AND resource.type = \"generic_task\""
-      comparison      = "COMPARISON_LT"
-      threshold_value = 1
+      filter          = "metric.type = \"custom.googleapis.com/binderops/member_problem\" AND resource.type = \"generic_task\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
       duration        = "0s"
       aggregations {
         alignment_period     = "120s"
-        per_series_aligner   = "ALIGN_MIN"
-        cross_series_reducer = "REDUCE_MIN"
-        group_by_fields      = ["metric.label.member"]
+        per_series_aligner   = "ALIGN_MAX"
+        cross_series_reducer = "REDUCE_MAX"
+        group_by_fields      = ["metric.label.member", "metric.label.problem"]
       }
       trigger {
         count = 1
@@ -187,9 +188,9 @@ resource "google_monitoring_alert_policy" "member_down" {
     }
   }
   documentation {
-    content   = "probe_members judged a federation member down: 3 failed probes of its /health in a row. The status page (status/index.html in the public bucket) shows since when and which checks fail."
+    content   = "probe_members found a federation member with a problem: down (3 failed probes of its /health in a row), drift (its /versions differs from the reference member's for 30 minutes) or low_success (launch success over 30 minutes below the threshold, from its /metrics). The status page (status/index.html in the public bucket) shows since when."
     mime_type = "text/markdown"
-    subject   = "binderops: federation member down"
+    subject   = "binderops: federation member problem"
   }
   notification_channels = [google_monitoring_notification_channel.pubsub.id]
   user_labels           = var.labels

@@ -116,10 +116,20 @@ def test_launch_outcomes_come_from_metrics_and_a_counter_reset_is_not_negative(f
 
 
 def test_version_drift_is_flagged_and_opens_an_incident_after_30_minutes(fakes, warehouse):
+    from binderops.metrics import Recorder
+    from binderops.metrics.sinks import WarehouseSink
+
     members = register([fakes[0], fakes[2]])  # gke is the reference (the register's first)
     raiser = Recorded()
+    gauges = Recorder(WarehouseSink(warehouse), interval=0)  # written after every round
     for n in range(32):
-        rounds.run(T0 + timedelta(minutes=n), members, warehouse, settings(), raiser)
+        rounds.run(T0 + timedelta(minutes=n), members, warehouse, settings(), raiser, gauges)
+    written = warehouse.query(
+        "SELECT value FROM raw.metrics WHERE metric = 'member_problem' "
+        "AND labels LIKE '%drift%' AND labels LIKE '%ovh%' ORDER BY time"
+    )
+    # What Monitoring's alert policy reads: 1 once the drift has lasted 30 minutes.
+    assert [int(r["value"]) for r in written][-3:] == [0, 1, 1]
     drift = warehouse.query(
         "SELECT member, COUNT(*) AS n FROM member_health WHERE drift GROUP BY member"
     )

@@ -122,6 +122,10 @@ def run(
             metrics.set("member_up", labels, 1 if row.up else 0)
             if row.response_ms is not None:
                 metrics.set("member_response_ms", labels, row.response_ms)
+            drifting = bool(row.drift_since and row.minute - row.drift_since >= WINDOW)
+            problems = {"down": not row.up, "drift": drifting, "low_success": bool(row.low_since)}
+            for problem, found in problems.items():
+                metrics.set("member_problem", {**labels, "problem": problem}, int(found))
     warehouse.insert("member_probes", result.rows)
     return result
 
