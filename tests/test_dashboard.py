@@ -259,7 +259,11 @@ def test_the_live_panel_follows_live_json(site, warehouse):
     settings, url, _ = site
     dom, _ = open_page(url)
     before = parse(dom)
-    assert before.texts["live-status"].startswith("0 launches in the last hour")
+    # A quiet hour says so, in words, instead of an empty chart with a lone "1".
+    assert before.texts["live-status"].startswith("No launches in the last hour")
+    assert "No launches in the last hour." in dom and before.tables["live-chart"][1:] == [
+        ["no launches"]
+    ]
     assert "Launch data freshness, open since" in before.texts["live-incidents"]
     assert "production bbbbbbbbbbbb failure" in before.texts["live-deploys"]
 
@@ -335,6 +339,29 @@ def test_chart_scales_fit_every_magnitude(value):
     assert len(set(labels)) == 5, labels
     for step, label in enumerate(labels):
         assert abs(float(label.replace(",", "")) - top * step / 4) <= top * 1e-9, labels
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(min_value=0, max_value=10**9))
+def test_count_axes_step_in_whole_numbers(value):
+    """Launches and deploys: one deploy in a week draws ticks 0 to 4, never 0.50 and 1.50;
+    the tallest bar still fills at least a fifth of the plot (the first steps are whole)."""
+    from binderops.dashboard.charts import tick, whole_max
+
+    top = whole_max(value)
+    assert top >= value and top % 4 == 0 and top >= 4
+    assert top <= max(4, 2.5 * value)
+    labels = [tick(top * step / 4, top) for step in range(5)]
+    assert all("." not in label for label in labels), labels
+    assert len(set(labels)) == 5
+
+
+def test_one_deploy_a_week_reads_in_whole_deploys():
+    from binderops.dashboard.charts import bars
+
+    svg = bars("d", "Deploys", ["w1"], {"ok": [1]}, "deploys", "week", "", whole=True)
+    ticks = re.findall(r"class='tick' text-anchor='end'>([^<]+)<", svg)
+    assert ticks == ["0", "1", "2", "3", "4"]
 
 
 def test_a_cost_per_launch_chart_draws_bars_taller_than_a_sliver():

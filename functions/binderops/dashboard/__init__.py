@@ -166,6 +166,7 @@ def launches_section(rows: list[dict], first: date, last: date) -> Section:
         "launches",
         "UTC day",
         f"{total:,} launches over {len(days)} days across {len(group)} members.",
+        whole=True,
     )
     table = Table(
         "Launches per day and member",
@@ -295,6 +296,7 @@ def delivery_section(warehouse: Warehouse, first: date) -> list[Section]:
         "deploys",
         "week starting",
         "Production deploys per week, succeeded and failed.",
+        whole=True,
     )
     deploys = Table(
         "Deploys per week: lead time (first staging build to production) and change failure rate",

@@ -54,6 +54,15 @@ def nice_max(value: float) -> float:
     return float(f"{10 * power:.12g}")
 
 
+def whole_max(value: float) -> int:
+    """The axis top for counts: four equal whole steps (launches, deploys), so no tick reads
+    0.5 of a deploy. The step is 1, 2 or 5 times a power of ten, at least 1."""
+    quarter = nice_max(value / 4) if value > 0 else 1.0
+    if quarter != int(quarter):  # 2.5 × 10^k below 10: the next nice step is whole
+        quarter = nice_max(quarter * (1 + 1e-6))
+    return 4 * max(1, int(quarter))
+
+
 def tick(value: float, top: float) -> str:
     """A tick label with the decimals the axis's quarter steps need (0.0125, not 0.01)."""
     if value == 0:
@@ -97,10 +106,13 @@ def bars(
     y_label: str,
     x_label: str,
     description: str,
+    whole: bool = False,
 ) -> str:
-    """Stacked vertical bars: one bar per x label, one colour per series, with a legend."""
+    """Stacked vertical bars: one bar per x label, one colour per series, with a legend.
+    ``whole``: the values are counts, and the axis steps are whole numbers."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(x_labels))]
-    top = nice_max(max(totals, default=0))
+    highest = max(totals, default=0)
+    top = whole_max(highest) if whole else nice_max(highest)
     parts = _frame(chart_id, title, description, top, y_label)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(x_labels), 1)
