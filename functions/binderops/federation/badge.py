@@ -1,6 +1,6 @@
 """A member's uptime badge: ``?member=NAME&metric=uptime&period=30d`` on the badge function.
-Every member's uptimes come from one query of the public ``member_health`` view, kept for
-five minutes by each instance."""
+Every member's uptimes come from one query of the public ``member_health`` view, counted in
+whole hours as the status page counts them, and kept for five minutes by each instance."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from ..core.badge import GREEN, GREY, RED, YELLOW, Badge, headers, svg
-from ..warehouse import Warehouse, schemas
+from ..warehouse import Warehouse
+from . import query
+from .status import PERIODS, uptime
 
-PERIODS = ("24h", "7d", "30d", "90d")
 KEEP_SECONDS = 300
 CACHE_CONTROL = "public, max-age=300"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -31,10 +32,13 @@ class Uptimes:
     def of(self, member: str, now: datetime) -> dict[str, float | None] | None:
         with self._lock:
             if self.clock() - self._loaded > KEEP_SECONDS:
-                rows = self.warehouse.query(
-                    schemas.sql_in("federation/uptime", self.warehouse.names), {"now": now}
-                )
-                self._uptimes = {r["member"]: {p: r[f"uptime_{p}"] for p in PERIODS} for r in rows}
+                hours: dict[str, list[dict]] = {}
+                for r in query(self.warehouse, "uptime", {"now": now}):
+                    hours.setdefault(r["member"], []).append(r)
+                self._uptimes = {
+                    member: {p: uptime(rows, now, days) for p, days in PERIODS.items()}
+                    for member, rows in hours.items()
+                }
                 self._loaded = self.clock()
             return self._uptimes.get(member)
 

@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from ..core.members import Member
 from ..core.seams import MetricsRecorder
 from ..incidents.seam import Incident, IncidentRaiser
-from ..warehouse import Warehouse, schemas
+from ..warehouse import Warehouse
+from . import query
 from .probe import Probe, probe_all
 from .settings import FederationSettings
 from .state import State, step
@@ -66,8 +67,9 @@ class Round:
     closed: list[str] = field(default_factory=list)
 
 
-def _q(warehouse: Warehouse, name: str, params: dict) -> list[dict[str, Any]]:
-    return warehouse.query(schemas.sql_in(f"federation/{name}", warehouse.names), params)
+def drifting(minute: datetime, drift_since: datetime | None) -> bool:
+    """Whether versions have differed from the reference member's for the whole window."""
+    return drift_since is not None and minute - drift_since >= WINDOW
 
 
 def _delta(now: float | None, before: float | None) -> int | None:
@@ -89,15 +91,15 @@ def run(
     now: datetime | None = None,
 ) -> Round:
     minute = minute.astimezone(UTC).replace(second=0, microsecond=0)
-    stored = _q(warehouse, "round", {"minute": minute})
+    stored = query(warehouse, "round", {"minute": minute})
     if stored:
         log.info("probe round %s: already done (a redelivered tick)", minute)
         return Round(minute, [ProbeRow(**r) for r in stored], repeated=True)
     probes = probe_all(members, settings.probe_timeout, settings.round_budget)
-    previous = {r["member"]: r for r in _q(warehouse, "previous", {"minute": minute})}
+    previous = {r["member"]: r for r in query(warehouse, "previous", {"minute": minute})}
     recent = {
         r["member"]: r
-        for r in _q(warehouse, "recent_outcomes", {"minute": minute, "since": minute - WINDOW})
+        for r in query(warehouse, "recent_outcomes", {"minute": minute, "since": minute - WINDOW})
     }
     reference = next((p for p in probes if p.member == settings.reference), None)
     if reference is None and probes:
@@ -122,8 +124,11 @@ def run(
             metrics.set("member_up", labels, 1 if row.up else 0)
             if row.response_ms is not None:
                 metrics.set("member_response_ms", labels, row.response_ms)
-            drifting = bool(row.drift_since and row.minute - row.drift_since >= WINDOW)
-            problems = {"down": not row.up, "drift": drifting, "low_success": bool(row.low_since)}
+            problems = {
+                "down": not row.up,
+                "drift": drifting(row.minute, row.drift_since),
+                "low_success": bool(row.low_since),
+            }
             for problem, found in problems.items():
                 metrics.set("member_problem", {**labels, "problem": problem}, int(found))
     warehouse.insert("member_probes", result.rows)
@@ -232,8 +237,8 @@ def _raise(
         changes.append(("open", DOWN, row.since, summary + (f" ({why})" if why else "")))
     if not was.get("up", True) and row.up:
         changes.append(("close", DOWN, was["since"], f"{row.member} answers its health probe"))
-    drifted = bool(was.get("drift_since") and was["minute"] - was["drift_since"] >= WINDOW)
-    if row.drift_since and row.minute - row.drift_since >= WINDOW and not drifted:
+    drifted = bool(was) and drifting(was["minute"], was.get("drift_since"))
+    if row.drift_since and drifting(row.minute, row.drift_since) and not drifted:
         summary = (
             f"{row.member}'s /versions has differed from the reference member's for 30 minutes"
         )

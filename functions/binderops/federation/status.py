@@ -14,23 +14,21 @@ from ..clients.public import write_public
 from ..core.config import Settings
 from ..core.members import Member
 from ..core.templates import render
-from ..warehouse import Warehouse, schemas
+from ..warehouse import Warehouse
+from . import query
 
 HERE = Path(__file__).parent / "templates"
 PERIODS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
 PAGE, JSON, FEED = "status/index.html", "status/status.json", "status/incidents.atom"
 
 
-def _q(warehouse: Warehouse, name: str, now: datetime) -> list[dict[str, Any]]:
-    return warehouse.query(schemas.sql_in(f"federation/{name}", warehouse.names), {"now": now})
-
-
 def _stamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def _uptime(hours: Sequence[dict], now: datetime, days: float) -> float | None:
-    """The share of probes up in the whole hours of the last ``days`` before ``now``."""
+def uptime(hours: Sequence[dict], now: datetime, days: float) -> float | None:
+    """The share of probes up in the whole hours of the last ``days`` before ``now``, from
+    rows of ``hour``, ``probes`` and ``ups``: the status page's and the badge's."""
     since = now - timedelta(days=days)
     probes = ups = 0
     for r in hours:
@@ -43,7 +41,7 @@ def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> 
     """What the three files say, as one document (``status.json`` itself): from one query of
     the probes (by member and hour, with each member's latest probe) and one of incidents."""
     hours: dict[str, list[dict]] = {}
-    for r in _q(warehouse, "status_hours", now):
+    for r in query(warehouse, "status_hours", {"now": now}):
         hours.setdefault(r["member"], []).append(r)
     week = now - timedelta(days=7)
     listed = []
@@ -65,7 +63,7 @@ def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> 
                 "failing": (row["latest_failed_checks"] or row["latest_error"]) if row else None,
                 "version_drift": bool(row and row["latest_drift"]),
                 "response_ms": row["latest_response_ms"] if row else None,
-                "uptime": {p: _uptime(series, now, days) for p, days in PERIODS.items()},
+                "uptime": {p: uptime(series, now, days) for p, days in PERIODS.items()},
                 # None: no launch in 7 days; "metrics" says whether it exposes /metrics at all.
                 "launch_success_7d": (
                     round(sum(s for s, _ in launched) / total, 4) if total else None
@@ -96,7 +94,7 @@ def document(warehouse: Warehouse, members: Sequence[Member], now: datetime) -> 
             # A link only to a web page: nothing else from a notification becomes a link.
             "report": r["issue_url"] if str(r["issue_url"] or "").startswith("https://") else None,
         }
-        for r in _q(warehouse, "status_incidents", now)
+        for r in query(warehouse, "status_incidents", {"now": now})
     ]
     return {"generated": _stamp(now), "members": listed, "incidents": incidents}
 
