@@ -199,23 +199,18 @@ def load_python(
     lines: LineReader,
     progress: Callable[[int], None],
     batch_rows: int,
-    only: Sequence[int] | None = None,
 ) -> None:
-    """The Python path over one file: every line, or the lines numbered in ``only``."""
-    wanted = set(only) if only is not None else None
+    """The Python path over every line of one file."""
     reported = 0
     with reading(path), open_archive(path) as f:
         for number, line in numbered(f):
-            if wanted is not None and number not in wanted:
-                continue
             loader.result.lines += 1
             loader.add(lines.row(line), path, number)
             if len(loader.rows) >= batch_rows:
                 progress(f.tell() - reported)
                 reported = f.tell()
                 loader.flush()
-        if wanted is None:
-            progress(f.tell() - reported)
+        progress(f.tell() - reported)
 
 
 class Loader:

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core.logs import log
-from ..warehouse.duckdb import DuckDBWarehouse, qualified
-from ..warehouse.schemas import table
+from ..warehouse.duckdb import DuckDBWarehouse, arrow_rows, qualified
+from ..warehouse.schemas import Column, table
 from . import native
 from .backfill import (
     BATCH_BYTES,
+    BATCH_ROWS,
     PREFIX,
     LineReader,
     Loader,
@@ -144,7 +145,7 @@ def _decide(
             ).fetchall()
             bounds: dict[str, Any] = {"first": first, "last": last}
             if skip:
-                bounds["skip"] = [d.isoformat() for d in skip]
+                bounds["skip"] = skip
             con.execute(_insert_sql(target, bool(skip), len(batch)), bounds)
             [(after,)] = con.execute(f"SELECT count(*) FROM {target}").fetchall()
             con.execute("COMMIT")
@@ -168,7 +169,7 @@ def _through_python(
 ) -> None:
     """A whole file the fast path cannot take, through the Python path."""
     log.info("backfill: %s goes through the Python path", path.name)
-    load_python(path, loader, LineReader(ingested_at, default_origin), progress, 10**9)
+    load_python(path, loader, LineReader(ingested_at, default_origin), progress, BATCH_ROWS)
     loader.flush()
 
 
@@ -196,32 +197,19 @@ def _python_rows(
 
 
 def _insert_rows(con: Any, rows: list[tuple]) -> None:
+    """The Python path's rows into ``_backfill_rows``: where each line is, then its row."""
     if not rows:
         return
-    import pyarrow as pa
-
-    names = ("file", "ordinal", "decided", *ROW_COLUMNS)
-    columns = list(zip(*rows))
-    types = {
-        "file": pa.string(),
-        "ordinal": pa.int64(),
-        "decided": pa.bool_(),
-        "timestamp": pa.timestamp("us", tz="UTC"),
-        "schema_version": pa.int64(),
-        "build_token": pa.bool_(),
-        "ingested_at": pa.timestamp("us", tz="UTC"),
-    }
-    arrow = pa.table(
-        {
-            name: pa.array(values, type=types.get(name, pa.string()))
-            for name, values in zip(names, columns)
-        }
-    )
-    con.register("_backfill_python", arrow)
+    where = [
+        Column("file", "STRING", "REQUIRED", ""),
+        Column("ordinal", "INT64", "REQUIRED", ""),
+        Column("decided", "BOOL", "REQUIRED", ""),
+    ]
+    columns = [*where, *table("launches").columns[1:]]  # the id is given in SQL
+    con.register("_backfill_python", arrow_rows(columns, rows))
     try:
-        con.execute(
-            f"INSERT INTO _backfill_rows ({', '.join(names)}) SELECT * FROM _backfill_python"
-        )
+        names = ", ".join(c.name for c in columns)
+        con.execute(f"INSERT INTO _backfill_rows ({names}) SELECT * FROM _backfill_python")
     finally:
         con.unregister("_backfill_python")
 
@@ -232,7 +220,7 @@ def _insert_sql(target: str, skipping: bool, files: int) -> str:
     ``$first`` to ``$last``) are left as they are. A plain insert of the rest is much faster
     than INSERT OR IGNORE; two copies of a file in one batch give the same ids, hence the
     DISTINCT ON then."""
-    where = "WHERE NOT list_contains($skip, strftime(timestamp, '%Y-%m-%d'))" if skipping else ""
+    where = "WHERE NOT list_contains($skip, CAST(timestamp AS DATE))" if skipping else ""
     distinct = "DISTINCT ON (event_id) " if files > 1 else ""
     return f"""INSERT INTO {target}
 SELECT {distinct}* FROM (

@@ -109,13 +109,13 @@ def _valid_sql() -> str:
     return "CASE j.v\n" + "\n".join(cases) + "\n    ELSE false END"
 
 
-def _defined(field: str) -> dict[int, bool]:
-    return {v: field in s["properties"] for v, s in schemas.launch_event_schemas().items()}
-
-
 def _by_version(field: str, value: str, otherwise: str) -> str:
     """``value`` for the versions whose schema defines ``field``, else ``otherwise``."""
-    versions = [str(v) for v, defined in sorted(_defined(field).items()) if defined]
+    versions = [
+        str(v)
+        for v, schema in sorted(schemas.launch_event_schemas().items())
+        if field in schema["properties"]
+    ]
     return f"CASE WHEN version IN ({', '.join(versions)}) THEN {value} ELSE {otherwise} END"
 
 

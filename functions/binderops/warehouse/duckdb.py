@@ -386,7 +386,7 @@ class DuckDBWarehouse:
                 verb = "INSERT OR IGNORE" if spec.key else "INSERT"  # a keyless table appends
                 con.executemany(f"{verb} INTO {target} VALUES ({marks})", list(rows))
             else:
-                con.register("_batch", _arrow_batch(spec, rows))
+                con.register("_batch", arrow_rows(spec.columns, rows))
                 try:
                     if atomic:
                         self._insert_new(con, target)
@@ -463,7 +463,7 @@ class DuckDBWarehouse:
             if not rows:
                 self._swap(con, qualified(spec), column, [(first, last)], None)
                 return
-            con.register("_batch", _arrow_batch(spec, rows))
+            con.register("_batch", arrow_rows(spec.columns, rows))
             try:
                 self._swap(con, qualified(spec), column, [(first, last)], "_batch")
             finally:
@@ -543,8 +543,9 @@ class DuckDBWarehouse:
                 return list(pool.map(run, params))
 
 
-def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):
-    """Rows as an Arrow table DuckDB scans in bulk: tuples convert in C as one struct array."""
+def arrow_rows(columns: Sequence[schemas.Column], rows: Sequence[tuple]):
+    """Rows of ``columns`` as an Arrow table DuckDB scans in bulk: tuples convert in C as one
+    struct array."""
     import pyarrow as pa
 
     types = {
@@ -555,5 +556,5 @@ def _arrow_batch(spec: schemas.Table, rows: Sequence[tuple]):
         "DATE": pa.date32(),
         "FLOAT64": pa.float64(),
     }
-    row_type = pa.struct([(c.name, types[c.type]) for c in spec.columns])
+    row_type = pa.struct([(c.name, types[c.type]) for c in columns])
     return pa.Table.from_struct_array(pa.array(rows, type=row_type))
