@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from ..core.config import Settings
-from ..core.files import write_atomically
+from ..core.files import sha256_of, write_atomically
 from .http import google_endpoint
 
 # How long a reader's cache may keep a file that the next run can rewrite.
@@ -79,25 +79,21 @@ def read_public(name: str, settings: Settings) -> bytes | None:
 
 def digest_public(name: str, settings: Settings) -> tuple[int, str]:
     """A published file's size and SHA-256, read back in chunks (never whole in memory)."""
+    if not settings.public_bucket:
+        return sha256_of(settings.public_dir / name)
     import hashlib
 
     digest = hashlib.sha256()
     size = 0
-    if settings.public_bucket:
 
-        class _Sink:
-            def write(self, chunk: bytes) -> int:
-                nonlocal size
-                digest.update(chunk)
-                size += len(chunk)
-                return len(chunk)
-
-        _bucket(settings).blob(name).download_to_file(_Sink(), timeout=300)
-        return size, digest.hexdigest()
-    with open(settings.public_dir / name, "rb") as f:
-        while chunk := f.read(1 << 20):
+    class _Sink:  # what download_to_file writes the object's chunks to
+        def write(self, chunk: bytes) -> int:
+            nonlocal size
             digest.update(chunk)
             size += len(chunk)
+            return len(chunk)
+
+    _bucket(settings).blob(name).download_to_file(_Sink(), timeout=300)
     return size, digest.hexdigest()
 
 

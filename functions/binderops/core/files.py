@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -35,3 +36,9 @@ def write_atomically(
         os.fsync(directory)  # and so is the rename
     finally:
         os.close(directory)
+
+
+def sha256_of(path: Path) -> tuple[int, str]:
+    """A file's size and SHA-256, read in chunks (never whole in memory)."""
+    with open(path, "rb") as f:
+        return os.fstat(f.fileno()).st_size, hashlib.file_digest(f, "sha256").hexdigest()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
@@ -31,6 +31,7 @@ from ..clients.public import (
 )
 from ..core.config import Settings
 from ..core.errors import ConfigError, Drop
+from ..core.files import sha256_of
 from ..core.logs import log
 from ..core.templates import Markup, render
 from ..warehouse import ArrowReading, Exporting, Warehouse, schemas
@@ -234,12 +235,19 @@ def _size(count: float) -> str:
     raise AssertionError("unreachable")
 
 
+def _month_counts(entries: Sequence[DayEntry]) -> dict[str, int]:
+    """Launches per month (``YYYY-MM``) of the published days."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        month = entry.date.isoformat()[:7]
+        counts[month] = counts.get(month, 0) + entry.count
+    return counts
+
+
 def index_html(entries: list[DayEntry], months: list[MonthEntry], settings: Settings) -> bytes:
     """The human index: months (their Parquet files), then days, newest first; with
     schema.org ``Dataset`` JSON-LD (each file a ``DataDownload``) so search engines find it."""
-    counts: dict[str, int] = {}
-    for entry in entries:
-        counts[entry.date.isoformat()[:7]] = counts.get(entry.date.isoformat()[:7], 0) + entry.count
+    counts = _month_counts(entries)
     month_rows = [
         {"month": m.month, "name": m.name, "count": m.count, "size": _size(m.size)} for m in months
     ]
@@ -440,17 +448,9 @@ def _write_month(
         _write_days_duckdb(warehouse, missing, settings, with_lines=False)
     path = scratch_file(name, settings)
     parquet.join([_part(settings, day) for day in sorted(days)], path)
-    size, sha256 = _digest_file(path)
+    size, sha256 = sha256_of(path)
     write_public(name, path, PARQUET_TYPE, settings)
     return [(name, size, sha256)]
-
-
-def _digest_file(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return path.stat().st_size, digest.hexdigest()
 
 
 class _Timer:
@@ -577,9 +577,7 @@ def publish(
             size, sha256 = digest_public(entry.name, settings)
             index[day] = DayEntry(entry.name, day, entry.count, size, sha256, _stamp())
     entries = [index[day] for day in sorted(index)]
-    counts: dict[str, int] = {}
-    for entry in entries:
-        counts[entry.date.isoformat()[:7]] = counts.get(entry.date.isoformat()[:7], 0) + entry.count
+    counts = _month_counts(entries)
     month_index = read_months(settings)
     if month_files:
         for month, files in month_files.items():
