@@ -9,7 +9,7 @@ behind each chart; the page needs no network beyond its own ``live.json``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -64,11 +64,15 @@ def grouped(rows: list[dict], keep: int = MAX_MEMBERS) -> dict[str, str]:
     return {origin: origin if n < keep else OTHER for n, origin in enumerate(ranked)}
 
 
-def registered(warehouse: Warehouse, rows: list[dict]) -> list[dict]:
-    """``rows`` with each origin as its member's name in the federation register, and
-    ``unregistered`` for an origin it does not name (still counted). Without a register the
-    origins stay as they are."""
-    names = {r["origin"]: r["name"] for r in _q(warehouse, "members", {})}
+def members(warehouse: Warehouse) -> dict[str, str]:
+    """The federation register's member names, by origin, as the cost export recorded it."""
+    return {r["origin"]: r["name"] for r in _q(warehouse, "members", {})}
+
+
+def registered(names: Mapping[str, str], rows: list[dict]) -> list[dict]:
+    """``rows`` with each origin as its member's name in the federation register ``names``,
+    and ``unregistered`` for an origin it does not name (still counted). Without a register
+    the origins stay as they are."""
     if not names:
         return rows
     return [{**r, "origin": names.get(r["origin"], UNREGISTERED)} for r in rows]
@@ -108,11 +112,12 @@ def member_costs_section(warehouse: Warehouse, month: date, currency: str) -> Se
     return Section("member-costs", "Cost per launch per member", svg, table, note)
 
 
-def success_section(warehouse: Warehouse, first: date, last: date) -> Section:
+def success_section(
+    warehouse: Warehouse, first: date, last: date, registered: Iterable[str]
+) -> Section:
     """Launch success per member from their own /metrics (federation health), and which
-    registered members do not expose them."""
+    ``registered`` members do not expose them."""
     rows = _q(warehouse, "launch_success", {"first": first, "last": last})
-    registered = [r["name"] for r in _q(warehouse, "members", {})]
     measured = {r["member"] for r in rows}
     items = [
         (r["member"], round(100 * int(r["success"]) / (int(r["success"]) + int(r["failure"])), 1))
@@ -379,13 +384,12 @@ def build(
     last = today - timedelta(days=1)
     first = last - timedelta(days=DAYS - 1)
     # One pass over the launches serves the members, the providers and cost per launch.
-    launches = registered(
-        warehouse, _q(warehouse, "launches_by_day", {"first": first, "last": last})
-    )
+    names = members(warehouse)
+    launches = registered(names, _q(warehouse, "launches_by_day", {"first": first, "last": last}))
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last complete one
     sections = [
         launches_section(launches, first, last),
-        success_section(warehouse, first, last),
+        success_section(warehouse, first, last, names.values()),
         providers_section(launches, first, last),
         *top_section(warehouse, last),
         costs_section(warehouse, launches, first, last, currency),
@@ -400,7 +404,7 @@ def live(warehouse: Warehouse, now: datetime) -> bytes:
     """The last hour, for the page's live panel: launches per minute by member, the latest
     deploys and the open incidents."""
     since = (now - timedelta(minutes=LIVE_MINUTES)).replace(second=0, microsecond=0)
-    launches = registered(warehouse, _q(warehouse, "live_launches", {"since": since}))
+    launches = registered(members(warehouse), _q(warehouse, "live_launches", {"since": since}))
     deploys = warehouse.query(schemas.sql("dashboard/live_deploys"))
     incidents = warehouse.query(schemas.sql("dashboard/open_incidents"))
 
