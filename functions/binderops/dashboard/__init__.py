@@ -19,14 +19,17 @@ from ..clients.public import write_public
 from ..core.config import Settings
 from ..core.members import UNREGISTERED
 from ..core.templates import Markup, render
+from ..federation import query as federation_query
+from ..federation.status import uptime as federation_uptime
 from ..warehouse import Warehouse, schemas
-from . import charts
+from . import charts, headline
 from .charts import Table
 
 HERE = Path(__file__).resolve().parent  # page.html beside this module
 PAGE = "dashboard/index.html"
 LIVE = "dashboard/live.json"
 DAYS = 30
+DELIVERY_WEEKS = 12  # the deploys and incidents shown, and the DORA figures' period
 LIVE_MINUTES = 60
 # Members drawn one by one (with "other members", one per colour of the palette).
 MAX_MEMBERS = len(charts.COLOURS) - 1
@@ -90,17 +93,19 @@ def member_costs_section(warehouse: Warehouse, month: date, currency: str) -> Se
         "member-cost-per-launch",
         f"Cost per launch per member, {label}, in {currency}",
         items,
-        f"{currency} per launch",
+        charts.money(currency, "per launch"),
     )
     table = Table(
-        f"Cost ({currency}), launches and cost per launch per member, {label}",
+        f"Cost, launches and cost per launch per member, {label}, in {currency}",
         ("member", "cost", "launches", "cost per launch", "not included"),
         [
             (
                 r["member"],
-                "—" if r["cost"] is None else round(float(r["cost"]), 2),
+                "—" if r["cost"] is None else charts.money_text(float(r["cost"]), currency),
                 int(r["launches"] or 0),
-                "—" if r["cost_per_launch"] is None else round(float(r["cost_per_launch"]), 4),
+                "—"
+                if r["cost_per_launch"] is None
+                else charts.money_text(float(r["cost_per_launch"]), currency),
                 f"{int(r['unconverted'])} cost row(s) without a rate" if r["unconverted"] else "",
             )
             for r in rows
@@ -113,11 +118,10 @@ def member_costs_section(warehouse: Warehouse, month: date, currency: str) -> Se
 
 
 def success_section(
-    warehouse: Warehouse, first: date, last: date, registered: Iterable[str]
+    rows: list[dict], first: date, last: date, registered: Iterable[str]
 ) -> Section:
-    """Launch success per member from their own /metrics (federation health), and which
-    ``registered`` members do not expose them."""
-    rows = _q(warehouse, "launch_success", {"first": first, "last": last})
+    """Launch success per member from their own /metrics (federation health, the
+    ``launch_success`` rows), and which ``registered`` members do not expose them."""
     measured = {r["member"] for r in rows}
     items = [
         (r["member"], round(100 * int(r["success"]) / (int(r["success"]) + int(r["failure"])), 1))
@@ -125,7 +129,10 @@ def success_section(
         if int(r["success"] or 0) + int(r["failure"] or 0)
     ]
     svg = charts.hbars(
-        "launch-success", f"Launch success by member, {first} to {last}", items, "percent"
+        "launch-success",
+        f"Launch success by member, {first} to {last}",
+        items,
+        charts.percent("launches"),
     )
     table = Table(
         "Launches that succeeded and failed, by member (from each BinderHub's /metrics)",
@@ -135,7 +142,7 @@ def success_section(
                 r["member"],
                 int(r["success"] or 0),
                 int(r["failure"] or 0),
-                dict(items).get(r["member"], "—"),
+                f"{dict(items)[r['member']]:.1f}%" if r["member"] in dict(items) else "—",
             )
             for r in rows
         ],
@@ -168,7 +175,7 @@ def launches_section(rows: list[dict], first: date, last: date) -> Section:
         f"Launches per day by federation member, {first} to {last}",
         [d.strftime("%b %d") for d in days],
         series,
-        "launches",
+        charts.count("launches"),
         "UTC day",
         f"{total:,} launches over {len(days)} days across {len(group)} members.",
         whole=True,
@@ -192,12 +199,15 @@ def providers_section(launches: list[dict], first: date, last: date) -> Section:
     total = sum(by_provider.values()) or 1
     items = [(provider, round(100 * n / total, 1)) for provider, n in ranked]
     svg = charts.hbars(
-        "provider-share", f"Provider share of launches, {first} to {last}", items, "percent"
+        "provider-share",
+        f"Provider share of launches, {first} to {last}",
+        items,
+        charts.percent("launches"),
     )
     table = Table(
         "Launches by provider",
-        ("provider", "launches", "share %"),
-        [(provider, n, share) for (provider, n), (_, share) in zip(ranked, items)],
+        ("provider", "launches", "share"),
+        [(provider, n, f"{share:.1f}%") for (provider, n), (_, share) in zip(ranked, items)],
     )
     return Section("providers", "Provider share", svg, table)
 
@@ -212,7 +222,7 @@ def top_section(warehouse: Warehouse, last: date) -> list[Section]:
             f"top-{key}",
             f"Top repositories, the last {label} ({first} to {last})",
             items,
-            "launches",
+            charts.count("launches"),
         )
         table = Table(
             f"Top repositories, the last {label}",
@@ -240,25 +250,25 @@ def costs_section(
         f"Net cloud cost per day by source, in {currency}",
         [d.strftime("%b %d") for d in days],
         series,
-        currency,
-        "day",
+        charts.money(currency, "per day"),
+        "UTC day",
         f"Net cost per day over {len(days)} days, by source, in {currency}.",
     )
     table_rows = []
     for d in days:
         total = sum(net.get((d, s), 0.0) for s in sources)
-        per = round(total / used[d], 4) if used.get(d) else "—"
+        per = charts.money_text(total / used[d], currency) if used.get(d) else "—"
         table_rows.append(
             (
                 str(d),
-                *(round(net.get((d, s), 0.0), 2) for s in sources),
-                round(total, 2),
+                *(charts.money_text(net.get((d, s), 0.0), currency) for s in sources),
+                charts.money_text(total, currency),
                 used.get(d, 0),
                 per,
             )
         )
     table = Table(
-        f"Net cost per day ({currency}) and cost per launch",
+        f"Net cost per day and cost per launch, in {currency}",
         ("day", *sources, "total", "launches", "cost per launch"),
         table_rows,
     )
@@ -270,8 +280,8 @@ def costs_section(
         f"Cost per launch per day by source, in {currency}",
         [d.strftime("%b %d") for d in days],
         per_launch,
-        f"{currency} per launch",
-        "day",
+        charts.money(currency, "per launch"),
+        "UTC day",
         f"Net cost divided by the day's launches, by source, in {currency}.",
     )
     note = ""
@@ -288,55 +298,71 @@ def costs_section(
     return Section("costs", "Cost and cost per launch", svg, table, note)
 
 
-def delivery_section(warehouse: Warehouse, first: date) -> list[Section]:
-    weeks = _q(warehouse, "deploys_by_week", {"first": first})
+def delivery_section(
+    rows: list[dict], first: date, last: date, incidents: list[dict]
+) -> list[Section]:
+    """Production deploys in each week from ``first``'s to ``last``'s (``deploys_by_week``'s
+    weekly rows; a week without a deploy is drawn as none) and the latest ``incidents`` with
+    their time to resolve."""
+    by_week = {str(r["week"])[:10]: r for r in rows}
+    monday = first - timedelta(days=first.weekday())
+    none = {"deploys": 0, "failed": 0, "median_lead_seconds": None}
+    weeks = [
+        {**by_week.get(str(day), none), "week": str(day)}
+        for day in _days(monday, last)
+        if day.weekday() == 0
+    ]
     svg = charts.bars(
         "deploys-by-week",
         "Production deploys per week",
-        [str(w["week"])[:10] for w in weeks],
+        [date.fromisoformat(w["week"]).strftime("%b %d") for w in weeks],
         {
             "succeeded": [int(w["deploys"]) - int(w["failed"]) for w in weeks],
             "failed": [int(w["failed"]) for w in weeks],
         },
-        "deploys",
-        "week starting",
+        charts.count("deploys"),
+        "week starting (Monday)",
         "Production deploys per week, succeeded and failed.",
         whole=True,
     )
     deploys = Table(
         "Deploys per week: lead time (first staging build to production) and change failure rate",
-        ("week", "deploys", "failed", "change failure rate %", "median lead time (min)"),
+        ("week starting", "deploys", "failed", "change failure rate", "median lead time"),
         [
             (
                 str(w["week"])[:10],
                 int(w["deploys"]),
                 int(w["failed"]),
-                round(100 * int(w["failed"]) / int(w["deploys"]), 1) if int(w["deploys"]) else 0,
-                round(w["median_lead_seconds"] / 60, 1)
+                f"{100 * int(w['failed']) / int(w['deploys']):.0f}%" if int(w["deploys"]) else "—",
+                charts.duration_text(float(w["median_lead_seconds"]))
                 if w["median_lead_seconds"] is not None
                 else "—",
             )
             for w in weeks
         ],
     )
-    incidents = _q(warehouse, "incidents_recent", {"first": first})
     items = [
-        (f"{i['policy']} ({str(i['started'])[:10]})", round(i["duration_seconds"] / 60, 1))
+        (f"{i['policy']}, {i['started']:%Y-%m-%d %H:%M}", float(i["duration_seconds"]))
         for i in incidents
         if i["duration_seconds"] is not None
     ]
     svg_incidents = charts.hbars(
-        "time-to-resolve", "Incidents: time to resolve (minutes)", items, "minutes"
+        "time-to-resolve",
+        "Incidents: time to resolve, by incident and when it started (UTC)",
+        items,
+        charts.duration("time to resolve"),
     )
     incident_table = Table(
         "Incidents and time to resolve",
-        ("started", "policy", "ended", "minutes to resolve"),
+        ("started", "policy", "ended", "time to resolve"),
         [
             (
                 str(i["started"])[:16],
                 i["policy"],
                 str(i["ended"])[:16] if i["ended"] else "open",
-                round(i["duration_seconds"] / 60, 1) if i["duration_seconds"] is not None else "—",
+                charts.duration_text(float(i["duration_seconds"]))
+                if i["duration_seconds"] is not None
+                else "—",
             )
             for i in incidents
         ],
@@ -370,34 +396,73 @@ def _section_html(section: Section) -> str:
     return f"<section id='{section.id}'><h2>{escape(section.title)}</h2>{section.body}{note}{table}</section>"
 
 
-def page(sections: list[Section], generated: datetime) -> bytes:
+def page(
+    groups: list[tuple[str, list[headline.Tile]]], sections: list[Section], generated: datetime
+) -> bytes:
     # The sections are drawn (and their text escaped) by charts and _section_html: Markup
     # says so, and the template escapes everything else it is given.
     body = Markup("\n".join(_section_html(s) for s in sections))
     stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
-    return render(HERE, "page.html", generated=stamp, sections=body).encode("utf-8")
+    return render(HERE, "page.html", generated=stamp, groups=groups, sections=body).encode("utf-8")
 
 
 def build(
-    warehouse: Warehouse, today: date, currency: str, published: Sequence[tuple[str, str]] = ()
+    warehouse: Warehouse,
+    today: date,
+    currency: str,
+    published: Sequence[tuple[str, str]] = (),
+    now: datetime | None = None,
 ) -> bytes:
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     last = today - timedelta(days=1)
     first = last - timedelta(days=DAYS - 1)
     # One pass over the launches serves the members, the providers and cost per launch.
     names = members(warehouse)
     launches = registered(names, _q(warehouse, "launches_by_day", {"first": first, "last": last}))
+    success = _q(warehouse, "launch_success", {"first": first, "last": last})
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last complete one
+    month_last = today.replace(day=1) - timedelta(days=1)
+    since = today - timedelta(weeks=DELIVERY_WEEKS)
+    by_week = _q(warehouse, "deploys_by_week", {"first": since})
+    whole = next((w for w in by_week if w["week"] is None), None)
+    probes = federation_query(warehouse, "uptime", {"now": now})
+    use = [
+        *headline.launches(_q(warehouse, "headline_launches", {"now": now, "last": last})[0]),
+        headline.uptime(federation_uptime(probes, now, DAYS), len({r["member"] for r in probes})),
+        headline.success(success),
+        headline.cost_per_launch(
+            _q(
+                warehouse,
+                "month_cost",
+                {"first": month, "last": month_last, "currency": currency},
+            ),
+            month,
+            currency,
+        ),
+    ]
+    delivery = headline.delivery(
+        whole, DELIVERY_WEEKS, _q(warehouse, "resolve_time", {"first": since})[0]
+    )
+    groups = [
+        ("Use and health", use),
+        (f"Delivery over the last {DELIVERY_WEEKS} weeks, with DORA performance bands", delivery),
+    ]
     sections = [
         launches_section(launches, first, last),
-        success_section(warehouse, first, last, names.values()),
+        success_section(success, first, last, names.values()),
         providers_section(launches, first, last),
         *top_section(warehouse, last),
         costs_section(warehouse, launches, first, last, currency),
         member_costs_section(warehouse, month, currency),
-        *delivery_section(warehouse, today - timedelta(days=84)),
+        *delivery_section(
+            [w for w in by_week if w["week"] is not None],
+            since,
+            today,
+            _q(warehouse, "incidents_recent", {"first": since}),
+        ),
         datasets_section(warehouse, published),
     ]
-    return page(sections, datetime.now(UTC).replace(second=0, microsecond=0))
+    return page(groups, sections, now)
 
 
 def live(warehouse: Warehouse, now: datetime) -> bytes:

@@ -5,14 +5,62 @@ from beside it (in a <details>), so the numbers are there for screen readers and
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-# Colour-blind-safe (Okabe–Ito), in the order series are drawn.
+# Colour-blind-safe (Okabe–Ito), in the order series are drawn. The page colours each series
+# by its class (s0, s1, …) so that dark mode can draw the last one, black, in the ink's colour.
 COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000")
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 44
+LEFT, RIGHT, TOP, BOTTOM = 64, 24, 12, 48
+# A label longer than this is shortened in its middle on the chart (its end tells repositories
+# and incidents apart); the whole of it is in the bar's <title> and the table.
+LABEL_CHARS = 44
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a chart's values are: ``name`` labels its value axis ("launches", "USD per
+    launch"), ``show`` writes one value with its unit ("79.0%", "42 min", "0.0125 USD")."""
+
+    name: str
+    show: Callable[[float], str]
+
+
+def count(noun: str) -> Unit:
+    return Unit(noun, lambda value: f"{value:,.0f} {noun}")
+
+
+def percent(of: str) -> Unit:
+    return Unit(f"percent of {of}", lambda value: f"{value:.1f}%")
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as a reader says it: seconds, minutes, hours or days."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def duration(what: str) -> Unit:
+    """Values in seconds, written in the unit that reads best."""
+    return Unit(what, duration_text)
+
+
+def money_text(value: float, currency: str) -> str:
+    """Money with its currency: cents for amounts, four places for fractions of a cent."""
+    return (
+        f"{value:,.2f} {currency}" if abs(value) >= 1 or value == 0 else f"{value:.4f} {currency}"
+    )
+
+
+def money(currency: str, per: str = "") -> Unit:
+    return Unit(f"{currency} {per}".strip(), lambda value: money_text(value, currency))
 
 
 @dataclass(frozen=True)
@@ -29,15 +77,33 @@ def number(value) -> str:
 
 
 def table_html(table: Table, chart_id: str) -> str:
+    """The chart's table, folded under its summary. The table scrolls sideways inside its own
+    box on a narrow screen, so it takes the keyboard's focus (tabindex) to be scrolled."""
     head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in table.header)
     body = "\n".join(
         "<tr>" + "".join(f"<td>{number(v)}</td>" for v in row) + "</tr>" for row in table.rows
     )
     return (
         f"<details><summary>Table: {escape(table.caption)}</summary>"
-        f"<table data-for='{chart_id}'><caption>{escape(table.caption)}</caption>"
+        f"<table data-for='{chart_id}' tabindex='0'><caption>{escape(table.caption)}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></details>"
     )
+
+
+def shortened(labels: Sequence[str]) -> list[str]:
+    """``labels`` as drawn: each at most LABEL_CHARS long, cut in the middle, and distinct
+    where the labels are (two long names that share a start and an end get a number)."""
+    drawn: list[str] = []
+    for label in labels:
+        if len(label) > LABEL_CHARS:
+            keep = LABEL_CHARS - 1
+            label = label[: keep - keep // 2] + "…" + label[len(label) - keep // 2 :]
+        candidate, n = label, 1
+        while candidate in drawn:
+            n += 1
+            candidate = f"{label} ({n})"
+        drawn.append(candidate)
+    return drawn
 
 
 def nice_max(value: float) -> float:
@@ -75,11 +141,11 @@ def tick(value: float, top: float) -> str:
     return f"{value:,.{places}f}"
 
 
-def _frame(chart_id: str, title: str, description: str, top: float, y_label: str) -> list[str]:
+def _frame(chart_id: str, title: str, description: str, top: float, unit: Unit) -> list[str]:
     plot_h = HEIGHT - TOP - BOTTOM
     parts = [
         f"<svg id='{chart_id}' class='chart' viewBox='0 0 {WIDTH} {HEIGHT}' role='img' "
-        f"aria-labelledby='{chart_id}-t {chart_id}-d'>",
+        f"data-unit='{escape(unit.name)}' aria-labelledby='{chart_id}-t {chart_id}-d'>",
         f"<title id='{chart_id}-t'>{escape(title)}</title>",
         f"<desc id='{chart_id}-d'>{escape(description)}</desc>",
     ]
@@ -88,12 +154,12 @@ def _frame(chart_id: str, title: str, description: str, top: float, y_label: str
         y = TOP + plot_h - plot_h * step / 4
         parts.append(
             f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' class='grid'/>"
-            f"<text x='{LEFT - 6}' y='{y + 4:.1f}' class='tick' text-anchor='end'>"
+            f"<text x='{LEFT - 6}' y='{y + 5:.1f}' class='tick' text-anchor='end'>"
             f"{tick(value, top)}</text>"
         )
     parts.append(
-        f"<text class='axis' transform='translate(12 {TOP + plot_h / 2}) rotate(-90)' "
-        f"text-anchor='middle'>{escape(y_label)}</text>"
+        f"<text class='axis' transform='translate(16 {TOP + plot_h / 2}) rotate(-90)' "
+        f"text-anchor='middle'>{escape(unit.name)}</text>"
     )
     return parts
 
@@ -103,7 +169,7 @@ def bars(
     title: str,
     x_labels: Sequence[str],
     series: Mapping[str, Sequence[float]],
-    y_label: str,
+    unit: Unit,
     x_label: str,
     description: str,
     whole: bool = False,
@@ -113,10 +179,11 @@ def bars(
     totals = [sum(values[i] for values in series.values()) for i in range(len(x_labels))]
     highest = max(totals, default=0)
     top = whole_max(highest) if whole else nice_max(highest)
-    parts = _frame(chart_id, title, description, top, y_label)
+    parts = _frame(chart_id, title, description, top, unit)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(x_labels), 1)
-    every = max(1, len(x_labels) // 8)  # at most about eight x labels
+    # At most about six x labels: on a phone they are drawn large enough to read.
+    every = max(1, math.ceil(len(x_labels) / 6))
     for i, label in enumerate(x_labels):
         base = float(TOP + plot_h)
         for n, (name, values) in enumerate(series.items()):
@@ -124,47 +191,64 @@ def bars(
             if h > 0:
                 parts.append(
                     f"<rect x='{LEFT + i * slot + slot * 0.1:.1f}' y='{base - h:.1f}' "
-                    f"width='{slot * 0.8:.1f}' height='{h:.1f}' fill='{COLOURS[n % len(COLOURS)]}'>"
-                    f"<title>{escape(str(label))} {escape(name)}: {number(values[i])}</title></rect>"
+                    f"width='{slot * 0.8:.1f}' height='{h:.1f}' class='s{n % len(COLOURS)}'>"
+                    f"<title>{escape(str(label))} {escape(name)}: "
+                    f"{escape(unit.show(values[i]))}</title></rect>"
                 )
                 base -= h
         if i % every == 0:
             parts.append(
-                f"<text x='{LEFT + i * slot + slot / 2:.1f}' y='{TOP + plot_h + 16}' "
+                f"<text x='{LEFT + i * slot + slot / 2:.1f}' y='{TOP + plot_h + 20}' "
                 f"class='tick' text-anchor='middle'>{escape(str(label))}</text>"
             )
     parts.append(
         f"<text x='{LEFT + plot_w / 2}' y='{HEIGHT - 4}' class='axis' text-anchor='middle'>"
         f"{escape(x_label)}</text></svg>"
     )
-    legend = "".join(
-        f"<span><i style='background:{COLOURS[n % len(COLOURS)]}'></i>{escape(name)}</span>"
-        for n, name in enumerate(series)
+    return "".join(parts) + (legend(series) if len(series) > 1 else "")
+
+
+def legend(names: Iterable[str]) -> str:
+    return (
+        "<p class='legend'>"
+        + "".join(
+            f"<span><i class='s{n % len(COLOURS)}'></i>{escape(name)}</span>"
+            for n, name in enumerate(names)
+        )
+        + "</p>"
     )
-    return "".join(parts) + (f"<p class='legend'>{legend}</p>" if len(series) > 1 else "")
 
 
-def hbars(chart_id: str, title: str, items: Sequence[tuple[str, float]], unit: str) -> str:
-    """Horizontal bars, largest first: shares and top lists."""
-    rows = len(items)
-    height = 26 * max(rows, 1) + 8
+def hbars(chart_id: str, title: str, items: Sequence[tuple[str, float]], unit: Unit) -> str:
+    """Horizontal bars, largest first: shares and top lists. Each label has the chart's whole
+    width above its bar (so names are not cut short), and each value is written with its unit
+    at the end of its bar."""
+    row = 50
+    height = row * max(len(items), 1) + 40
     top = max((v for _, v in items), default=0) or 1
-    label_w = 250
+    room = WIDTH - 8 - 190  # the longest bar leaves room for its value
     parts = [
         f"<svg id='{chart_id}' class='chart' viewBox='0 0 {WIDTH} {height}' role='img' "
-        f"aria-labelledby='{chart_id}-t {chart_id}-d'>",
+        f"data-unit='{escape(unit.name)}' aria-labelledby='{chart_id}-t {chart_id}-d'>",
         f"<title id='{chart_id}-t'>{escape(title)}</title>",
-        f"<desc id='{chart_id}-d'>{escape(title)}, in {escape(unit)}: "
-        + escape("; ".join(f"{k} {number(v)}" for k, v in items))
+        f"<desc id='{chart_id}-d'>{escape(title)}: "
+        + escape("; ".join(f"{k} {unit.show(v)}" for k, v in items) or "none")
         + "</desc>",
     ]
-    for i, (label, value) in enumerate(items):
-        y = 4 + 26 * i
-        w = (WIDTH - label_w - 80) * value / top
-        shown = label if len(label) <= 25 else label[:24] + "…"
+    for i, ((label, value), shown) in enumerate(zip(items, shortened([k for k, _ in items]))):
+        y = 4 + row * i
+        w = max(room * value / top, 1)
         parts.append(
-            f"<text x='{label_w - 6}' y='{y + 16}' class='tick' text-anchor='end'>{escape(shown)}</text>"
-            f"<rect x='{label_w}' y='{y + 3}' width='{max(w, 1):.1f}' height='18' fill='{COLOURS[0]}'/>"
-            f"<text x='{label_w + w + 6:.1f}' y='{y + 16}' class='tick'>{number(value)}</text>"
+            f"<g><title>{escape(label)}: {escape(unit.show(value))}</title>"
+            f"<text x='4' y='{y + 19}' class='tick label'>{escape(shown)}</text>"
+            f"<rect x='4' y='{y + 27}' width='{w:.1f}' height='16' class='s0'/>"
+            f"<text x='{w + 10:.1f}' y='{y + 42}' class='tick value'>"
+            f"{escape(unit.show(value))}</text></g>"
         )
-    return "".join(parts) + "</svg>"
+    if not items:
+        parts.append("<text x='4' y='22' class='tick'>None in this period.</text>")
+    parts.append(
+        f"<text x='{WIDTH / 2}' y='{height - 6}' class='axis' text-anchor='middle'>"
+        f"{escape(unit.name)}</text></svg>"
+    )
+    return "".join(parts)

@@ -1,6 +1,7 @@
 -- Production deploys per ISO week since @first: how many, how many failed (change failure
 -- rate), and the median lead time from the sha's first staging build starting to its
--- production build finishing (a push to the deploy branch is the merge).
+-- production build finishing (a push to the deploy branch is the merge). The row whose week
+-- is NULL is the whole period's (ROLLUP): its median is over every deploy, not of the weeks'.
 WITH staged AS (
   SELECT sha, MIN(started) AS staged_at
   FROM deployments
@@ -20,5 +21,5 @@ SELECT
   COUNTIF(status != 'success') AS failed,
   APPROX_QUANTILES(lead_seconds, 2)[OFFSET(1)] AS median_lead_seconds
 FROM production
-GROUP BY week
+GROUP BY ROLLUP (week)
 ORDER BY week
