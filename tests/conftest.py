@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -84,3 +85,17 @@ def emulator(tmp_path_factory):
 def unused_port() -> int:
     """A loopback port nothing listens on: a service that is down."""
     return local.free_port()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium, driven by the Playwright package (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        need_tool("no headless browser: install Debian's chromium (`apt-get install chromium`)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=found, args=["--no-sandbox"])
+        yield browser
+        browser.close()

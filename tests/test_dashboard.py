@@ -10,7 +10,6 @@ import itertools
 import json
 import random
 import re
-import shutil
 import threading
 from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -18,7 +17,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import need_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,20 +46,6 @@ CHARTS = [
 ]
 LONG_POLICY = "Launch events dead-letter queue holds undelivered messages for over ten minutes"
 WIDTHS = {"laptop": 1280, "phone": 390}
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's chromium, driven by the Playwright package (no browser download)."""
-    from playwright.sync_api import sync_playwright
-
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        need_tool("no headless browser: install Debian's chromium (`apt-get install chromium`)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=found, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def probe(member: str, minute: datetime, up: bool, success: int, failure: int) -> ProbeRow:
@@ -261,9 +245,20 @@ def parse(dom: str) -> Tables:
 MEASURE = (Path(__file__).parent / "fixtures" / "dashboard_measure.js").read_text()
 
 
-def open_page(chromium, url: str, width: int, scheme: str = "light", clock: bool = False):
-    """The page at ``width`` CSS px in ``scheme``, its live panel drawn, and the console's
-    errors (console messages and uncaught exceptions) as they come."""
+LIVE_DRAWN = "!document.getElementById('live-status').textContent.startsWith('Loading')"
+
+
+def open_page(
+    chromium,
+    url: str,
+    width: int = 1280,
+    scheme: str = "light",
+    clock: bool = False,
+    ready: str | None = LIVE_DRAWN,
+):
+    """The page at ``width`` CSS px in ``scheme`` once ``ready`` holds (the dashboard's live
+    panel drawn), and the console's errors (console messages and uncaught exceptions) as
+    they come."""
     context = chromium.new_context(
         viewport={"width": width, "height": 900}, color_scheme=scheme, device_scale_factor=1
     )
@@ -274,9 +269,8 @@ def open_page(chromium, url: str, width: int, scheme: str = "light", clock: bool
     if clock:
         page.clock.install()
     page.goto(url)
-    page.wait_for_function(
-        "!document.getElementById('live-status').textContent.startsWith('Loading')"
-    )
+    if ready:
+        page.wait_for_function(ready)
     return page, errors
 
 

@@ -93,10 +93,11 @@ def test_the_dashboard_names_members_and_counts_the_unregistered(federation):
     warehouse, _ = federation
     html = dashboard.build(warehouse, date(2026, 4, 2), "USD").decode()
     assert "Cost per launch per member" in html
-    start = html.index("Cost (USD), launches and cost per launch per member, March 2026")
+    start = html.index("Cost, launches and cost per launch per member, March 2026, in USD")
     table = html[start : html.index("</table>", start)]
-    assert "<tr><td>gesis</td><td>334.80</td><td>310</td><td>1.08</td><td></td></tr>" in table
-    assert "<tr><td>gke</td><td>93.00</td><td>3,100</td><td>0.03</td><td></td></tr>" in table
+    gesis = "<tr><td>gesis</td><td>334.80 USD</td><td>310</td><td>1.08 USD</td><td></td></tr>"
+    gke = "<tr><td>gke</td><td>93.00 USD</td><td>3,100</td><td>0.0300 USD</td><td></td></tr>"
+    assert gesis in table and gke in table
     members_table = html[html.index("Launches per day and member") :]
     assert "unregistered" in members_table and "stranger.example.org" not in html
 
