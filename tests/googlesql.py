@@ -168,14 +168,16 @@ class GoogleSQL:
 
 
 def cell(value: Any) -> Any:
-    """A Python value as a ZetaSQL Value, for table content."""
-    from datetime import datetime
+    """A Python value as a ZetaSQL Value, for table content and parameters."""
+    from datetime import date, datetime
 
     from google.protobuf.timestamp_pb2 import Timestamp
     from zetasql.types import Value
 
     if value is None:
         return Value()
+    if isinstance(value, list):
+        return Value(array_value=Value.Array(element=[cell(v) for v in value]))
     if isinstance(value, bool):
         return Value(bool_value=value)
     if isinstance(value, int):
@@ -186,6 +188,8 @@ def cell(value: Any) -> Any:
         stamp = Timestamp()
         stamp.FromDatetime(value)
         return Value(timestamp_value=stamp)
+    if isinstance(value, date):
+        return Value(date_value=(value - date(1970, 1, 1)).days)
     return Value(string_value=value)
 
 
@@ -214,28 +218,56 @@ def python(value: Any) -> Any:
     return None
 
 
+def rest_type(declared: str) -> dict[str, Any]:
+    """A type as ``schemas/sql/parameters.json`` writes it (``ARRAY<DATE>``), as REST does."""
+    if declared.startswith("ARRAY<"):
+        return {"type": "ARRAY", "arrayType": rest_type(declared[6:-1])}
+    return {"type": declared}
+
+
 def evaluate(
-    googlesql: GoogleSQL, sql: str, table: str, fields: Sequence[Mapping], rows: Sequence[Sequence]
-) -> list[tuple]:
-    """What ZetaSQL's reference evaluator answers for ``sql`` over ``rows`` of one table
-    (named ``table``, unqualified: the evaluator takes content for top-level tables only)."""
+    googlesql: GoogleSQL,
+    sql: str,
+    tables: Mapping[str, tuple[Sequence[Mapping], Sequence[Sequence]]],
+    params: Mapping[str, tuple[str, Any]] | None = None,
+    named: bool = False,
+) -> list[Any]:
+    """What ZetaSQL's reference evaluator answers for ``sql`` over ``tables`` (each name's
+    REST fields and rows; unqualified: the evaluator takes content for top-level tables
+    only), with ``params`` (each name's BigQuery type and value): tuples, or with
+    ``named`` dicts by column name."""
     from datetime import UTC, datetime, timedelta
 
     from zetasql.api import Analyzer, CatalogBuilder, PreparedQuery, TableBuilder
-    from zetasql.types import TableContent, TableData, TypeKind, ZetaSQLBuiltinFunctionOptions
+    from zetasql.types import (
+        Parameter,
+        TableContent,
+        TableData,
+        TypeKind,
+        ZetaSQLBuiltinFunctionOptions,
+    )
 
-    built = TableBuilder(table)
-    for field in fields:
-        built.add_column(field["name"], column_type(field))
     builtins = ZetaSQLBuiltinFunctionOptions(language_options=googlesql.language)
     catalog = CatalogBuilder("evaluated").with_builtin_functions(builtins).build()
-    catalog.table.append(built.build())
-    content = TableContent(
-        table_data=TableData(row=[TableData.Row(cell=[cell(v) for v in row]) for row in rows])
-    )
+    contents = {}
+    for table, (fields, rows) in tables.items():
+        built = TableBuilder(table)
+        for field in fields:
+            built.add_column(field["name"], column_type(field))
+        catalog.table.append(built.build())
+        contents[table] = TableContent(
+            table_data=TableData(row=[TableData.Row(cell=[cell(v) for v in row]) for row in rows])
+        )
+    typed = [
+        {"name": name, "parameterType": rest_type(kind)}
+        for name, (kind, _) in (params or {}).items()
+    ]
+    arguments = [
+        Parameter(name=name, value=cell(value)) for name, (_, value) in (params or {}).items()
+    ]
     # The evaluator's TIMESTAMP values reach Python empty (zetasql 0.1.5): they come out as
     # microseconds since the epoch, and are made datetimes again below.
-    columns = Analyzer(googlesql._options(()), catalog).analyze_statement(sql).output_column_list
+    columns = Analyzer(googlesql._options(typed), catalog).analyze_statement(sql).output_column_list
     stamps = [c.name for c in columns if c.column.type.type_kind == TypeKind.TYPE_TIMESTAMP]
     if stamps:
         micros = ", ".join(f"UNIX_MICROS({n}) AS {n}" for n in stamps)
@@ -243,23 +275,23 @@ def evaluate(
     query = (
         PreparedQuery.builder()
         .set_sql(sql)
-        .set_analyzer_options(googlesql._options(()))
+        .set_analyzer_options(googlesql._options(typed))
         .set_catalog(catalog)
-        .set_table_content({table: content})
+        .set_table_content(contents)
         .prepare()
     )
     with query:
-        answer = query.execute()
+        answer = query.execute(arguments)
     if answer.content is None or answer.content.table_data is None:  # no rows
         return []
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    found = []
+    found: list[Any] = []
     for row in answer.content.table_data.row:
         values = [python(v) for v in row.cell]
         for n, column in enumerate(columns):
             if column.name in stamps and values[n] is not None:
                 values[n] = epoch + timedelta(microseconds=values[n])
-        found.append(tuple(values))
+        found.append(dict(zip((c.name for c in columns), values)) if named else tuple(values))
     return found
 
 

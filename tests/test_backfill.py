@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from fakes.http import RecordingServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from binderops.launches import staged
 from binderops.launches.backfill import backfill, content_key, summary
 from binderops.launches.events import to_row
 from binderops.warehouse import open_warehouse, schemas
@@ -310,9 +312,8 @@ def test_the_fast_path_gives_what_the_python_path_gives(two_warehouses, files):
     assert table(fast, "launch_errors") == table(slow, "launch_errors")
 
 
-def test_the_fast_path_decides_what_the_archive_holds(tmp_path, warehouse):
-    """mybinder.org's archive lines, every provider and version: none left to Python."""
-    path = tmp_path / "events-2026-03-01.jsonl"
+def archive_lines(path: Path) -> None:
+    """Lines as mybinder.org's archive holds them: every provider and every version."""
     rows = []
     for n, provider in enumerate(PROVIDERS * 3):
         version = 1 + n % 6
@@ -324,45 +325,81 @@ def test_the_fast_path_decides_what_the_archive_holds(tmp_path, warehouse):
         keep |= {"request_origin"} if version >= 6 else set()
         rows.append(json.dumps({k: v for k, v in event.items() if k in keep}))
     path.write_text("\n".join(rows) + "\n")
+
+
+def test_the_fast_path_decides_what_the_archive_holds(tmp_path, warehouse):
+    """mybinder.org's archive lines, every provider and version: none left to Python."""
+    path = tmp_path / "events-2026-03-01.jsonl"
+    archive_lines(path)
     result = load([path], warehouse)
     assert (result.loaded, result.undecided, result.rejected) == (27, 0, 0)
 
 
-def test_on_bigquery_the_rows_go_by_load_job_and_live_days_are_replaced_in_one_script(tmp_path):
+def test_on_bigquery_lines_go_by_load_job_and_one_merge_replaces_live_days(tmp_path):
+    """The REST side: the lines as they are by a load job, one query deciding them, the
+    lines it left undecided by Python and a second load job, and the live days replaced
+    with the archive's by one script: a DELETE and the MERGE that decides and gives ids.
+    Every statement is judged by GoogleSQL's analyzer as it arrives."""
     path = tmp_path / "events-2026-03-01.jsonl"
-    day_file(path, 40)
+    lines = day_file(path, 40)
+    odd = json.dumps({**LINE, "spec": "owner%2Frepo/HEAD", "provider": "GitLab"})
+    with path.open("a") as f:
+        f.write(odd + "\n" + "not json\n")
     fake = FakeBigQuery()
     fake.made_by_setup("binder-prod", "binder_launches")
+    summary_fields = [
+        {"name": n, "type": t}
+        for n, t in (("file", "STRING"), ("ordinal", "INTEGER"), ("day", "DATE"))
+    ] + [{"name": "launches", "type": "INTEGER"}]
+    file = str(path.resolve())
+    # What BigQuery answers: lines 41 and 42 undecided, 40 launches decided on the day.
+    summary_rows = [[file, "41", None, None], [file, "42", None, None]]
+    fake.answers.append((summary_fields, [*summary_rows, [None, None, "2026-03-01", "40"]]))
     fake.answers.append(
         (
             [{"name": "day", "type": "DATE"}, {"name": "launches", "type": "INTEGER"}],
             [["2026-03-01", "7"]],
         )
     )
-    fake.answers.append(([{"name": "added", "type": "INTEGER"}], [["40"]]))
+    fake.answers.append(([{"name": "added", "type": "INTEGER"}], [["41"]]))
     with RecordingServer(fake) as server:
         warehouse = open_warehouse(
             "bigquery://binder-prod/binder_launches", bigquery_api_url=server.url
         )
         result = load([path], warehouse, replace_live=True)
         warehouse.close()
-    assert (result.loaded, result.live) == (40, {date(2026, 3, 1): 7})
+    assert fake.refused == []
+    assert (result.lines, result.loaded, result.undecided) == (42, 41, 2)
+    assert (result.rejected, result.live) == (1, {date(2026, 3, 1): 7})
     assert fake.inserted == {}  # no streaming insert
-    (staged,) = fake.loads
-    assert len(staged["rows"]) == 40
-    assert all(r["event_id"].startswith("archive:2026-03-01:") for r in staged["rows"])
-    live_days, count, script = (q["query"] for q in fake.queries[-3:])
-    assert "NOT STARTS_WITH(event_id, 'archive:')" in live_days
-    assert count.startswith(
-        "SELECT COUNT(*) AS added FROM `binder-prod.binder_launches_raw._staging_launches_"
+    staged_lines, python_rows, errors = fake.loads
+    assert staged_lines["configuration"]["load"]["sourceFormat"] == "NEWLINE_DELIMITED_JSON"
+    assert staged_lines["rows"] == [
+        {"file": file, "ordinal": n, "line": line}
+        for n, line in enumerate([*lines, odd, "not json"], 1)
+    ]
+    [python_row] = python_rows["rows"]
+    assert (python_row["file"], python_row["repo"], python_row["ref"]) == (
+        file,
+        "owner/repo",
+        "HEAD",
     )
+    assert [r["reason"][:24] for r in errors["rows"]] == ["line is not valid JSON: "]
+    decide, live_days, count, script, error_merge = (q["query"] for q in fake.queries)
+    assert "launch_errors" in error_merge
+    assert "SAFE.PARSE_JSON(line)" in decide and "_staging_backfill_lines_" in decide
+    assert "NOT STARTS_WITH(event_id, 'archive:')" in live_days
+    assert count.startswith("SELECT COUNT(*) AS added FROM (\n")
     assert script.startswith("BEGIN TRANSACTION;\n")
     assert "DELETE FROM `binder-prod`.`binder_launches_raw`.launches" in script
     assert "MERGE `binder-prod.binder_launches_raw.launches` AS target" in script
+    assert "_staging_backfill_python_" in script and "SAFE.PARSE_JSON(line)" in script
+    assert "target.timestamp >= TIMESTAMP(@first)" in script
     assert script.endswith("COMMIT TRANSACTION;")
-    [days] = fake.queries[-1]["queryParameters"]
-    assert days["parameterType"] == {"type": "ARRAY", "arrayType": {"type": "DATE"}}
-    assert days["parameterValue"] == {"arrayValues": [{"value": "2026-03-01"}]}
+    sent = {p["name"]: p for p in fake.queries[3]["queryParameters"]}
+    assert sent["days"]["parameterValue"] == {"arrayValues": [{"value": "2026-03-01"}]}
+    assert {sent[n]["parameterValue"]["value"] for n in ("first", "last")} == {"2026-03-01"}
+    assert sent["default_origin"]["parameterValue"]["value"] == "mybinder.org"
 
 
 def test_a_file_without_a_launch_exits_1_in_one_line(tmp_path):
@@ -426,3 +463,142 @@ def test_readme_step_4_names_files_the_stack_publishes_and_says_what_it_skipped(
     assert result.returncode == 0, result.stderr
     assert "0 new launches on 0 day(s), 3 on skipped days" in result.stdout
     assert "2026-03-01: skipped, holds 3 launches ingested live" in result.stdout
+
+
+class EvaluatedBigQuery:
+    """The BigQuery warehouse's seam for the staged backfill (staging tables, queries, the
+    MERGE), answered by ZetaSQL's reference evaluator, GoogleSQL's own semantics, over
+    tables held here. The REST side of the same calls is tested against the fake BigQuery
+    (below); this holds what the SQL decides."""
+
+    def __init__(self) -> None:
+        self.names = {"public": "`p`.`d`", "raw": "`p`.`d_raw`"}
+        self.types = schemas.read_json("sql/parameters.json")["parameters"]
+        self.tables: dict[str, tuple[list[dict], list[tuple]]] = {}
+        self.launches: dict[str, tuple] = {}
+        self.errors: dict[str, tuple] = {}
+
+    @staticmethod
+    def _fields(spec: schemas.Table) -> list[dict]:
+        return [{"name": c.name, "type": c.type, "mode": c.mode} for c in spec.columns]
+
+    @contextmanager
+    def staged(self, spec: schemas.Table, source):
+        name = f"staging_{len(self.tables)}"
+        if isinstance(source, Path):
+            found = [json.loads(line) for line in source.read_text().splitlines()]
+            source = [tuple(r[c] for c in spec.column_names) for r in found]
+        self.tables[name] = (self._fields(spec), list(source))
+        try:
+            yield name
+        finally:
+            del self.tables[name]
+
+    def table_name(self, table: str) -> str:
+        return f"`{table}`"
+
+    def _evaluate(self, sql: str, params, named: bool = False) -> list:
+        from googlesql import evaluate, judge
+
+        spec = schemas.table("launches")
+        tables = {**self.tables, "launches": (self._fields(spec), list(self.launches.values()))}
+        typed = {name: (self.types[name], value) for name, value in (params or {}).items()}
+        return evaluate(judge(), sql.replace("`p`.`d_raw`.", ""), tables, typed, named)
+
+    def query(self, sql: str, params=None) -> list[dict]:
+        return self._evaluate(sql, params, named=True)
+
+    def merge(self, table, source, params, *, first="", within="") -> int:
+        """MERGE … WHEN NOT MATCHED THEN INSERT ROW: the rows of ``source`` with a new key."""
+        assert table == "launches" and not first and within == staged.WITHIN
+        added = 0
+        for row in self._evaluate(source, params):
+            if row[0] not in self.launches:
+                self.launches[row[0]] = row
+                added += 1
+        return added
+
+    def load(self, table: str, rows) -> int:
+        assert table == "launch_errors"
+        for row in rows:
+            self.errors.setdefault(row[0], row)
+        return len(rows)
+
+
+@settings(
+    max_examples=int(__import__("os").environ.get("BF_STAGED_EXAMPLES", 25)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(files=archives())
+def test_on_bigquery_googlesql_gives_what_the_python_path_gives(two_warehouses, files):
+    """The lines staged as BigQuery stages them, decided by the generated GoogleSQL as
+    GoogleSQL's reference evaluator runs it, the rest by Python, ids given in the MERGE's
+    source: every provider, version, malformed kind and wrapper gives the Python path's
+    rows, error rows and ids."""
+    from binderops.launches.backfill import BackfillResult, Loader
+
+    folder, (_, slow) = two_warehouses
+    paths = []
+    for n, (compressed, found) in enumerate(files):
+        path = folder / f"events-{n}.jsonl{'.gz' if compressed else ''}"
+        content = b"\n".join(found) + b"\n"
+        path.write_bytes(gzip.compress(content) if compressed else content)
+        paths.append(path.resolve())
+    with slow.session() as con:
+        con.execute("DELETE FROM raw.launches")
+        con.execute("DELETE FROM raw.launch_errors")
+    expected = load(paths, slow, native=False)
+
+    bigquery = EvaluatedBigQuery()
+    result = BackfillResult(paths=paths)
+    loader = Loader(bigquery, result, replace_live=False)
+    staged.load_staged(paths, bigquery, loader, NOW, "mybinder.org", lambda n: None)
+    got = (result.lines, result.loaded, result.rejected, result.first_reason)
+    assert got == (expected.lines, expected.loaded, expected.rejected, expected.first_reason)
+    assert sorted(bigquery.launches.values(), key=repr) == table(slow)
+    assert sorted(bigquery.errors.values(), key=repr) == table(slow, "launch_errors")
+
+
+def test_on_bigquery_googlesql_decides_what_the_archive_holds(tmp_path, warehouse):
+    """mybinder.org's archive lines, every provider and version: none left to Python, and
+    the rows and ids the Python path gives."""
+    from binderops.launches.backfill import BackfillResult, Loader
+
+    path = (tmp_path / "events-2026-03-01.jsonl").resolve()
+    archive_lines(path)
+    expected = load([path], warehouse, native=False)
+    bigquery = EvaluatedBigQuery()
+    result = BackfillResult(paths=[path])
+    loader = Loader(bigquery, result, replace_live=False)
+    staged.load_staged([path], bigquery, loader, NOW, "mybinder.org", lambda n: None)
+    assert (
+        (result.loaded, result.undecided, result.rejected)
+        == (27, 0, 0)
+        == (
+            expected.loaded,
+            0,
+            expected.rejected,
+        )
+    )
+    assert sorted(bigquery.launches.values(), key=repr) == table(warehouse)
+
+
+def test_on_bigquery_a_live_day_is_skipped_and_the_others_loaded(tmp_path):
+    """A day that holds a launch ingested live keeps it and gets none of the archive's (the
+    MERGE leaves it out by ``@skip``); the next day loads."""
+    from binderops.launches.backfill import BackfillResult, Loader
+
+    first, second = tmp_path / "events-2026-03-01.jsonl", tmp_path / "events-2026-03-02.jsonl"
+    day_file(first, 6)
+    day_file(second, 4, day="2026-03-02", seed=2)
+    bigquery = EvaluatedBigQuery()
+    live = to_row({**LINE, "spec": "owner/live/HEAD"}, "live-message-1", NOW, "mybinder.org")
+    bigquery.launches[live.event_id] = tuple(live)
+    paths = [first.resolve(), second.resolve()]
+    result = BackfillResult(paths=paths)
+    loader = Loader(bigquery, result, replace_live=False)
+    staged.load_staged(paths, bigquery, loader, NOW, "mybinder.org", lambda n: None)
+    assert (result.loaded, result.skipped, result.live) == (4, 6, {date(2026, 3, 1): 1})
+    days = {row[1].date() for row in bigquery.launches.values() if row[0] != live.event_id}
+    assert days == {date(2026, 3, 2)}

@@ -89,10 +89,15 @@ def test_a_broken_copy_of_a_sql_file_fails_the_check(tables, name, old, new, say
 
 
 def test_every_parameter_in_the_sql_files_is_declared():
+    """The files' parameters and those of the statements generated from the schemas (the
+    backfill's on BigQuery): each declared, and nothing declared that none uses."""
+    from binderops.launches import staged
+
     declared = set(schemas.read_json("sql/parameters.json")["parameters"])
-    used = {
-        n for name in FILES for n in re.findall(r"@(\w+)", re.sub(r"--.*", "", schemas.sql(name)))
-    }
+    texts = [schemas.sql(name) for name in FILES]
+    texts += [staged.summary_sql("lines"), staged.source_sql("lines", "python", True)]
+    texts += [staged.WITHIN]
+    used = {n for text in texts for n in re.findall(r"@(\w+)", re.sub(r"--.*", "", text))}
     assert used == declared
 
 
@@ -174,7 +179,7 @@ def test_the_public_views_answer_on_duckdb_as_googlesql_evaluates_them(tmp_path_
         warehouse.close()
     sql = render_text(schemas.sql(name), raw="raw_dataset", public="public")
     fields = schemas.read_json(f"bigquery/{table}.json")
-    evaluated = evaluate(judge(), sql.replace("raw_dataset.", ""), table, fields, rows)
+    evaluated = evaluate(judge(), sql.replace("raw_dataset.", ""), {table: (fields, rows)})
     assert sorted(map(plain, evaluated)) == sorted(plain(tuple(r.values())) for r in on_duckdb)
 
 

@@ -20,11 +20,9 @@ from .backfill import (
     LineReader,
     Loader,
     load_python,
-    numbered,
-    open_archive,
-    reading,
+    python_rows,
 )
-from .events import LaunchErrorRow, LaunchRow
+from .events import LaunchRow
 
 # DuckDB spills what does not fit to disk: a backfill of any size stays in about this much.
 MEMORY_LIMIT = "800MB"
@@ -32,7 +30,7 @@ MEMORY_LIMIT = "800MB"
 ROW_COLUMNS = LaunchRow._fields[1:]
 
 
-def _batches(files: Sequence[Path]) -> Iterator[list[Path]]:
+def batches(files: Sequence[Path]) -> Iterator[list[Path]]:
     batch: list[Path] = []
     size = 0
     for path in files:
@@ -53,7 +51,7 @@ def load_natively(
     default_origin: str,
     progress: Callable[[int], None],
 ) -> None:
-    pending = list(_batches(files))
+    pending = list(batches(files))
     with warehouse.session() as con:
         [(limit,)] = con.execute("SELECT current_setting('memory_limit')").fetchall()
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
@@ -101,22 +99,21 @@ def _decide(
             native.decide_sql(), {"ingested_at": ingested_at, "default_origin": default_origin}
         )
         undecided = con.execute(native.undecided_sql()).fetchall()
-        python_rows: list[tuple] = []
+        decided: list[tuple] = []
         for file, ordinals in undecided:
-            found = _python_rows(Path(file), ordinals, ingested_at, default_origin)
+            found = python_rows(Path(file), ordinals, ingested_at, default_origin)
             if found is None:  # the two readers numbered its lines differently
                 unread.append(Path(file))
                 con.execute("DELETE FROM _backfill_rows WHERE file = ?", [file])
                 continue
-            rows, errors = found
             result.undecided += len(ordinals)
-            result.lines += len(errors)
-            for number, row in errors:
-                loader.add(row, Path(file), number)
-            python_rows += rows
+            result.lines += len(found.errors)
+            for number, error in found.errors:
+                loader.add(error, Path(file), number)
+            decided += [(file, number, True, *row[1:]) for number, row in found.rows]
         if undecided:
             con.execute("DELETE FROM _backfill_rows WHERE NOT decided")
-            _insert_rows(con, python_rows)
+            _insert_rows(con, decided)
         [(count,)] = con.execute("SELECT count(*) FROM _backfill_rows").fetchall()
         result.lines += count
         days = [
@@ -171,29 +168,6 @@ def _through_python(
     log.info("backfill: %s goes through the Python path", path.name)
     load_python(path, loader, LineReader(ingested_at, default_origin), progress, BATCH_ROWS)
     loader.flush()
-
-
-def _python_rows(
-    path: Path, ordinals: Sequence[int], ingested_at: datetime, default_origin: str
-) -> tuple[list[tuple], list[tuple[int, LaunchErrorRow]]] | None:
-    """The lines the SQL left undecided, through the Python path: their launch rows (for
-    the SQL to give ids beside the others') and error rows. None when the file's non-blank
-    lines do not number as DuckDB's reader numbered them."""
-    lines = LineReader(ingested_at, default_origin)
-    wanted = set(ordinals)
-    rows: list[tuple] = []
-    errors: list[tuple[int, LaunchErrorRow]] = []
-    with reading(path), open_archive(path) as f:
-        for number, line in numbered(f):
-            if number not in wanted:
-                continue
-            wanted.discard(number)
-            row = lines.row(line)
-            if isinstance(row, LaunchErrorRow):
-                errors.append((number, row))
-            else:
-                rows.append((str(path), number, True, *row[1:]))
-    return None if wanted else (rows, errors)
 
 
 def _insert_rows(con: Any, rows: list[tuple]) -> None:

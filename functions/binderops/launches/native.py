@@ -37,7 +37,8 @@ WELL_ENCODED = r"(?s)([^%]|%[0-9A-Fa-f]{2})*"
 PLAIN_ORIGIN = r"https?://[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9-]{1,63})*"
 
 
-def _literal(value: str) -> str:
+def literal(value: str) -> str:
+    """A SQL string literal (DuckDB's and GoogleSQL's alike)."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -51,9 +52,10 @@ def _string(name: str) -> str:
     )
 
 
-def _check(name: str, prop: dict[str, Any]) -> str:
+def _check(name: str, prop: dict[str, Any], boolean: str) -> str:
     """The SQL that holds exactly when the schema's ``prop`` accepts the present, non-null
-    value of ``name`` (``s_NAME``: its string value, NULL when it is not a string)."""
+    value of ``name`` (``s_NAME``: its string value, NULL when it is not a string;
+    ``boolean``: the check that it is a JSON boolean, ``{name}`` standing for its name)."""
     known = {"type", "maxLength", "enum", "const", "description", "format"}
     if set(prop) - known:
         raise ValueError(f"the fast path cannot check {sorted(set(prop) - known)} of {name!r}")
@@ -62,14 +64,14 @@ def _check(name: str, prop: dict[str, Any]) -> str:
         values = [prop["const"]] if "const" in prop else prop["enum"]
         if not all(isinstance(v, str) for v in values):
             raise ValueError(f"the fast path checks string enums only, not {name!r}'s")
-        return f"{text} IN ({', '.join(_literal(v) for v in values)})"
+        return f"{text} IN ({', '.join(literal(v) for v in values)})"
     if prop.get("type") == "string":
         check = f"{text} IS NOT NULL"
         if "maxLength" in prop:  # both count code points
             check += f" AND length({text}) <= {int(prop['maxLength'])}"
         return check
     if prop.get("type") == "boolean":
-        return f"j.\"{name}\" IN ('true', 'false')"
+        return boolean.format(name=name)
     raise ValueError(f"the fast path cannot check {name!r}: {prop}")
 
 
@@ -85,7 +87,7 @@ def columns() -> tuple[str, ...]:
 def read_sql() -> str:
     """The statement that reads ``$files`` into ``_backfill_json``: one row per non-blank line,
     in file order, each field as JSON (``rowid`` then numbers the lines)."""
-    typed = ", ".join(f"{_literal(name)}: 'JSON'" for name in columns())
+    typed = ", ".join(f"{literal(name)}: 'JSON'" for name in columns())
     return (
         "CREATE OR REPLACE TEMP TABLE _backfill_json AS\n"
         f"SELECT filename AS file, * EXCLUDE (filename) FROM read_json($files,\n"
@@ -95,21 +97,28 @@ def read_sql() -> str:
     )
 
 
-def _valid_sql() -> str:
-    """Holds when the line's version is known and every property of that version's schema
-    is present, not null, and valid: the schema validation of ``events.to_row``, on lines
-    that carry all their fields (DuckDB reads JSON null as absent, which the Python path
-    tells apart: a line with one missing is left to it)."""
+# DuckDB's check that a field read as JSON text is a boolean.
+DUCKDB_BOOLEAN = "j.\"{name}\" IN ('true', 'false')"
+
+
+def valid_sql(version: str = "j.v", boolean: str = DUCKDB_BOOLEAN) -> str:
+    """Holds when the line's ``version`` is known and every property of that version's
+    schema is present, not null, and valid: the schema validation of ``events.to_row``, on
+    lines that carry all their fields (DuckDB reads JSON null as absent, which the Python
+    path tells apart: a line with one missing is left to it). The BigQuery path uses it
+    too, with its own ``boolean`` check."""
     cases = []
-    for version, schema in sorted(schemas.launch_event_schemas().items()):
+    for number, schema in sorted(schemas.launch_event_schemas().items()):
         checks = [
-            _check(name, prop) for name, prop in schema["properties"].items() if name != "version"
+            _check(name, prop, boolean)
+            for name, prop in schema["properties"].items()
+            if name != "version"
         ]
-        cases.append(f"    WHEN {version} THEN " + "\n      AND ".join(checks))
-    return "CASE j.v\n" + "\n".join(cases) + "\n    ELSE false END"
+        cases.append(f"    WHEN {number} THEN " + "\n      AND ".join(checks))
+    return f"CASE {version}\n" + "\n".join(cases) + "\n    ELSE FALSE END"
 
 
-def _by_version(field: str, value: str, otherwise: str) -> str:
+def by_version(field: str, value: str, otherwise: str) -> str:
     """``value`` for the versions whose schema defines ``field``, else ``otherwise``."""
     versions = [
         str(v)
@@ -124,7 +133,7 @@ def decide_sql() -> str:
     row (without its id) where it is decided, else ``decided = false``. Parameters:
     ``$ingested_at`` and ``$default_origin``."""
     suspect = "[@?#;]"
-    fetch_sites = ", ".join(_literal(s) for s in sorted(FETCH_SITES))
+    fetch_sites = ", ".join(literal(s) for s in sorted(FETCH_SITES))
     wrappers = " AND ".join(f'j."{w}" IS NULL' for w in WRAPPERS)
     versions = sorted(schemas.launch_event_schemas())
     version = " ".join(f"WHEN '{v}' THEN {v}" for v in versions)
@@ -150,27 +159,27 @@ WITH lines AS (
     j.s_ref AS ref_text,
     j."build_token" = 'true' AS build_token_value,
     j.s_request_origin AS request_origin_text,
-    {_valid_sql()} AS valid
+    {valid_sql()} AS valid
   FROM lines AS j
 ), parsed AS (
   SELECT *,
-    CASE WHEN regexp_full_match(ts_text, {_literal(TIMESTAMP)})
+    CASE WHEN regexp_full_match(ts_text, {literal(TIMESTAMP)})
       THEN date_trunc('minute', TRY_CAST(ts_text AS TIMESTAMPTZ)) END AS minute,
     -- A spec privacy rules leave alone: no @ ? # ; in it, nor once decoded (deeper
     -- encodings are Python's), and encoded the way url_decode reads as unquote does.
     CASE
       WHEN spec = '' THEN true
-      WHEN regexp_matches(spec, {_literal(suspect)}) THEN false
+      WHEN regexp_matches(spec, {literal(suspect)}) THEN false
       WHEN NOT contains(spec, '%') THEN true
-      WHEN NOT regexp_full_match(spec, {_literal(WELL_ENCODED)}) THEN false
+      WHEN NOT regexp_full_match(spec, {literal(WELL_ENCODED)}) THEN false
       ELSE coalesce(
-        NOT regexp_matches(try(url_decode(spec)), {_literal(suspect + "|%[0-9A-Fa-f]{2}")}),
+        NOT regexp_matches(try(url_decode(spec)), {literal(suspect + "|%[0-9A-Fa-f]{2}")}),
         false)
     END AS spec_public,
     CASE
       WHEN request_origin_text IS NULL OR request_origin_text = ''
         OR request_origin_text IN ({fetch_sites}) THEN true
-      WHEN regexp_full_match(request_origin_text, {_literal(PLAIN_ORIGIN)}) THEN
+      WHEN regexp_full_match(request_origin_text, {literal(PLAIN_ORIGIN)}) THEN
         NOT regexp_full_match(regexp_replace(request_origin_text, '^https?://', ''), '[0-9.]+')
         AND NOT regexp_matches(request_origin_text, '[0-9]+([.-][0-9]+){{3}}')
       ELSE false
@@ -191,14 +200,14 @@ WITH lines AS (
       WHEN provider IN ('GitLab', 'Git') THEN
         CASE WHEN NOT contains(spec, '%') THEN [split_part(spec, '/', 1),
             CASE WHEN contains(spec, '/') THEN substr(spec, strpos(spec, '/') + 1) ELSE '' END]
-          WHEN NOT regexp_full_match(spec, {_literal(WELL_ENCODED)}) THEN NULL
+          WHEN NOT regexp_full_match(spec, {literal(WELL_ENCODED)}) THEN NULL
           WHEN contains(spec, '/') THEN [
             try(url_decode(split_part(spec, '/', 1))),
             try(url_decode(substr(spec, strpos(spec, '/') + 1)))]
           ELSE [try(url_decode(spec)), ''] END
       WHEN provider = 'CKAN' THEN
         CASE WHEN NOT contains(spec, '%') THEN [spec, '']
-          WHEN regexp_full_match(spec, {_literal(WELL_ENCODED)})
+          WHEN regexp_full_match(spec, {literal(WELL_ENCODED)})
           THEN [try(url_decode(spec)), ''] END
       ELSE [spec, '']
     END AS parts
@@ -214,11 +223,11 @@ SELECT file, ordinal,
   spec,
   parts[1] AS repo,
   parts[2] AS ref,
-  {_by_version("ref", "ref_text", "''")} AS resolved_ref,
+  {by_version("ref", "ref_text", "''")} AS resolved_ref,
   status,
-  {_by_version("origin", "origin_text", "$default_origin")} AS origin,
-  {_by_version("build_token", "build_token_value", "NULL")} AS build_token,
-  {_by_version("request_origin", "request_origin_text", "NULL")} AS request_origin,
+  {by_version("origin", "origin_text", "$default_origin")} AS origin,
+  {by_version("build_token", "build_token_value", "NULL")} AS build_token,
+  {by_version("request_origin", "request_origin_text", "NULL")} AS request_origin,
   $ingested_at AS ingested_at
 FROM split"""
 

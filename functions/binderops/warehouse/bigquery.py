@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from ..clients.http import google_endpoint
@@ -124,9 +125,14 @@ class BigQueryWarehouse:
         if errors:
             raise WarehouseUnavailable(f"BigQuery rejected rows of {table}: {str(errors)[:500]}")
 
+    def table_name(self, table: str) -> str:
+        """``table``'s full name, quoted for SQL."""
+        return f"`{self._table_id(schemas.table(table))}`"
+
     @contextmanager
-    def _staged(self, spec: schemas.Table, rows: Sequence[tuple]) -> Iterator[str]:
-        """Rows in a staging table written by a (free) load job, dropped afterwards."""
+    def staged(self, spec: schemas.Table, source: Sequence[tuple] | Path) -> Iterator[str]:
+        """``spec``'s rows, or a JSONL file of them, in a staging table written by a (free)
+        load job, dropped afterwards; its full name."""
         from google.cloud import bigquery
 
         staging = f"{self.project}.{self.datasets['raw']}._staging_{spec.name}_{uuid.uuid4().hex}"
@@ -134,9 +140,16 @@ class BigQueryWarehouse:
             schema=_schema_fields(spec),
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
         )
-        self.client.load_table_from_json(
-            _json_rows(spec, rows), staging, job_config=config
-        ).result()
+        if isinstance(source, Path):
+            config.source_format = bigquery.SourceFormat.NEWLINE_DELIMITED_JSON
+            with open(source, "rb") as f:
+                self.client.load_table_from_file(
+                    f, staging, size=source.stat().st_size, job_config=config
+                ).result()
+        else:
+            self.client.load_table_from_json(
+                _json_rows(spec, source), staging, job_config=config
+            ).result()
         try:
             yield staging
         finally:
@@ -152,32 +165,46 @@ class BigQueryWarehouse:
     ) -> int:
         if not rows and not first:
             return 0
+        with self.staged(schemas.table(table), rows) as staging:
+            return self.merge(table, f"SELECT * FROM `{staging}`", params or {}, first=first)
+
+    def merge(
+        self,
+        table: str,
+        source: str,
+        params: Mapping[str, Any],
+        *,
+        first: str = "",
+        within: str = "",
+    ) -> int:
+        """Add the rows of the query ``source`` whose key ``table`` lacks (one MERGE); return
+        how many. ``within``: a condition on ``target`` that holds for every row ``source``
+        could match, so that BigQuery reads only those partitions. ``first``: a statement to
+        run before, in one transaction with it."""
         from google.cloud import bigquery
 
         spec = schemas.table(table)
-        with self._staged(spec, rows) as staging:
-            target = f"`{self._table_id(spec)}`"
-            merge = (
-                f"MERGE {target} AS target USING `{staging}` AS source "
-                f"ON target.{spec.key} = source.{spec.key} WHEN NOT MATCHED THEN INSERT ROW"
-            )
-            if not first:
-                job = self.client.query(merge)
-                job.result()
-                return job.num_dml_affected_rows or 0
-            # A script reports no count of its own: the rows the MERGE will add are counted
-            # first (the statement before it deletes none of them: it runs on other keys).
-            count = (
-                f"SELECT COUNT(*) AS added FROM `{staging}` AS source WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {target} AS target WHERE target.{spec.key} = source.{spec.key})"
-            )
-            [row] = self.client.query_and_wait(count)
-            script = (
-                f"BEGIN TRANSACTION;\n{first.strip().rstrip(';')};\n{merge};\nCOMMIT TRANSACTION;"
-            )
-            config = bigquery.QueryJobConfig(query_parameters=_parameters(params or {}))
-            self.client.query(script, job_config=config).result()
-            return int(row["added"])
+        target = self.table_name(table)
+        on = f"target.{spec.key} = source.{spec.key}" + (f" AND {within}" if within else "")
+        merge = (
+            f"MERGE {target} AS target USING (\n{source}\n) AS source\n"
+            f"ON {on} WHEN NOT MATCHED THEN INSERT ROW"
+        )
+        config = bigquery.QueryJobConfig(query_parameters=_parameters(params))
+        if not first:
+            job = self.client.query(merge, job_config=config)
+            job.result()
+            return job.num_dml_affected_rows or 0
+        # A script reports no count of its own: the rows the MERGE will add are counted
+        # first (the statement before it deletes none of them: it runs on other keys).
+        count = (
+            f"SELECT COUNT(*) AS added FROM (\n{source}\n) AS source WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {target} AS target WHERE {on})"
+        )
+        [row] = self.client.query_and_wait(count, job_config=config)
+        script = f"BEGIN TRANSACTION;\n{first.strip().rstrip(';')};\n{merge};\nCOMMIT TRANSACTION;"
+        self.client.query(script, job_config=config).result()
+        return int(row["added"])
 
     def replace(
         self, table: str, column: str, first: Any, last: Any, rows: Sequence[tuple]
