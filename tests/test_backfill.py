@@ -271,6 +271,17 @@ def archives(draw) -> list[tuple[bool, list[bytes]]]:
     return files
 
 
+def write(folder: Path, files: list[tuple[bool, list[bytes]]]) -> list[Path]:
+    """The generated ``files`` on disk, gzipped where they say so."""
+    paths = []
+    for n, (compressed, found) in enumerate(files):
+        path = folder / f"events-{n}.jsonl{'.gz' if compressed else ''}"
+        content = b"\n".join(found) + b"\n"
+        path.write_bytes(gzip.compress(content) if compressed else content)
+        paths.append(path.resolve())
+    return paths
+
+
 @pytest.fixture(scope="module")
 def two_warehouses(tmp_path_factory):
     folder = tmp_path_factory.mktemp("paths")
@@ -294,12 +305,7 @@ def test_the_fast_path_gives_what_the_python_path_gives(two_warehouses, files):
     """Every provider, version, malformed kind and wrapper: rows, error rows and ids are the
     same whether DuckDB decided a line or Python did."""
     folder, (fast, slow) = two_warehouses
-    paths = []
-    for n, (compressed, found) in enumerate(files):
-        path = folder / f"events-{n}.jsonl{'.gz' if compressed else ''}"
-        content = b"\n".join(found) + b"\n"
-        path.write_bytes(gzip.compress(content) if compressed else content)
-        paths.append(path)
+    paths = write(folder, files)
     results = []
     for warehouse, native in ((fast, True), (slow, False)):
         with warehouse.session() as con:
@@ -539,12 +545,7 @@ def test_on_bigquery_googlesql_gives_what_the_python_path_gives(two_warehouses, 
     from binderops.launches.backfill import BackfillResult, Loader
 
     folder, (_, slow) = two_warehouses
-    paths = []
-    for n, (compressed, found) in enumerate(files):
-        path = folder / f"events-{n}.jsonl{'.gz' if compressed else ''}"
-        content = b"\n".join(found) + b"\n"
-        path.write_bytes(gzip.compress(content) if compressed else content)
-        paths.append(path.resolve())
+    paths = write(folder, files)
     with slow.session() as con:
         con.execute("DELETE FROM raw.launches")
         con.execute("DELETE FROM raw.launch_errors")

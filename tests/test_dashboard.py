@@ -317,9 +317,11 @@ def test_the_headline_row_answers_the_first_questions(site, chromium, warehouse)
                   band: (d.querySelector('.band') || {}).textContent || '',
                   detail: d.querySelector('.detail').textContent}]))"""
         )
+        header = page.text_content("header .sub")
     finally:
         page.context.close()
     assert not errors, errors
+    generated = re.search(r"at (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", header).group(1)
     assert list(tiles) == [
         "launches-24h",
         "launches-30d",
@@ -339,12 +341,22 @@ def test_the_headline_row_answers_the_first_questions(site, chromium, warehouse)
         )
         return int(row["n"] or 0)
 
+    # The last 24 h end when the page was made (its header says when, to the minute).
+    made = datetime.strptime(generated, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    [day] = warehouse.query(
+        "SELECT COUNT(DISTINCT event_id) AS n FROM raw.launches WHERE timestamp >= @since "
+        "AND timestamp < @now",
+        {"since": made - timedelta(hours=24), "now": made},
+    )
+    assert tiles["launches-24h"]["value"] == f"{day['n']:,}"
+    assert tiles["launches-24h"]["detail"].startswith(f"to {made:%H:%M} UTC; ")
     month = launched(yesterday - timedelta(days=29), yesterday)
     before = launched(yesterday - timedelta(days=59), yesterday - timedelta(days=30))
     assert tiles["launches-30d"]["value"] == f"{month:,}"
     change = round(100 * (month - before) / before)
+    sign = "+" if change > 0 else "−" if change < 0 else "±"
     assert tiles["launches-30d"]["detail"].startswith(
-        f"{'+' if change > 0 else '−' if change < 0 else '±'}{abs(change)}% on the 30 days before"
+        f"to {yesterday:%b %d}; {sign}{abs(change)}% on the 30 days before"
     )
     # 240 probes in the last two hours: gesis missed one in ten.
     assert tiles["uptime"]["value"] == f"{100 * (240 - 12) / 240:.2f}%"
@@ -632,12 +644,16 @@ def test_a_month_with_missing_cost_days_has_no_cost_per_launch():
 
     from binderops.dashboard.headline import NONE, cost_per_launch
 
-    full = {"source": "gcp", "days": 30, "net": 300.0, "unconverted": None, "launches": 1000}
-    assert cost_per_launch([full], date(2026, 11, 1), "USD").value == "0.3000 USD"
-    short = {**full, "source": "ovh", "days": 29}
-    tile = cost_per_launch([full, short], date(2026, 11, 1), "USD")
+    november = [date(2026, 11, d) for d in range(1, 31)]
+    gcp = [{"day": d, "source": "gcp", "net": 10.0, "unconverted": None} for d in november]
+    assert cost_per_launch(gcp, 1000, november[0], "USD").value == "0.3000 USD"
+    ovh = [{**r, "source": "ovh"} for r in gcp[1:]]
+    tile = cost_per_launch(gcp + ovh, 1000, november[0], "USD")
     assert tile.value == NONE and tile.detail == "costs incomplete: ovh (29 of 30 days)"
-    euros = {**full, "source": "ovh", "net": None, "unconverted": "12.00 EUR"}
-    tile = cost_per_launch([full, euros], date(2026, 11, 1), "USD")
+    euros = [{**r, "source": "ovh", "net": None, "unconverted": None} for r in gcp]
+    euros[3]["unconverted"] = "12.00 EUR"
+    tile = cost_per_launch(gcp + euros, 1000, november[0], "USD")
     assert tile.value == "0.3000 USD"
-    assert tile.detail.endswith("not included, for want of a rate to USD: 12.00 EUR (ovh)")
+    assert tile.detail.endswith(
+        "not included, for want of a rate to USD: 12.00 EUR (ovh, 2026-11-04)"
+    )

@@ -421,21 +421,20 @@ def build(
     launches = registered(names, _q(warehouse, "launches_by_day", {"first": first, "last": last}))
     success = _q(warehouse, "launch_success", {"first": first, "last": last})
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last complete one
-    month_last = today.replace(day=1) - timedelta(days=1)
+    in_month = {"first": month, "last": today.replace(day=1) - timedelta(days=1)}
     since = today - timedelta(weeks=DELIVERY_WEEKS)
     by_week = _q(warehouse, "deploys_by_week", {"first": since})
     whole = next((w for w in by_week if w["week"] is None), None)
     probes = federation_query(warehouse, "uptime", {"now": now})
     use = [
-        *headline.launches(_q(warehouse, "headline_launches", {"now": now, "last": last})[0]),
+        *headline.launches(
+            _q(warehouse, "headline_launches", {"now": now, "last": last})[0], now, last
+        ),
         headline.uptime(federation_uptime(probes, now, DAYS), len({r["member"] for r in probes})),
         headline.success(success),
         headline.cost_per_launch(
-            _q(
-                warehouse,
-                "month_cost",
-                {"first": month, "last": month_last, "currency": currency},
-            ),
+            _q(warehouse, "costs_by_day", {**in_month, "currency": currency}),
+            sum(int(r["launches"]) for r in _q(warehouse, "launches_by_day", in_month)),
             month,
             currency,
         ),

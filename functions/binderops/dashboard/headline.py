@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from .charts import duration_text, money_text
 
@@ -62,16 +62,23 @@ def change(now: int, before: int, period: str) -> str:
     return f"{sign}{abs(delta):.0f}% on the {period} before ({before:,})"
 
 
-def launches(row: dict) -> list[Tile]:
+def launches(row: dict, now: datetime, last: date) -> list[Tile]:
+    """From ``headline_launches``: the 24 hours to ``now`` (when the page was made) and the
+    30 UTC days to ``last``, each against the period before."""
     day, previous_day = int(row["day"] or 0), int(row["previous_day"] or 0)
     month, previous_month = int(row["month"] or 0), int(row["previous_month"] or 0)
     return [
-        Tile("launches-24h", "Launches, last 24 h", f"{day:,}", change(day, previous_day, "24 h")),
+        Tile(
+            "launches-24h",
+            "Launches, last 24 h",
+            f"{day:,}",
+            f"to {now:%H:%M} UTC; {change(day, previous_day, '24 h')}",
+        ),
         Tile(
             "launches-30d",
             "Launches, last 30 days",
             f"{month:,}",
-            change(month, previous_month, "30 days"),
+            f"to {last:%b %d}; {change(month, previous_month, '30 days')}",
         ),
     ]
 
@@ -100,25 +107,28 @@ def success(rows: Sequence[dict]) -> Tile:
     )
 
 
-def cost_per_launch(rows: Sequence[dict], month: date, currency: str) -> Tile:
-    """Net cost over launches for the last complete ``month``, from ``month_cost`` rows (one
-    per source). Only a month whose every day has costs from every source gets a figure."""
+def cost_per_launch(costs: Sequence[dict], launched: int, month: date, currency: str) -> Tile:
+    """Net cost over ``launched`` for the last complete ``month``, from ``costs_by_day``
+    rows (a day and source each). Only a month whose every day has costs from every source
+    gets a figure."""
     label = f"Cost per launch, {month:%B %Y}"
     days = calendar.monthrange(month.year, month.month)[1]
-    sources = [r for r in rows if r["source"] is not None]
-    launched = int(rows[0]["launches"] or 0) if rows else 0
-    left_out = [f"{r['unconverted']} ({r['source']})" for r in sources if r["unconverted"]]
-    short = [
-        f"{r['source']} ({int(r['days'])} of {days} days)" for r in sources if r["days"] < days
-    ]
+    sources = sorted({r["source"] for r in costs})
     if not sources:
         return Tile("cost-per-launch", label, NONE, "no cloud costs exported for the month")
+    short = []
+    for source in sources:
+        found = len({r["day"] for r in costs if r["source"] == source})
+        if found < days:
+            short.append(f"{source} ({found} of {days} days)")
     if short:
         return Tile("cost-per-launch", label, NONE, "costs incomplete: " + ", ".join(short))
     if not launched:
         return Tile("cost-per-launch", label, NONE, "no launches recorded in the month")
-    net = sum(float(r["net"] or 0) for r in sources)
-    included = ", ".join(r["source"] for r in sources)
+    net = sum(float(r["net"] or 0) for r in costs)
+    left_out = [
+        f"{r['unconverted']} ({r['source']}, {r['day']})" for r in costs if r["unconverted"]
+    ]
     not_included = (
         f"not included, for want of a rate to {currency}: " + "; ".join(left_out)
         if left_out
@@ -128,7 +138,8 @@ def cost_per_launch(rows: Sequence[dict], month: date, currency: str) -> Tile:
         "cost-per-launch",
         label,
         money_text(net / launched, currency),
-        f"{money_text(net, currency)} net ({included}) over {launched:,} launches; {not_included}",
+        f"{money_text(net, currency)} net ({', '.join(sources)}) over {launched:,} launches; "
+        + not_included,
     )
 
 
