@@ -3,7 +3,9 @@
 The baseline is what a researcher types to load an archive file into DuckDB:
 ``CREATE TABLE launches AS SELECT * FROM read_json(FILE, columns = {...})``: no validation,
 no privacy rules, no ids, no index. Each row below runs in a fresh process (its peak memory
-is its own), on every core the machine has, over one synthetic archive file.
+is its own), on every core the machine has, over one synthetic archive file. BigQuery cannot
+be reached here: its row is what the staged path does in Python (the lines written for the
+load job); the deciding and merging run in BigQuery.
 
     python bench/backfill.py [--events 1000000]
 """
@@ -40,9 +42,9 @@ assert con.execute("SELECT count(*) FROM launches").fetchone()[0] > 0
 STAGED = """
 import sys, tempfile
 from pathlib import Path
-from binderops.launches.staged import _write_batch
+from binderops.launches.staged import write_batch
 with tempfile.TemporaryDirectory() as folder:
-    print(_write_batch([Path(sys.argv[1])], folder, lambda n: None).lines)
+    print(write_batch([Path(sys.argv[1])], folder, lambda n: None).lines)
 """
 
 PYTHON_PATH = """

@@ -41,7 +41,7 @@ from .events import InvalidEvent, LaunchErrorRow, LaunchRow, redact, to_row, unw
 
 PREFIX = "archive:"
 BATCH_ROWS = 250_000
-# The fast path reads files in batches of about this many bytes (a batch is one DuckDB scan).
+# The fast paths read files in batches of about this many bytes (one scan of the deciding SQL).
 BATCH_BYTES = 256 * 1024 * 1024
 _make_row = tuple.__new__
 
@@ -152,6 +152,21 @@ class LineReader:
         self.keys[key] = occurrence + 1
         event_id = f"{PREFIX}{row.timestamp:%Y-%m-%d}:{key}:{occurrence}"
         return _make_row(LaunchRow, (event_id, *row[1:]))
+
+
+def batches(files: Sequence[Path]) -> Iterator[list[Path]]:
+    """``files`` in batches of about BATCH_BYTES (a batch is one scan of the SQL that decides
+    its lines)."""
+    batch: list[Path] = []
+    size = 0
+    for path in files:
+        batch.append(path)
+        size += path.stat().st_size
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def numbered(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:

@@ -4,7 +4,7 @@ in SQL, in one transaction with any ``--replace-live`` deletion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +14,11 @@ from ..warehouse.duckdb import DuckDBWarehouse, arrow_rows, qualified
 from ..warehouse.schemas import Column, table
 from . import native
 from .backfill import (
-    BATCH_BYTES,
     BATCH_ROWS,
     PREFIX,
     LineReader,
     Loader,
+    batches,
     load_python,
     python_rows,
 )
@@ -28,19 +28,6 @@ from .events import LaunchRow
 MEMORY_LIMIT = "800MB"
 # A launch row's columns but its id, which the SQL gives when it loads the rows.
 ROW_COLUMNS = LaunchRow._fields[1:]
-
-
-def batches(files: Sequence[Path]) -> Iterator[list[Path]]:
-    batch: list[Path] = []
-    size = 0
-    for path in files:
-        batch.append(path)
-        size += path.stat().st_size
-        if size >= BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
 
 
 def load_natively(

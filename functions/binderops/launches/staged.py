@@ -28,7 +28,7 @@ import orjson
 from ..warehouse import schemas
 from ..warehouse.schemas import Column, Table
 from . import native
-from .backfill import PREFIX, Loader, numbered, open_archive, python_rows, reading
+from .backfill import PREFIX, Loader, batches, numbered, open_archive, python_rows, reading
 from .events import LaunchRow
 from .privacy import FETCH_SITES
 
@@ -241,7 +241,9 @@ class Batch:
     unsent: dict[Path, list[int]]
 
 
-def _write_batch(files: Sequence[Path], folder: str, progress: Callable[[int], None]) -> Batch:
+def write_batch(files: Sequence[Path], folder: str, progress: Callable[[int], None]) -> Batch:
+    """``files``' non-blank lines, each as it is with its file and number, into a JSONL file
+    in ``folder`` for the load job: all the Python path does to a line SQL decides."""
     handle, name = tempfile.mkstemp(suffix=".jsonl", dir=folder)
     count = 0
     unsent: dict[Path, list[int]] = {}
@@ -269,11 +271,9 @@ def load_staged(
     default_origin: str,
     progress: Callable[[int], None],
 ) -> None:
-    from .fast import batches
-
     with tempfile.TemporaryDirectory(prefix="binderops-backfill-") as folder:
         for group in batches(files):
-            batch = _write_batch(group, folder, progress)
+            batch = write_batch(group, folder, progress)
             try:
                 _merge(batch, warehouse, loader, ingested_at, default_origin)
             finally:
