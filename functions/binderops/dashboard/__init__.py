@@ -128,6 +128,7 @@ def success_section(
         for r in rows
         if int(r["success"] or 0) + int(r["failure"] or 0)
     ]
+    shares = dict(items)
     svg = charts.hbars(
         "launch-success",
         f"Launch success by member, {first} to {last}",
@@ -142,7 +143,7 @@ def success_section(
                 r["member"],
                 int(r["success"] or 0),
                 int(r["failure"] or 0),
-                f"{dict(items)[r['member']]:.1f}%" if r["member"] in dict(items) else "—",
+                charts.percent_text(shares[r["member"]]) if r["member"] in shares else "—",
             )
             for r in rows
         ],
@@ -207,7 +208,10 @@ def providers_section(launches: list[dict], first: date, last: date) -> Section:
     table = Table(
         "Launches by provider",
         ("provider", "launches", "share"),
-        [(provider, n, f"{share:.1f}%") for (provider, n), (_, share) in zip(ranked, items)],
+        [
+            (provider, n, charts.percent_text(share))
+            for (provider, n), (_, share) in zip(ranked, items)
+        ],
     )
     return Section("providers", "Provider share", svg, table)
 
@@ -416,25 +420,38 @@ def build(
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     last = today - timedelta(days=1)
     first = last - timedelta(days=DAYS - 1)
-    # One pass over the launches serves the members, the providers and cost per launch.
-    names = members(warehouse)
-    launches = registered(names, _q(warehouse, "launches_by_day", {"first": first, "last": last}))
-    success = _q(warehouse, "launch_success", {"first": first, "last": last})
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last complete one
     in_month = {"first": month, "last": today.replace(day=1) - timedelta(days=1)}
+    # One read of the launches serves the members, the providers, cost per day and per
+    # launch, and the headline's 30 days against the 30 before: from the earlier of those
+    # and the last complete month to ``last``.
+    before = first - timedelta(days=DAYS)
+    span = {"first": min(before, month), "last": last}
+    names = members(warehouse)
+    every = registered(names, _q(warehouse, "launches_by_day", span))
+
+    def launched(start: date, end: date) -> int:
+        return sum(int(r["launches"]) for r in every if start <= r["day"] <= end)
+
+    launches = [r for r in every if r["day"] >= first]
+    success = _q(warehouse, "launch_success", {"first": first, "last": last})
     since = today - timedelta(weeks=DELIVERY_WEEKS)
     by_week = _q(warehouse, "deploys_by_week", {"first": since})
     whole = next((w for w in by_week if w["week"] is None), None)
     probes = federation_query(warehouse, "uptime", {"now": now})
     use = [
         *headline.launches(
-            _q(warehouse, "headline_launches", {"now": now, "last": last})[0], now, last
+            _q(warehouse, "headline_launches", {"now": now})[0],
+            now,
+            launched(first, last),
+            launched(before, first - timedelta(days=1)),
+            last,
         ),
         headline.uptime(federation_uptime(probes, now, DAYS), len({r["member"] for r in probes})),
         headline.success(success),
         headline.cost_per_launch(
             _q(warehouse, "costs_by_day", {**in_month, "currency": currency}),
-            sum(int(r["launches"]) for r in _q(warehouse, "launches_by_day", in_month)),
+            launched(month, in_month["last"]),
             month,
             currency,
         ),

@@ -32,8 +32,13 @@ def count(noun: str) -> Unit:
     return Unit(noun, lambda value: f"{value:,.0f} {noun}")
 
 
+def percent_text(value: float) -> str:
+    """A percentage (0 to 100) to a tenth of a point."""
+    return f"{value:.1f}%"
+
+
 def percent(of: str) -> Unit:
-    return Unit(f"percent of {of}", lambda value: f"{value:.1f}%")
+    return Unit(f"percent of {of}", percent_text)
 
 
 def duration_text(seconds: float) -> str:

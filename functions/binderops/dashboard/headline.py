@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .charts import duration_text, money_text
+from .charts import duration_text, money_text, percent_text
 
 NONE = "—"
 
@@ -62,11 +62,10 @@ def change(now: int, before: int, period: str) -> str:
     return f"{sign}{abs(delta):.0f}% on the {period} before ({before:,})"
 
 
-def launches(row: dict, now: datetime, last: date) -> list[Tile]:
-    """From ``headline_launches``: the 24 hours to ``now`` (when the page was made) and the
-    30 UTC days to ``last``, each against the period before."""
-    day, previous_day = int(row["day"] or 0), int(row["previous_day"] or 0)
-    month, previous_month = int(row["month"] or 0), int(row["previous_month"] or 0)
+def launches(hours: dict, now: datetime, month: int, previous_month: int, last: date) -> list[Tile]:
+    """The 24 hours to ``now`` (when the page was made; ``hours`` is ``headline_launches``'s
+    row) and the ``month`` of 30 UTC days to ``last``, each against the period before."""
+    day, previous_day = int(hours["day"] or 0), int(hours["previous_day"] or 0)
     return [
         Tile(
             "launches-24h",
@@ -102,7 +101,7 @@ def success(rows: Sequence[dict]) -> Tile:
     return Tile(
         "success",
         "Launch success, 30 days",
-        f"{100 * succeeded / (succeeded + failed):.1f}%",
+        percent_text(100 * succeeded / (succeeded + failed)),
         f"of {succeeded + failed:,} launches, from {plural(len(rows), 'member')}' /metrics",
     )
 
