@@ -500,9 +500,6 @@ class EvaluatedBigQuery:
         finally:
             del self.tables[name]
 
-    def table_name(self, table: str) -> str:
-        return f"`{table}`"
-
     def _evaluate(self, sql: str, params, named: bool = False) -> list:
         from googlesql import evaluate, judge
 

@@ -6,7 +6,6 @@ tests/artifacts/ for a person to look at."""
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import random
 import re
@@ -32,7 +31,6 @@ from binderops.local.samples import launch_event
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TODAY = datetime.now(UTC).date()
-IDS = itertools.count()
 CHARTS = [
     "launches-by-day",
     "provider-share",
@@ -202,8 +200,7 @@ class Tables(HTMLParser):
         super().__init__()
         self.tables: dict[str, list[list[str]]] = {}
         self.svgs: set[str] = set()
-        self.texts: dict[str, str] = {}
-        self._table = self._row = self._cell = self._text_id = None
+        self._table = self._row = self._cell = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -216,9 +213,6 @@ class Tables(HTMLParser):
             self._table.append(self._row)
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
-        elif attrs.get("id"):
-            self._text_id = attrs["id"]
-            self.texts[self._text_id] = ""
 
     def handle_endtag(self, tag):
         if tag in ("td", "th") and self._cell is not None:
@@ -226,14 +220,10 @@ class Tables(HTMLParser):
             self._cell = None
         elif tag == "table":
             self._table = None
-        elif tag in ("p", "ul"):
-            self._text_id = None
 
     def handle_data(self, data):
         if self._cell is not None:
             self._cell.append(data)
-        if self._text_id:
-            self.texts[self._text_id] += data
 
 
 def parse(dom: str) -> Tables:

@@ -125,10 +125,6 @@ class BigQueryWarehouse:
         if errors:
             raise WarehouseUnavailable(f"BigQuery rejected rows of {table}: {str(errors)[:500]}")
 
-    def table_name(self, table: str) -> str:
-        """``table``'s full name, quoted for SQL."""
-        return f"`{self._table_id(schemas.table(table))}`"
-
     @contextmanager
     def staged(self, spec: schemas.Table, source: Sequence[tuple] | Path) -> Iterator[str]:
         """``spec``'s rows, or a JSONL file of them, in a staging table written by a (free)
@@ -184,7 +180,7 @@ class BigQueryWarehouse:
         from google.cloud import bigquery
 
         spec = schemas.table(table)
-        target = self.table_name(table)
+        target = f"`{self._table_id(spec)}`"
         on = f"target.{spec.key} = source.{spec.key}" + (f" AND {within}" if within else "")
         merge = (
             f"MERGE {target} AS target USING (\n{source}\n) AS source\n"
