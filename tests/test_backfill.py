@@ -68,6 +68,30 @@ def test_copies_renamed_gzipped_or_sorted_differently_add_nothing(tmp_path, ware
     assert len(table(warehouse)) == 3000
 
 
+def copies_in_one_run(folder: Path, n: int) -> list[Path]:
+    """A day's file of ``n`` lines, a gzipped copy in reverse, a re-published copy with 5
+    late lines (one identical to a line already there), and another day's file of 50."""
+    original = folder / "events-2026-03-01.jsonl"
+    lines = day_file(original, n)
+    copy = folder / "copy.jsonl.gz"
+    with gzip.open(copy, "wt") as f:
+        f.write("\n".join(reversed(lines)) + "\n")
+    republished = folder / "republished.jsonl"
+    late = [json.dumps({**LINE, "spec": f"late/repo{k}/HEAD"}) for k in range(4)]
+    republished.write_text("\n".join([*lines, *late, lines[17]]) + "\n")
+    other_day = folder / "events-2026-03-02.jsonl"
+    day_file(other_day, 50, seed=3, day="2026-03-02")
+    return [p.resolve() for p in (original, copy, republished, other_day)]
+
+
+def test_copies_in_one_run_count_each_launch_once(tmp_path, warehouse):
+    """Copies read in one batch give one another's ids: each launch is loaded once, and a
+    re-published copy with late lines adds just those."""
+    result = load(copies_in_one_run(tmp_path, 3000), warehouse)
+    assert (result.lines, result.loaded) == (3000 + 3000 + 3005 + 50, 3055)
+    assert len(table(warehouse)) == 3055
+
+
 def test_a_republished_day_adds_only_its_late_lines(tmp_path, warehouse):
     path = tmp_path / "events-2026-03-01.jsonl"
     lines = day_file(path, 2000)
@@ -341,6 +365,36 @@ def test_the_fast_path_decides_what_the_archive_holds(tmp_path, warehouse):
     assert (result.loaded, result.undecided, result.rejected) == (27, 0, 0)
 
 
+def test_in_large_files_the_python_path_gets_the_lines_sql_left(tmp_path, warehouse):
+    """Lines the SQL leaves are found by their number in their file: in files DuckDB reads
+    in parallel, over many row groups, the numbers still point at those lines (each is a
+    launch Python keeps apart by its repository), and no other line is lost."""
+    paths = []
+    for day, odd in ((1, {0: 0, 123_457: 1, 200_001: 2}), (2, {2: 3, 99_999: 4})):
+        when = f"2026-03-0{day}T12:34:00+00:00"
+        lines = [
+            json.dumps({**LINE, "timestamp": when, "spec": f"owner/repo{n % 997}/HEAD"})
+            for n in range(200_000)
+        ]
+        for position, n in sorted(odd.items()):  # where, in the file as written
+            lines.insert(
+                position, json.dumps({**LINE, "timestamp": when, "spec": f"owner/odd{n}?x=1/HEAD"})
+            )
+        paths.append(tmp_path / f"events-2026-03-0{day}.jsonl")
+        paths[-1].write_text("\n".join(lines) + "\n")
+    result = load(paths, warehouse)
+    assert (result.lines, result.loaded, result.undecided) == (400_005, 400_005, 5)
+    with warehouse.session() as con:
+        repos = con.execute(
+            "SELECT repo FROM raw.launches WHERE starts_with(repo, 'owner/odd') ORDER BY 1"
+        ).fetchall()
+        [(plain,)] = con.execute(
+            "SELECT count(*) FROM raw.launches WHERE starts_with(repo, 'owner/repo')"
+        ).fetchall()
+    assert [r for (r,) in repos] == [f"owner/odd{n}" for n in range(5)]
+    assert plain == 400_000
+
+
 def test_on_bigquery_lines_go_by_load_job_and_one_merge_replaces_live_days(tmp_path):
     """The REST side: the lines as they are by a load job, one query deciding them, the
     lines it left undecided by Python and a second load job, and the live days replaced
@@ -514,9 +568,12 @@ class EvaluatedBigQuery:
     def merge(self, table, source, params, *, first="", within="") -> int:
         """MERGE … WHEN NOT MATCHED THEN INSERT ROW: the rows of ``source`` with a new key."""
         assert table == "launches" and not first and within == staged.WITHIN
+        stored = set(self.launches)
         added = 0
         for row in self._evaluate(source, params):
-            if row[0] not in self.launches:
+            if row[0] not in stored:
+                # BigQuery would insert a source row that repeats an id a second time.
+                assert row[0] not in self.launches, f"the MERGE inserts {row[0]} twice"
                 self.launches[row[0]] = row
                 added += 1
         return added
@@ -579,6 +636,20 @@ def test_on_bigquery_googlesql_decides_what_the_archive_holds(tmp_path, warehous
             expected.rejected,
         )
     )
+    assert sorted(bigquery.launches.values(), key=repr) == table(warehouse)
+
+
+def test_on_bigquery_copies_in_one_run_count_each_launch_once(tmp_path, warehouse):
+    """The MERGE's source gives each id once however many files of the batch hold it."""
+    from binderops.launches.backfill import BackfillResult, Loader
+
+    paths = copies_in_one_run(tmp_path, 40)
+    expected = load(paths, warehouse, native=False)
+    bigquery = EvaluatedBigQuery()
+    result = BackfillResult(paths=paths)
+    loader = Loader(bigquery, result, replace_live=False)
+    staged.load_staged(paths, bigquery, loader, NOW, "mybinder.org", lambda n: None)
+    assert (result.lines, result.loaded) == (expected.lines, expected.loaded) == (175, 95)
     assert sorted(bigquery.launches.values(), key=repr) == table(warehouse)
 
 
