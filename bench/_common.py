@@ -11,10 +11,11 @@ from pathlib import Path
 from binderops.local.samples import launch_event
 
 
-def write_archive(path: Path, events: int, seed: int = 1) -> Path:
-    """An ``events-YYYY-MM-DD.jsonl`` file as the public archive has them."""
+def write_archive(path: Path, events: int, seed: int = 1, day: int = 0) -> Path:
+    """An ``events-YYYY-MM-DD.jsonl`` file as the public archive has them (``day``: days
+    after 2026-03-01)."""
     rng = random.Random(seed)
-    start = datetime(2026, 3, 1, tzinfo=UTC)
+    start = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(days=day)
     with open(path, "w") as f:
         for n in range(events):
             when = start + timedelta(minutes=n * 1440 // events)
