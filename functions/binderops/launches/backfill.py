@@ -25,7 +25,7 @@ import gzip
 import hashlib
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -41,6 +41,8 @@ from .events import InvalidEvent, LaunchErrorRow, LaunchRow, redact, to_row, unw
 
 PREFIX = "archive:"
 BATCH_ROWS = 250_000
+# A launch row's columns but its id, which the fast paths give in SQL.
+ROW_COLUMNS = LaunchRow._fields[1:]
 # The fast paths read files in batches of about this many bytes (one scan of the deciding SQL).
 BATCH_BYTES = 256 * 1024 * 1024
 _make_row = tuple.__new__
@@ -302,6 +304,16 @@ class Loader:
         self.result.live.update(live)
         return live
 
+    def check_days(self, launches: Mapping[date, int]) -> tuple[dict[date, int], list[date]]:
+        """Note a batch's ``launches`` per day; return its days holding live launches (with
+        how many) and the days to skip: those, unless ``replace_live``. The launches of the
+        skipped days are counted as skipped."""
+        self.result.days |= set(launches)
+        live = self.live_days(launches)
+        skip = [] if self.replace_live else sorted(live)
+        self.result.skipped += sum(launches[day] for day in skip)
+        return live, skip
+
     def delete_live(self, days: Sequence[date]) -> tuple[str, dict[str, Any]]:
         """The statement that deletes ``days``' live launches, and its parameters."""
         return schemas.sql_in("backfill/delete_live", self.warehouse.names), {"days": list(days)}
@@ -313,13 +325,9 @@ class Loader:
             self.warehouse.load("launch_errors", errors)
         if not rows:
             return
-        days = {row.timestamp.date() for row in rows}
-        self.result.days |= days
-        live = self.live_days(days)
-        if live and not self.replace_live:
-            kept = [row for row in rows if row.timestamp.date() not in live]
-            self.result.skipped += len(rows) - len(kept)
-            rows = kept
+        live, skip = self.check_days(Counter(row.timestamp.date() for row in rows))
+        if skip:
+            rows = [row for row in rows if row.timestamp.date() not in live]
         if live and self.replace_live:
             statement, params = self.delete_live(sorted(live))
             self.result.loaded += self.warehouse.load(

@@ -16,18 +16,16 @@ from . import native
 from .backfill import (
     BATCH_ROWS,
     PREFIX,
+    ROW_COLUMNS,
     LineReader,
     Loader,
     batches,
     load_python,
     python_rows,
 )
-from .events import LaunchRow
 
 # DuckDB spills what does not fit to disk: a backfill of any size stays in about this much.
 MEMORY_LIMIT = "800MB"
-# A launch row's columns but its id, which the SQL gives when it loads the rows.
-ROW_COLUMNS = LaunchRow._fields[1:]
 
 
 def load_natively(
@@ -117,10 +115,7 @@ def _decide(
             ).fetchall()
         }
         result.lines += sum(launches for launches, _ in by_day.values())
-        result.days |= set(by_day)
-        live = loader.live_days(list(by_day))
-        skip = [] if loader.replace_live else sorted(live)
-        result.skipped += sum(by_day[day][0] for day in skip)
+        live, skip = loader.check_days({day: n for day, (n, _) in by_day.items()})
         # Only a day two files hold can give one id twice (copies of a file in one batch).
         shared = any(files > 1 for _, files in by_day.values())
         target = qualified(table("launches"))

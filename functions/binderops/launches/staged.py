@@ -28,8 +28,16 @@ import orjson
 from ..warehouse import schemas
 from ..warehouse.schemas import Column, Table
 from . import native
-from .backfill import PREFIX, Loader, batches, numbered, open_archive, python_rows, reading
-from .events import LaunchRow
+from .backfill import (
+    PREFIX,
+    ROW_COLUMNS,
+    Loader,
+    batches,
+    numbered,
+    open_archive,
+    python_rows,
+    reading,
+)
 from .privacy import FETCH_SITES
 
 if TYPE_CHECKING:
@@ -46,7 +54,6 @@ LINES = Table(
     (),
     "Archive lines on their way into launches (dropped after the merge).",
 )
-ROW_COLUMNS = LaunchRow._fields[1:]  # a launch row's columns but its id, given in SQL
 # The Python path's rows for the lines GoogleSQL left undecided, for the MERGE to give ids.
 PYTHON = Table(
     "backfill_python",
@@ -313,10 +320,7 @@ def _merge(
                 per_day[day] = per_day.get(day, 0) + 1
         if not per_day:
             return
-        result.days |= set(per_day)
-        live = loader.live_days(per_day)
-        skip = [] if loader.replace_live else sorted(live)
-        result.skipped += sum(per_day[day] for day in skip)
+        live, skip = loader.check_days(per_day)
         days = sorted(per_day)
         values |= {"first": days[0], "last": days[-1]}
         if skip:
