@@ -11,6 +11,8 @@ from .templates import render
 
 HERE = Path(__file__).resolve().parent
 BLUE, GREEN, YELLOW, GREY, RED = "#579aca", "#3c9a3f", "#c9a227", "#9f9f9f", "#e05d44"
+# A bad request's badge may be kept a minute (a corrected README is seen soon).
+ERROR_CACHE_CONTROL = "public, max-age=60"
 # A badge is an image that anyone's README embeds: no browser may read it as anything else
 # (nosniff), and if one opens it as a document nothing in it may run or load (the policy
 # allows nothing; SVG's presentation attributes need no style source).

@@ -337,7 +337,9 @@ def delivery_section(
                 str(w["week"])[:10],
                 int(w["deploys"]),
                 int(w["failed"]),
-                f"{100 * int(w['failed']) / int(w['deploys']):.0f}%" if int(w["deploys"]) else "—",
+                charts.percent_text(100 * int(w["failed"]) / int(w["deploys"]), 0)
+                if int(w["deploys"])
+                else "—",
                 charts.duration_text(float(w["median_lead_seconds"]))
                 if w["median_lead_seconds"] is not None
                 else "—",

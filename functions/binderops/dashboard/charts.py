@@ -32,9 +32,9 @@ def count(noun: str) -> Unit:
     return Unit(noun, lambda value: f"{value:,.0f} {noun}")
 
 
-def percent_text(value: float) -> str:
-    """A percentage (0 to 100) to a tenth of a point."""
-    return f"{value:.1f}%"
+def percent_text(value: float, places: int = 1) -> str:
+    """A percentage (0 to 100), to a tenth of a point unless ``places`` says otherwise."""
+    return f"{value:.{places}f}%"
 
 
 def percent(of: str) -> Unit:

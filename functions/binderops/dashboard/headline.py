@@ -88,7 +88,7 @@ def uptime(share: float | None, members: int) -> Tile:
     return Tile(
         "uptime",
         "Federation uptime, 30 days",
-        f"{100 * share:.2f}%",
+        percent_text(100 * share, 2),
         f"of probes answered, by {plural(members, 'member')} probed each minute",
     )
 
@@ -179,7 +179,7 @@ def delivery(total: dict | None, weeks: int, resolve: dict) -> list[Tile]:
             Tile(
                 "failure-rate",
                 "Change failure rate",
-                f"{100 * rate:.0f}%",
+                percent_text(100 * rate, 0),
                 f"{failed} of {deploys} production deploys failed",
                 band("failure", rate),
             )

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from ..core.badge import GREEN, GREY, RED, YELLOW, Badge, headers, svg
+from ..core.badge import ERROR_CACHE_CONTROL, GREEN, GREY, RED, YELLOW, Badge, headers, svg
 from ..warehouse import Warehouse
 from . import query
 from .status import PERIODS, uptime
@@ -60,7 +60,7 @@ def answer(args: Mapping[str, str], uptimes: Uptimes, now: datetime) -> Badge:
         return Badge(
             400,
             svg("uptime", "bad request", RED, f"uptime: {problem}"),
-            headers("public, max-age=60"),
+            headers(ERROR_CACHE_CONTROL),
         )
     found = (uptimes.of(member, now) or {}).get(period)
     if found is None:

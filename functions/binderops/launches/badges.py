@@ -18,7 +18,7 @@ from datetime import date
 from functools import cache
 
 from ..core import logs
-from ..core.badge import BLUE, GREY, RED, Badge, headers, svg
+from ..core.badge import BLUE, ERROR_CACHE_CONTROL, GREY, RED, Badge, headers, svg
 from ..core.errors import Drop, Retry
 from ..warehouse import Warehouse, schemas
 
@@ -34,7 +34,6 @@ GITHUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,10
 MAX_REPO = 300
 # Readers (GitHub's image proxy among them) may keep a badge an hour; an error a minute.
 CACHE_CONTROL = "public, max-age=3600"
-ERROR_CACHE_CONTROL = "public, max-age=60"
 
 
 @dataclass(frozen=True)
